@@ -1,0 +1,55 @@
+# The two commands a newcomer needs: `make serve` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# System programs the tests drive (and the benchmarks' peers). Installed with apt-get
+# where it is usable; elsewhere the tests that need them skip (or fail when CI=true).
+APT_PACKAGES := telnet netcat-openbsd socat ncat tmux redis-server
+SERVE_ARGS ?=
+
+.PHONY: serve test lint check pytest system-deps bench bench-quick clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(BIN)/.installed-test: $(BIN)/.installed
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+serve: $(BIN)/.installed
+	$(BIN)/soketler serve $(SERVE_ARGS)
+
+# Installs what is missing of APT_PACKAGES; needs root (or password-less sudo).
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "note: apt-get not found; tests needing$$missing will skip"; exit 0; fi; \
+	SUDO=""; if [ "$$(id -u)" != 0 ]; then \
+	  if sudo -n true 2>/dev/null; then SUDO="sudo -n"; else \
+	    echo "note: not root; tests needing$$missing will skip"; exit 0; fi; fi; \
+	echo "installing$$missing"; \
+	$$SUDO apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null
+
+lint: $(BIN)/.installed-test
+	$(BIN)/ruff check src tests examples benchmarks
+	$(BIN)/ruff format --check src tests examples benchmarks
+	$(BIN)/mypy
+
+pytest: $(BIN)/.installed-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: system-deps lint pytest
+
+bench: $(BIN)/.installed-test system-deps
+	$(BIN)/python -m benchmarks
+
+bench-quick: $(BIN)/.installed-test system-deps
+	$(BIN)/python -m benchmarks --quick
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from soketler.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Argument definitions of the subcommands; each module imports only argparse."""

@@ -1,0 +1,74 @@
+"""`soketler serve`: the chat server (arguments only)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+EXAMPLES = """\
+examples:
+  soketler serve                          all addresses, IPv4 and IPv6, port 61000
+  soketler serve --host 127.0.0.1        this machine only
+  soketler serve --port 7000 --unix /tmp/chat.sock
+  telnet localhost 61000                  then chat; /help lists the commands
+"""
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "serve",
+        help="run the multi-user chat server",
+        description="Run the chat server: rooms and nicknames for telnet/nc users and "
+        "JSON-lines clients.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    net = parser.add_argument_group("where to listen")
+    net.add_argument(
+        "--host",
+        action="append",
+        metavar="ADDR",
+        help="address to listen on; repeatable (default: all addresses, IPv4 and IPv6)",
+    )
+    net.add_argument("--port", "-p", type=int, default=61000, help="TCP port (default 61000)")
+    net.add_argument("--unix", metavar="PATH", help="also listen on this Unix socket")
+    net.add_argument(
+        "--loop",
+        choices=("auto", "asyncio", "uvloop"),
+        default="auto",
+        help="event loop (default: uvloop when installed)",
+    )
+    chat = parser.add_argument_group("chat")
+    chat.add_argument(
+        "--no-close-words",
+        action="store_true",
+        help="do not end a session on a line that is only bye/close/quit/q/kapat/exit",
+    )
+    chat.add_argument("--server-name", metavar="NAME", help="name shown in the welcome line")
+    limits = parser.add_argument_group("limits (0 turns a limit off where noted)")
+    limits.add_argument("--max-line", type=int, default=4096, metavar="BYTES")
+    limits.add_argument(
+        "--rate", type=float, default=5.0, metavar="LINES", help="lines per second (0: off)"
+    )
+    limits.add_argument("--burst", type=int, default=20, metavar="LINES")
+    limits.add_argument(
+        "--flood-lines",
+        type=int,
+        default=50,
+        metavar="LINES",
+        help="lines waiting beyond the rate before 'Excess flood' disconnects",
+    )
+    limits.add_argument("--sendq", type=int, default=1 << 20, metavar="BYTES")
+    limits.add_argument("--max-clients", type=int, default=10_000)
+    limits.add_argument(
+        "--max-per-address", type=int, default=20, help="connections per address (0: off)"
+    )
+    limits.add_argument("--nick-timeout", type=float, default=60.0, metavar="SECONDS")
+    parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning"))
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from soketler.transport.serve import run_from_args
+
+    return run_from_args(args)
