@@ -1,0 +1,1 @@
+"""The chat itself: sessions, nicknames, rooms, commands. No sockets, no bytes."""

@@ -1,0 +1,111 @@
+"""The receiving side of one chat connection, without I/O.
+
+Feed it bytes with `receive_data`, then take the requests with `events_received`.
+It picks the flavour from the first non-empty line: a JSON object chooses JSON lines,
+anything else the plain flavour. Sending is not here: the core encodes each event once
+per flavour with the shared codecs (`PLAIN`, `JSON`) and every connection gets the
+same bytes.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from soketler.protocols import jsonlines, plain
+from soketler.protocols.events import BadInput, ClientEvent, Codec
+from soketler.protocols.framing import IAC, LineFramer, LineTooLong, TelnetFilter
+from soketler.protocols.text import decode_line
+
+
+class Flavour(Enum):
+    PLAIN = "plain"
+    JSON = "json"
+
+
+CODECS: dict[Flavour, Codec] = {Flavour.PLAIN: plain.PLAIN, Flavour.JSON: jsonlines.JSON}
+
+# IAC WILL BINARY, IAC DO BINARY (RFC 856). Without binary mode the inetutils telnet
+# client drops some bytes of UTF-8 text (0x85 is the third byte of many Korean
+# syllables). nc users would see these bytes as junk, so they go only to clients that
+# end lines with CR, as telnet does and nc does not.
+TELNET_BINARY = bytes([IAC, 251, 0, IAC, 253, 0])
+
+
+class ServerConnection:
+    __slots__ = (
+        "_asked_binary",
+        "_close_words",
+        "_eof",
+        "_events",
+        "_framer",
+        "_telnet",
+        "_to_send",
+        "flavour",
+    )
+
+    def __init__(
+        self, max_line: int = 4096, close_words: frozenset[str] = plain.CLOSE_WORDS
+    ) -> None:
+        self._telnet = TelnetFilter()
+        self._framer = LineFramer(max_line)
+        self._close_words = close_words
+        self._events: list[ClientEvent] = []
+        self._eof = False
+        self._asked_binary = False
+        self._to_send = b""
+        self.flavour: Flavour | None = None
+
+    @property
+    def codec(self) -> Codec:
+        """The encoder for this client: plain until the client has chosen JSON."""
+        return jsonlines.JSON if self.flavour is Flavour.JSON else plain.PLAIN
+
+    @property
+    def buffered(self) -> int:
+        """Bytes of an unfinished line held in memory (bounded by max_line)."""
+        return self._framer.buffered
+
+    def receive_data(self, data: bytes) -> None:
+        if self._eof:
+            return
+        if not self._asked_binary and self.flavour is not Flavour.JSON and b"\r" in data:
+            self._asked_binary = True
+            self._to_send += TELNET_BINARY
+        for item in self._framer.feed(self._telnet.feed(data)):
+            self._line(item)
+
+    def data_to_send(self) -> bytes:
+        """Protocol bytes this connection owes the client (telnet negotiation)."""
+        data, self._to_send = self._to_send, b""
+        return data
+
+    def receive_eof(self) -> None:
+        """The peer will send nothing more; an unfinished last line still counts."""
+        if self._eof:
+            return
+        self._eof = True
+        for item in self._framer.eof():
+            self._line(item)
+
+    def events_received(self) -> list[ClientEvent]:
+        events, self._events = self._events, []
+        return events
+
+    def _line(self, item: bytes | LineTooLong) -> None:
+        if isinstance(item, LineTooLong):
+            self._events.append(
+                BadInput(
+                    "line-too-long",
+                    f"Line too long (the limit is {item.limit} bytes); it was dropped.",
+                )
+            )
+            return
+        text = decode_line(item)
+        if not text.strip():
+            return
+        if self.flavour is None:
+            self.flavour = Flavour.JSON if jsonlines.looks_like_json(text) else Flavour.PLAIN
+        if self.flavour is Flavour.JSON:
+            self._events.append(jsonlines.parse_line(text))
+        else:
+            self._events.append(plain.parse_line(text, self._close_words))

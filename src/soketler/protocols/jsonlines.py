@@ -1,0 +1,146 @@
+"""The JSON-lines flavour: one JSON object per line each way (docs/protocol.md)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from soketler.protocols.events import (
+    BadInput,
+    Bye,
+    ChatMessage,
+    ClientEvent,
+    Codec,
+    Error,
+    Info,
+    Joined,
+    Members,
+    NickChanged,
+    Parted,
+    Pong,
+    Quit,
+    Request,
+    RoomList,
+    ServerEvent,
+    TopicChanged,
+    View,
+    Welcome,
+)
+from soketler.protocols.text import clean_text
+
+PROTOCOL_VERSION = 1
+
+
+def looks_like_json(text: str) -> bool:
+    """Whether a client's first line chooses the JSON flavour."""
+    return text.lstrip().startswith("{")
+
+
+def _clean(value: object) -> object:
+    # Text inside JSON can smuggle control characters as \u escapes: clean it too.
+    return clean_text(value) if isinstance(value, str) else value
+
+
+def parse_line(text: str) -> ClientEvent:
+    """One JSON line as a request, or BadInput saying why not. Never raises."""
+    try:
+        obj: Any = json.loads(text)
+    except (ValueError, RecursionError):
+        # RecursionError: "[[[[..." nested deeper than the interpreter allows.
+        return BadInput("bad-request", "Not a JSON object.")
+    if not isinstance(obj, dict):
+        return BadInput("bad-request", "Not a JSON object.")
+    rid = obj.get("id")
+    if not (rid is None or isinstance(rid, str | int)) or isinstance(rid, bool):
+        return BadInput("bad-request", 'Field "id" must be a string or a number.')
+    kind = obj.get("type")
+    if not isinstance(kind, str):
+        return BadInput("bad-request", 'Field "type" must be a string.', rid)
+    fields = {key: _clean(value) for key, value in obj.items() if key not in ("type", "id")}
+    if kind == "message":
+        action = fields.pop("action", False)
+        if not isinstance(action, bool):
+            return BadInput("bad-request", 'Field "action" must be true or false.', rid)
+        if "to" in fields:
+            fields["target"] = fields.pop("to")
+            command = "msg"
+        else:
+            command = "me" if action else "say"
+        return Request(command, fields=fields, id=rid)
+    return Request(kind, fields=fields, id=rid)
+
+
+def utc_stamp(time: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds, e.g. 2026-11-23T20:15:00.123Z."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S.") + f"{time.microsecond // 1000:03d}Z"
+
+
+def _with_re(obj: dict[str, Any], re: object) -> dict[str, Any]:
+    if re is not None:
+        obj["re"] = re
+    return obj
+
+
+def to_object(event: ServerEvent) -> dict[str, Any]:
+    """The JSON object for a server event."""
+    match event:
+        case ChatMessage(id=mid, time=t, sender=sender, text=text, room=room, to=to):
+            obj: dict[str, Any] = {"type": "message", "id": mid, "time": utc_stamp(t)}
+            if to is not None:
+                obj["to"] = to
+            else:
+                obj["room"] = room
+            obj.update({"from": sender, "text": text, "action": event.action})
+            return obj
+        case Joined(time=t, room=room, nick=nick):
+            return {"type": "join", "time": utc_stamp(t), "room": room, "nick": nick}
+        case Parted(time=t, room=room, nick=nick, reason=reason):
+            return {
+                "type": "part",
+                "time": utc_stamp(t),
+                "room": room,
+                "nick": nick,
+                "reason": reason,
+            }
+        case Quit(time=t, nick=nick, reason=reason):
+            return {"type": "quit", "time": utc_stamp(t), "nick": nick, "reason": reason}
+        case NickChanged(time=t, old=old, new=new):
+            return {"type": "nick", "time": utc_stamp(t), "old": old, "new": new}
+        case TopicChanged(time=t, room=room, nick=nick, text=text):
+            return {"type": "topic", "time": utc_stamp(t), "room": room, "nick": nick, "text": text}
+        case Welcome(nick=nick, room=room, version=version, re=re):
+            obj = {
+                "type": "hello",
+                "nick": nick,
+                "server": "soketler",
+                "version": version,
+                "protocol": PROTOCOL_VERSION,
+                "room": room,
+            }
+            return _with_re(obj, re)
+        case Members(room=room, topic=topic, users=users, re=re):
+            return _with_re({"type": "who", "room": room, "topic": topic, "users": list(users)}, re)
+        case RoomList(rooms=rooms, re=re):
+            listed = [{"name": r.name, "users": r.users, "topic": r.topic} for r in rooms]
+            return _with_re({"type": "rooms", "rooms": listed}, re)
+        case Info(text=text, re=re):
+            return _with_re({"type": "info", "text": text}, re)
+        case Error(code=code, text=text, re=re):
+            return _with_re({"type": "error", "code": code, "text": text}, re)
+        case Pong(re=re):
+            return _with_re({"type": "pong"}, re)
+        case Bye(reason=reason):
+            return {"type": "bye", "reason": reason}
+    raise TypeError(f"not a server event: {event!r}")
+
+
+class JsonCodec(Codec):
+    name = "json"
+
+    def encode(self, event: ServerEvent, view: View = View.HERE) -> bytes:
+        text = json.dumps(to_object(event), ensure_ascii=False, separators=(",", ":"))
+        return text.encode("utf-8") + b"\n"
+
+
+JSON = JsonCodec()

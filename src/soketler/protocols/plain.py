@@ -1,0 +1,111 @@
+"""The plain flavour: what people type on telnet and nc, and what they read back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from soketler.protocols.events import (
+    Bye,
+    ChatMessage,
+    Codec,
+    Error,
+    Info,
+    Joined,
+    Members,
+    NickChanged,
+    Parted,
+    Pong,
+    Quit,
+    Request,
+    RoomList,
+    ServerEvent,
+    TopicChanged,
+    View,
+    Welcome,
+)
+
+# The tutorials' words for "I am done"; a line that is only one of them ends the session.
+CLOSE_WORDS = frozenset({"bye", "close", "quit", "q", "kapat", "exit"})
+NEWLINE = "\r\n"  # telnet's NVT wants CRLF; nc users' terminals do not mind it
+
+
+def parse_line(text: str, close_words: frozenset[str] = CLOSE_WORDS) -> Request:
+    """One line a person typed, as a request. Never raises."""
+    if text.startswith("/"):
+        if text.startswith("//"):
+            return Request("say", argtext=text[1:])
+        name, _, rest = text[1:].partition(" ")
+        return Request(name.casefold(), argtext=rest.strip())
+    if close_words and text.strip().casefold() in close_words:
+        return Request("quit")
+    return Request("say", argtext=text)
+
+
+def _clock(time: datetime) -> str:
+    # People read the server's local time; the JSON flavour carries UTC for programs.
+    return time.astimezone().strftime("%H:%M")
+
+
+def _where(room: str | None, view: View) -> str:
+    return f" [{room}]" if room is not None and view == View.ELSEWHERE else ""
+
+
+def _info_lines(text: str, prefix: str) -> str:
+    return "".join(f"{prefix}{line}{NEWLINE}" for line in text.split("\n"))
+
+
+def render(event: ServerEvent, view: View = View.HERE) -> str:
+    """The text a plain client sees for an event, with line endings."""
+    match event:
+        case ChatMessage(time=t, sender=sender, text=text, room=room, to=to, action=action):
+            if to is not None:
+                if view == View.OWN:
+                    return f"{_clock(t)} -> *{to}* {text}{NEWLINE}"
+                return f"{_clock(t)} *{sender}* {text}{NEWLINE}"
+            where = _where(room, view)
+            if action:
+                return f"{_clock(t)}{where} * {sender} {text}{NEWLINE}"
+            return f"{_clock(t)}{where} <{sender}> {text}{NEWLINE}"
+        case Joined(time=t, room=room, nick=nick):
+            return f"{_clock(t)} -- {nick} joined {room}{NEWLINE}"
+        case Parted(time=t, room=room, nick=nick, reason=reason):
+            because = f" ({reason})" if reason else ""
+            return f"{_clock(t)} -- {nick} left {room}{because}{NEWLINE}"
+        case Quit(time=t, nick=nick, reason=reason):
+            because = f" ({reason})" if reason else ""
+            return f"{_clock(t)} -- {nick} quit{because}{NEWLINE}"
+        case NickChanged(time=t, old=old, new=new):
+            return f"{_clock(t)} -- {old} is now known as {new}{NEWLINE}"
+        case TopicChanged(time=t, room=room, nick=nick, text=text):
+            who = nick if nick is not None else "The server"
+            return f"{_clock(t)} -- {who} set the topic of {room}: {text}{NEWLINE}"
+        case Welcome(nick=nick, room=room):
+            return f"-- Hello {nick}! You are in {room}. Type /help for commands.{NEWLINE}"
+        case Members(room=room, topic=topic, users=users):
+            about = f" Topic: {topic}" if topic else ""
+            return f"-- {room} ({len(users)}): {', '.join(users)}{about}{NEWLINE}"
+        case RoomList(rooms=rooms):
+            lines = [f"Rooms ({len(rooms)}):"]
+            for info in rooms:
+                topic = f"  {info.topic}" if info.topic else ""
+                lines.append(f"  {info.name} ({info.users}){topic}")
+            return _info_lines("\n".join(lines), "-- ")
+        case Info(text=text):
+            return _info_lines(text, "-- ")
+        case Error(text=text):
+            return _info_lines(text, "!! ")
+        case Pong():
+            return f"-- pong{NEWLINE}"
+        case Bye(reason=reason):
+            return f"-- Goodbye ({reason}){NEWLINE}"
+    raise TypeError(f"not a server event: {event!r}")
+
+
+class PlainCodec(Codec):
+    name = "plain"
+
+    def encode(self, event: ServerEvent, view: View = View.HERE) -> bytes:
+        return render(event, view).encode("utf-8")
+
+
+PLAIN = PlainCodec()

@@ -1,0 +1,1 @@
+"""Thin asyncio adapters between sockets and the chat core."""

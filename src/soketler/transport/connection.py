@@ -1,0 +1,231 @@
+"""One client connection: bytes from the socket to the hub, the hub's bytes back.
+
+Writes are queued and coalesced: however many events a client gets in one loop tick,
+its socket sees one `transport.write`. The queue plus the transport's buffer is the
+client's SendQ; a client that lets it pass the limit is dropped, so it can delay no
+one else and cannot make the server's memory grow. Input is rate limited with a token
+bucket: when a client is out of tokens we stop reading its socket (the kernel then
+pushes back on the sender), and a client that piles up too many waiting lines is
+dropped for flooding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, cast
+
+from soketler.core import texts
+from soketler.core.ratelimit import TokenBucket
+from soketler.core.session import Session
+from soketler.protocols.connection import ServerConnection
+from soketler.protocols.events import ClientEvent
+
+if TYPE_CHECKING:
+    from soketler.transport.server import ChatServer
+
+log = logging.getLogger("soketler.server")
+
+
+class Flusher:
+    """Writes the queued bytes of every connection that got some, once per loop tick."""
+
+    __slots__ = ("_dirty", "_loop", "_scheduled")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._dirty: list[ChatConnection] = []
+        self._scheduled = False
+
+    def mark(self, connection: ChatConnection) -> None:
+        self._dirty.append(connection)
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        dirty, self._dirty = self._dirty, []
+        for connection in dirty:
+            connection.flush()
+
+
+class ChatConnection(asyncio.Protocol):
+    """An asyncio protocol, and the hub's `Peer` for this client."""
+
+    def __init__(self, server: ChatServer) -> None:
+        self.server = server
+        self.hub = server.hub
+        self.limits = server.config.limits
+        self.loop = server.loop
+        self.transport: asyncio.Transport | None = None
+        self.session: Session | None = None
+        self.address = ""
+        self.reason = texts.CONNECTION_CLOSED
+        self._protocol = ServerConnection(self.limits.max_line, server.close_words)
+        self._out: list[bytes] = []
+        self._out_size = 0
+        self._room = self.limits.sendq  # what may be queued before the next flush
+        self._dirty = False
+        self._closing = False
+        self._overflowed = False
+        self._counted = False
+        self._eof = False
+        self._waiting: deque[ClientEvent] = deque()
+        self._paused = False
+        self._bucket = TokenBucket(self.limits.rate, self.limits.burst, self.loop.time())
+        self._nick_timer: asyncio.TimerHandle | None = None
+
+    # --- asyncio.Protocol ------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports do not subclass asyncio.Transport, so no isinstance check.
+        transport = cast(asyncio.Transport, transport)
+        self.transport = transport
+        self.address = self.server.address_of(transport)
+        refusal = self.server.admit(self.address)
+        if refusal is not None:
+            log.info("%s refused: %s", self.address or "unix", refusal)
+            self._closing = True
+            transport.write(f"!! {refusal}\r\n".encode())
+            transport.close()
+            return
+        self._counted = True
+        self.server.connections.add(self)
+        self.session = self.hub.open(self, self.address)
+        if self.limits.nick_timeout > 0:
+            self._nick_timer = self.loop.call_later(self.limits.nick_timeout, self._nick_timeout)
+
+    def data_received(self, data: bytes) -> None:
+        if self._closing:
+            return
+        protocol = self._protocol
+        protocol.receive_data(data)
+        negotiation = protocol.data_to_send()
+        if negotiation:
+            self.write(negotiation)
+        events = protocol.events_received()
+        if events:
+            self._waiting.extend(events)
+            self._run_waiting()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._protocol.receive_eof()
+        self._waiting.extend(self._protocol.events_received())
+        self._run_waiting()
+        # Keep the transport open: the lines still waiting run, then we close it
+        # ourselves after the replies are written (a half-closed `nc -N` reads them).
+        return True
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closing = True
+        if self._nick_timer is not None:
+            self._nick_timer.cancel()
+        if exc is not None and self.reason == texts.CONNECTION_CLOSED:
+            self.reason = f"Connection lost: {exc.strerror if isinstance(exc, OSError) else exc}"
+        if self.session is not None:
+            self.hub.close(self.session, self.reason, tell=False)
+        if self._counted:
+            self._counted = False
+            self.server.release(self)
+            log.info(
+                "%s %s disconnected: %s",
+                self.address or "unix",
+                self.session.nick if self.session and self.session.nick else "-",
+                self.reason,
+            )
+
+    # --- input: rate limit, then the hub ------------------------------------------------
+
+    def _run_waiting(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        if session.codec is not self._protocol.codec:
+            session.codec = self._protocol.codec
+        waiting = self._waiting
+        while waiting and not session.closed:
+            wait = self._bucket.take(self.loop.time())
+            if wait > 0:
+                if len(waiting) > self.limits.flood_lines:
+                    self.hub.close(session, texts.EXCESS_FLOOD)
+                    return
+                if not self._paused and self.transport is not None:
+                    self._paused = True
+                    self.transport.pause_reading()
+                    self.loop.call_later(wait, self._resume)
+                return
+            self.hub.handle(session, waiting.popleft())
+        if self._eof and not session.closed:
+            self.hub.close(session, texts.CONNECTION_CLOSED)
+
+    def _resume(self) -> None:
+        if self._closing or self.transport is None:
+            return
+        self._paused = False
+        self._run_waiting()
+        if not self._paused and not self._closing and not self._eof:
+            self.transport.resume_reading()
+
+    def _nick_timeout(self) -> None:
+        if self.session is not None and not self.session.registered:
+            self.hub.close(self.session, texts.REGISTRATION_TIMEOUT)
+
+    # --- output: the hub's Peer ---------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        if self._closing:
+            return
+        self._out.append(data)
+        self._out_size += len(data)
+        if self._out_size > self._room:
+            # Past the SendQ: keep nothing more; the flush drops this client.
+            self._overflowed = True
+            self._closing = True
+            self._out.clear()
+        if not self._dirty:
+            self._dirty = True
+            self.server.flusher.mark(self)
+
+    def flush(self) -> None:
+        self._dirty = False
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if self._overflowed:
+            self._drop_for_sendq()
+            return
+        if not self._out:
+            return
+        out = self._out
+        transport.write(out[0] if len(out) == 1 else b"".join(out))
+        out.clear()
+        self._out_size = 0
+        buffered = transport.get_write_buffer_size()
+        if buffered > self.limits.sendq:
+            self._overflowed = True
+            self._drop_for_sendq()
+        else:
+            self._room = self.limits.sendq - buffered
+
+    def _drop_for_sendq(self) -> None:
+        self.reason = texts.SENDQ_EXCEEDED
+        if self.session is not None:
+            self.hub.close(self.session, texts.SENDQ_EXCEEDED, tell=False)
+        if self.transport is not None:
+            self.transport.abort()
+
+    def close(self, reason: str = "") -> None:
+        """Writes what is queued, then closes (the hub's Peer.close)."""
+        if reason:
+            self.reason = reason
+        if self.transport is None or self.transport.is_closing():
+            return
+        if self._overflowed:
+            self.transport.abort()
+            return
+        self.flush()
+        self._closing = True
+        self.transport.close()

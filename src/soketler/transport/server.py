@@ -1,0 +1,197 @@
+"""The chat server's listeners, admission limits and graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import stat
+from collections import Counter
+from types import TracebackType
+
+from soketler.core import texts
+from soketler.core.config import ServerConfig
+from soketler.core.hub import Hub
+from soketler.protocols.plain import CLOSE_WORDS
+from soketler.transport.connection import ChatConnection, Flusher
+
+log = logging.getLogger("soketler.server")
+# Big enough for a join storm of thousands of clients arriving at once.
+LISTEN_BACKLOG = 4096
+
+
+class UnixPathInUse(OSError):
+    """Another server is answering on the Unix socket path."""
+
+
+def format_address(sockname: object) -> str:
+    if isinstance(sockname, tuple):
+        host, port = sockname[0], sockname[1]
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return str(sockname)
+
+
+class ChatServer:
+    """Listeners plus a hub. `async with ChatServer(config) as server:` listens."""
+
+    def __init__(self, config: ServerConfig, hub: Hub | None = None) -> None:
+        self.config = config
+        self.hub = hub or Hub(config.server_name or socket.gethostname())
+        self.close_words = CLOSE_WORDS if config.close_words else frozenset()
+        self.connections: set[ChatConnection] = set()
+        self._per_address: Counter[str] = Counter()
+        self._servers: list[asyncio.Server] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._flusher: Flusher | None = None
+        self._all_closed: asyncio.Event | None = None  # set during shutdown
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        assert self._loop is not None, "the server is not started"
+        return self._loop
+
+    @property
+    def flusher(self) -> Flusher:
+        assert self._flusher is not None, "the server is not started"
+        return self._flusher
+
+    # --- listening ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._flusher = Flusher(self._loop)
+        try:
+            hosts = list(self.config.hosts) or None  # None: every address, v4 and v6
+            self._servers.append(
+                await self._loop.create_server(
+                    self._new_connection,
+                    host=hosts,
+                    port=self.config.port,
+                    backlog=LISTEN_BACKLOG,
+                    reuse_address=True,
+                )
+            )
+            if self.config.unix:
+                _clear_stale_unix_socket(self.config.unix)
+                self._servers.append(
+                    await self._loop.create_unix_server(
+                        self._new_connection, self.config.unix, backlog=LISTEN_BACKLOG
+                    )
+                )
+        except BaseException:
+            await self._close_listeners()
+            raise
+
+    def _new_connection(self) -> ChatConnection:
+        return ChatConnection(self)
+
+    @property
+    def tcp_addresses(self) -> list[tuple[str, int]]:
+        """(host, port) of every TCP listener, in the order they were opened."""
+        found = []
+        for server in self._servers:
+            for sock in server.sockets:
+                if sock.family in (socket.AF_INET, socket.AF_INET6):
+                    name = sock.getsockname()
+                    found.append((name[0], name[1]))
+        return found
+
+    @property
+    def addresses(self) -> list[str]:
+        """Every listening address, as people write them."""
+        return [
+            format_address(sock.getsockname())
+            for server in self._servers
+            for sock in server.sockets
+        ]
+
+    # --- admission ----------------------------------------------------------------------
+
+    @staticmethod
+    def address_of(transport: asyncio.BaseTransport) -> str:
+        peer = transport.get_extra_info("peername")
+        # Unix sockets have no peer address worth counting.
+        return str(peer[0]) if isinstance(peer, tuple) else ""
+
+    def admit(self, address: str) -> str | None:
+        """Counts a new connection in, or says why it is refused."""
+        limits = self.config.limits
+        if len(self.connections) >= limits.max_clients:
+            return texts.SERVER_FULL.format(limit=limits.max_clients)
+        if address and limits.max_per_address > 0:
+            if self._per_address[address] >= limits.max_per_address:
+                return texts.TOO_MANY_FROM_ADDRESS.format(limit=limits.max_per_address)
+            self._per_address[address] += 1
+        return None
+
+    def release(self, connection: ChatConnection) -> None:
+        self.connections.discard(connection)
+        address = connection.address
+        if address and self.config.limits.max_per_address > 0:
+            self._per_address[address] -= 1
+            if self._per_address[address] <= 0:
+                del self._per_address[address]
+        if not self.connections and self._all_closed is not None:
+            self._all_closed.set()
+
+    # --- stopping -----------------------------------------------------------------------
+
+    async def shutdown(self, reason: str = texts.SERVER_SHUTDOWN, grace: float = 4.0) -> None:
+        """Stops accepting, tells every client goodbye, flushes, closes."""
+        await self._close_listeners()
+        count = len(self.connections)
+        self._all_closed = asyncio.Event()
+        self.hub.shutdown(reason)
+        if self.connections:
+            # Clients that read get their goodbye; each transport closes once it is
+            # written. Clients that do not read are cut off at the deadline.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._all_closed.wait(), grace)
+        for connection in list(self.connections):
+            if connection.transport is not None:
+                connection.transport.abort()
+        log.info("shut down; %d clients were connected", count)
+
+    async def _close_listeners(self) -> None:
+        for server in self._servers:
+            server.close()
+        for server in self._servers:
+            await server.wait_closed()
+        self._servers.clear()
+        if self.config.unix:
+            with contextlib.suppress(FileNotFoundError):
+                if stat.S_ISSOCK(os.stat(self.config.unix).st_mode):
+                    os.unlink(self.config.unix)
+
+    async def __aenter__(self) -> ChatServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.shutdown()
+
+
+def _clear_stale_unix_socket(path: str) -> None:
+    """Removes a socket file nobody answers on; refuses to touch anything else."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(mode):
+        raise FileExistsError(f"{path} exists and is not a socket")
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+    except (ConnectionRefusedError, FileNotFoundError):
+        os.unlink(path)  # stale: left behind by a server that died
+        return
+    finally:
+        probe.close()
+    raise UnixPathInUse(f"{path} is in use by another server")
