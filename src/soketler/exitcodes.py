@@ -10,4 +10,6 @@ TIMEOUT = 6
 ADDRESS_IN_USE = 7
 PERMISSION_DENIED = 8
 PROTOCOL = 9  # the peer said no or spoke nonsense (e.g. a nickname was rejected)
+RESET = 10  # the peer reset the connection in the middle of a transfer
+STORE = 11  # the history store cannot be used (unwritable, damaged, newer schema)
 INTERRUPTED = 130

@@ -26,7 +26,11 @@ class ServerProcess:
 
 @asynccontextmanager
 async def serve_process(*args: str) -> AsyncIterator[ServerProcess]:
-    """Starts `soketler serve --host 127.0.0.1 --port 0 ARGS`; waits for its port."""
+    """Starts `soketler serve --host 127.0.0.1 --port 0 ARGS`; waits for its port.
+
+    History stays in memory unless ARGS name a --db: tests never touch the user's files.
+    """
+    db = () if "--db" in args else ("--db", ":memory:")
     proc = await asyncio.create_subprocess_exec(
         *SOKETLER,
         "serve",
@@ -34,6 +38,7 @@ async def serve_process(*args: str) -> AsyncIterator[ServerProcess]:
         "127.0.0.1",
         "--port",
         "0",
+        *db,
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

@@ -55,7 +55,9 @@ async def test_address_in_use_is_one_clear_line() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        code, _, err = await run_cli("serve", "--host", "127.0.0.1", "--port", str(port))
+        code, _, err = await run_cli(
+            "serve", "--db", ":memory:", "--host", "127.0.0.1", "--port", str(port)
+        )
     assert code == 7
     assert err.strip() == f"soketler serve: address already in use: 127.0.0.1 port {port}"
 

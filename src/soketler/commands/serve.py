@@ -45,6 +45,26 @@ def register(sub: Any) -> None:
         help="do not end a session on a line that is only bye/close/quit/q/kapat/exit",
     )
     chat.add_argument("--server-name", metavar="NAME", help="name shown in the welcome line")
+    history = parser.add_argument_group("history")
+    history.add_argument(
+        "--db",
+        metavar="PATH",
+        help="SQLite file for history (default: in your user data folder); "
+        "':memory:' keeps history only while the server runs",
+    )
+    history.add_argument(
+        "--replay", type=int, default=20, metavar="N", help="messages shown on join (0: none)"
+    )
+    history.add_argument(
+        "--retain-days", type=float, default=0, metavar="DAYS", help="0: keep forever"
+    )
+    history.add_argument(
+        "--retain-messages",
+        type=int,
+        default=0,
+        metavar="N",
+        help="per room and private conversation; 0: no limit",
+    )
     limits = parser.add_argument_group("limits (0 turns a limit off where noted)")
     limits.add_argument("--max-line", type=int, default=4096, metavar="BYTES")
     limits.add_argument(

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from soketler.core.session import Room, Session
 
 Args = dict[str, str]
+NUMBERS = frozenset({"limit", "before"})  # JSON fields given as numbers
 Handler = Callable[["Hub", "Session", Args, RequestId], None]
 
 
@@ -47,6 +48,8 @@ def bind(command: Command, request: Request) -> Args | str:
             value = request.fields.get(name)
             if value is None:
                 continue
+            if name in NUMBERS and isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)  # ids and counts come as JSON numbers
             if not isinstance(value, str):
                 return texts.FIELD_TYPE_TEXT.format(field=name)
             if value.strip():
@@ -146,13 +149,13 @@ def _say(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
         return
     room = _target_room(hub, session, args, re)
     if room is not None:
-        hub.say(session, room, text)
+        hub.say(session, room, text, re=re)
 
 
 def _me(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
     room = _target_room(hub, session, args, re)
     if room is not None:
-        hub.say(session, room, args["text"], action=True)
+        hub.say(session, room, args["text"], action=True, re=re)
 
 
 def _msg(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
@@ -162,7 +165,7 @@ def _msg(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
             session, texts.NO_SUCH_NICK, texts.NO_SUCH_NICK_TEXT.format(nick=args["target"]), re
         )
         return
-    hub.private(session, target, args["text"])
+    hub.private(session, target, args["text"], re)
 
 
 def _topic(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
@@ -192,6 +195,42 @@ def _quit(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
     hub.close(session, args.get("reason", texts.QUIT_DEFAULT))
 
 
+def _history(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
+    """`/history [#room | NICK] [N | before ID]`, or JSON's room/with/limit/before."""
+    words = args.get("words", "").split()
+    where = args.get("room") or args.get("with")
+    if words and not words[0].isdigit() and words[0].casefold() != "before":
+        where = words.pop(0)
+    limit, before = hub.replay or 20, None
+    try:
+        if "limit" in args:
+            limit = int(args["limit"])
+        if "before" in args:
+            before = int(args["before"])
+        if len(words) == 2 and words[0].casefold() == "before":
+            before = int(words[1])
+        elif len(words) == 1:
+            limit = int(words[0])
+        elif words:
+            raise ValueError
+    except ValueError:
+        hub.error(
+            session, texts.BAD_REQUEST, texts.USAGE_TEXT.format(usage=texts.HISTORY_USAGE), re
+        )
+        return
+    if limit < 1:
+        hub.error(
+            session, texts.BAD_REQUEST, texts.USAGE_TEXT.format(usage=texts.HISTORY_USAGE), re
+        )
+        return
+    if where is None or where.startswith("#") or "room" in args:
+        room = _target_room(hub, session, {"room": where} if where else {}, re)
+        if room is not None:
+            hub.room_history(session, room, limit, before, re)
+        return
+    hub.private_history(session, names.normalize(where), limit, before, re)
+
+
 def _ping(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
     hub.send(session, Pong(re))
 
@@ -213,6 +252,15 @@ COMMANDS: Mapping[str, Command] = {
         Command("me", _me, "/me action", "act in the current room", ("text",), 1, True, ("room",)),
         Command(
             "topic", _topic, "/topic [text]", "show or set the topic", ("text",), 0, True, ("room",)
+        ),
+        Command(
+            "history",
+            _history,
+            texts.HISTORY_USAGE,
+            "earlier messages of a room or a private conversation",
+            ("words",),
+            rest=True,
+            named=("room", "with", "limit", "before"),
         ),
         Command(
             "quit",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from soketler.core.archive import Retention
+
 DEFAULT_PORT = 61000
 
 
@@ -29,3 +31,6 @@ class ServerConfig:
     limits: Limits = field(default_factory=Limits)
     close_words: bool = True
     server_name: str = ""  # shown in the welcome line; empty: this host's name
+    db: str = ":memory:"  # history: an SQLite file, or ":memory:"
+    replay: int = 20  # messages shown to someone joining a room; 0: none
+    retention: Retention = field(default_factory=Retention)

@@ -9,11 +9,13 @@ part, nick change or quit O(members of the rooms involved); nothing walks every 
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from soketler import __version__
 from soketler.core import names, texts
+from soketler.core.archive import Archive, Page, Saved, Topic
 from soketler.core.commands import dispatch
 from soketler.core.session import Peer, Room, Session
 from soketler.protocols.events import (
@@ -22,6 +24,7 @@ from soketler.protocols.events import (
     ClientEvent,
     Codec,
     Error,
+    HistoryEnd,
     Info,
     Joined,
     Members,
@@ -38,6 +41,22 @@ from soketler.protocols.events import (
 )
 
 Clock = Callable[[], datetime]
+# Messages waiting for the store at once; past this, senders are told to wait. It
+# bounds memory when the disk is slower than the people typing.
+MAX_PENDING = 10_000
+# Topics remembered for rooms that are empty now, to restore when someone returns.
+MAX_SAVED_TOPICS = 10_000
+MAX_PAGE = 200  # messages in one history reply
+
+
+class _Held:
+    """A delivery waiting for the store; later deliveries queue behind it."""
+
+    __slots__ = ("ready", "run")
+
+    def __init__(self, run: Callable[[], None] | None = None) -> None:
+        self.run = run
+        self.ready = run is not None
 
 
 def utc_now() -> datetime:
@@ -45,13 +64,35 @@ def utc_now() -> datetime:
 
 
 class Hub:
-    def __init__(self, server_name: str = "soketler", clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        server_name: str = "soketler",
+        clock: Clock = utc_now,
+        archive: Archive | None = None,
+        saved: Saved | None = None,
+        replay: int = 20,
+    ) -> None:
         self.server_name = server_name
         self.clock = clock
         self.sessions: set[Session] = set()
         self.by_nick: dict[str, Session] = {}
         self.rooms: dict[str, Room] = {}
-        self.next_id = 1
+        self.archive = archive
+        self.replay = replay
+        saved = saved or Saved()
+        self.next_id = saved.last_id + 1
+        self.saved_topics: dict[str, Topic] = dict(saved.topics)
+        self.store_failure: str | None = None
+        self.pending = 0  # messages given to the archive and not yet stored
+        # Deliveries in the order they were made. While a message waits for the store,
+        # everything after it waits too, so everyone sees events in one order.
+        self._held: deque[_Held] = deque()
+
+    def resume(self, archive: Archive, saved: Saved) -> None:
+        """Attaches the history store and continues where the last run stopped."""
+        self.archive = archive
+        self.next_id = max(self.next_id, saved.last_id + 1)
+        self.saved_topics.update(saved.topics)
 
     # --- connections -------------------------------------------------------------
 
@@ -84,7 +125,10 @@ class Hub:
             self.fanout(Quit(self.clock(), session.nick, reason), audience)
         if tell:
             self.send(session, Bye(reason))
-        session.peer.close(reason)
+        if self._held:
+            self._later(lambda: session.peer.close(reason))
+        else:
+            session.peer.close(reason)
 
     def shutdown(self, reason: str = texts.SERVER_SHUTDOWN) -> None:
         """Tells everyone goodbye and closes every session (no quit announcements:
@@ -101,7 +145,10 @@ class Hub:
     # --- sending -------------------------------------------------------------------
 
     def send(self, session: Session, event: ServerEvent, view: View = View.HERE) -> None:
-        session.peer.write(session.codec.encode(event, view))
+        if self._held:
+            self._later(lambda: session.peer.write(session.codec.encode(event, view)))
+        else:
+            session.peer.write(session.codec.encode(event, view))
 
     def error(self, session: Session, code: str, text: str, re: RequestId = None) -> None:
         self.send(session, Error(code, text, re))
@@ -110,16 +157,44 @@ class Hub:
         self, event: ServerEvent, sessions: Iterable[Session], room: Room | None = None
     ) -> None:
         """Delivers one event to many sessions, encoding it once per (codec, view)."""
+        if self._held:
+            audience = list(sessions)  # who is there now, not when the queue moves
+            self._later(lambda: self._fanout(event, audience, room))
+        else:
+            self._fanout(event, sessions, room)
+
+    def _fanout(self, event: ServerEvent, sessions: Iterable[Session], room: Room | None) -> None:
         here: dict[Codec, bytes] = {}
         elsewhere: dict[Codec, bytes] = {}
         for session in sessions:
-            cache = here if room is None or session.current is room else elsewhere
+            # (current is None for someone who has just quit: their last lines are theirs.)
+            current = session.current
+            cache = here if room is None or current is room or current is None else elsewhere
             codec = session.codec
             data = cache.get(codec)
             if data is None:
                 view = View.HERE if cache is here else View.ELSEWHERE
                 data = cache[codec] = codec.encode(event, view)
             session.peer.write(data)
+
+    # --- keeping order while the store works ---------------------------------------------
+
+    def _later(self, run: Callable[[], None]) -> None:
+        self._held.append(_Held(run))
+
+    def _hold(self) -> _Held:
+        held = _Held()
+        self._held.append(held)
+        return held
+
+    def _release(self, held: _Held, run: Callable[[], None]) -> None:
+        held.run = run
+        held.ready = True
+        queue = self._held
+        while queue and queue[0].ready:
+            first = queue.popleft()
+            assert first.run is not None
+            first.run()
 
     def _audience(self, session: Session, include_self: bool) -> set[Session]:
         """Everyone who shares a room with `session`: O(members of its rooms)."""
@@ -192,12 +267,20 @@ class Hub:
             return
         room = self.rooms.get(key)
         if room is None:
-            room = self.rooms[key] = Room(name, key)
+            saved = self.saved_topics.get(key)
+            if saved is None:
+                room = self.rooms[key] = Room(name, key)
+            else:
+                # The room comes back as it was named, with its topic.
+                room = self.rooms[key] = Room(saved.room, key)
+                room.topic, room.topic_by = saved.text, saved.set_by
         room.members[session] = None
         session.rooms[key] = room
         session.current = room
         self.fanout(Joined(self.clock(), room.name, session.nick), room.members, room)
         self.send(session, self.members(room, re))
+        if self.archive is not None and self.replay > 0:
+            self.room_history(session, room, self.replay, None, None)
 
     def part(self, session: Session, room: Room, reason: str, re: RequestId = None) -> None:
         if len(session.rooms) == 1:
@@ -217,24 +300,133 @@ class Hub:
             # An empty room is forgotten, so names cannot pile up without bound.
             self.rooms.pop(room.key, None)
 
-    def say(self, session: Session, room: Room, text: str, action: bool = False) -> None:
+    def say(
+        self, session: Session, room: Room, text: str, action: bool = False, re: RequestId = None
+    ) -> None:
+        if self._refuse(session, re):
+            return
         message = ChatMessage(
             self.new_message_id(), self.clock(), session.nick, text, room=room.name, action=action
         )
-        self.fanout(message, room.members, room)
+        if self.archive is None:
+            self.fanout(message, room.members, room)
+            return
+        audience = list(room.members)  # who was there when it was said
+        self._store_then(message, session, re, lambda: self._fanout(message, audience, room))
 
-    def private(self, session: Session, target: Session, text: str) -> None:
+    def private(self, session: Session, target: Session, text: str, re: RequestId = None) -> None:
+        if self._refuse(session, re):
+            return
         message = ChatMessage(
             self.new_message_id(), self.clock(), session.nick, text, to=target.nick
         )
-        self.send(target, message)
-        if target is not session:
-            self.send(session, message, View.OWN)
+
+        def deliver() -> None:
+            target.peer.write(target.codec.encode(message))
+            if target is not session:
+                session.peer.write(session.codec.encode(message, View.OWN))
+
+        if self.archive is None:
+            if self._held:
+                self._later(deliver)
+            else:
+                deliver()
+        else:
+            self._store_then(message, session, re, deliver)
+
+    def _refuse(self, session: Session, re: RequestId) -> bool:
+        """Whether a new message must be refused because the store cannot take it."""
+        if self.store_failure is not None:
+            text = texts.STORE_FAILED_TEXT.format(reason=self.store_failure)
+            self.error(session, texts.STORE_FAILED, text, re)
+            return True
+        if self.pending >= MAX_PENDING:
+            self.error(session, texts.BUSY, texts.BUSY_TEXT, re)
+            return True
+        return False
+
+    def _store_then(
+        self, message: ChatMessage, sender: Session, re: RequestId, deliver: Callable[[], None]
+    ) -> None:
+        """Stores the message, then delivers it; nobody sees what was not stored."""
+        assert self.archive is not None
+        held = self._hold()
+        self.pending += 1
+
+        def stored(failure: str | None) -> None:
+            self.pending -= 1
+            if failure is None:
+                self._release(held, deliver)
+                return
+            if self.store_failure is None:
+                self.store_failure = failure
+            text = texts.STORE_FAILED_TEXT.format(reason=failure)
+            self._release(held, lambda: self._error_now(sender, texts.STORE_FAILED, text, re))
+
+        self.archive.append(message, stored)
+
+    def _error_now(self, session: Session, code: str, text: str, re: RequestId) -> None:
+        session.peer.write(session.codec.encode(Error(code, text, re)))
+
+    # --- history -------------------------------------------------------------------------
+
+    def _show_page(
+        self, session: Session, page: Page | str, end: HistoryEnd, own: str | None = None
+    ) -> None:
+        """Sends a page of history to one session (own: the reader's nickname key)."""
+        if isinstance(page, str):
+            session.peer.write(session.codec.encode(Error(texts.STORE_FAILED, page, end.re)))
+            return
+        write, codec = session.peer.write, session.codec
+        for message in page.messages:
+            mine = own is not None and names.key(message.sender) == own
+            write(codec.encode(message, View.OWN if mine else View.HERE))
+        write(
+            codec.encode(HistoryEnd(end.room, len(page.messages), page.more, end.with_nick, end.re))
+        )
+
+    def room_history(
+        self, session: Session, room: Room, limit: int, before: int | None, re: RequestId
+    ) -> None:
+        if self.archive is None:
+            self.send(session, HistoryEnd(room.name, 0, False, re=re))
+            return
+        held = self._hold()
+        end = HistoryEnd(room.name, 0, False, re=re)
+        bound = self.next_id if before is None else before
+
+        def got(page: Page | str) -> None:
+            self._release(held, lambda: self._show_page(session, page, end))
+
+        self.archive.room_page(room.key, min(limit, MAX_PAGE), bound, got)
+
+    def private_history(
+        self, session: Session, nick: str, limit: int, before: int | None, re: RequestId
+    ) -> None:
+        end = HistoryEnd(None, 0, False, with_nick=nick, re=re)
+        if self.archive is None:
+            self.send(session, end)
+            return
+        held = self._hold()
+        bound = self.next_id if before is None else before
+
+        def got(page: Page | str) -> None:
+            self._release(held, lambda: self._show_page(session, page, end, session.key))
+
+        self.archive.private_page(session.key, names.key(nick), min(limit, MAX_PAGE), bound, got)
 
     def set_topic(self, session: Session, room: Room, text: str) -> None:
         room.topic = text
         room.topic_by = session.nick
-        self.fanout(TopicChanged(self.clock(), room.name, session.nick, text), room.members, room)
+        now = self.clock()
+        topic = Topic(room.key, room.name, text, session.nick, now)
+        self.saved_topics.pop(room.key, None)
+        self.saved_topics[room.key] = topic
+        if len(self.saved_topics) > MAX_SAVED_TOPICS:
+            del self.saved_topics[next(iter(self.saved_topics))]  # the longest unchanged
+        if self.archive is not None:
+            self.archive.save_topic(topic)
+        self.fanout(TopicChanged(now, room.name, session.nick, text), room.members, room)
 
     def members(self, room: Room, re: RequestId = None) -> Members:
         return Members(room.name, room.topic, tuple(s.nick for s in room.members), re)

@@ -64,6 +64,18 @@ class ChatMessage:
     room: str | None = None  # a room message: the room's display name
     to: str | None = None  # a private message: the recipient's nickname
     action: bool = False
+    history: bool = False  # replayed from the store, not live
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEnd:
+    """Ends a batch of replayed messages (sent after them)."""
+
+    room: str | None  # None: a private conversation
+    count: int
+    more: bool  # older messages exist
+    with_nick: str | None = None
+    re: RequestId = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +189,7 @@ ServerEvent = (
     | Error
     | Pong
     | Bye
+    | HistoryEnd
 )
 
 

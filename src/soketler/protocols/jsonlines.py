@@ -13,6 +13,7 @@ from soketler.protocols.events import (
     ClientEvent,
     Codec,
     Error,
+    HistoryEnd,
     Info,
     Joined,
     Members,
@@ -92,7 +93,16 @@ def to_object(event: ServerEvent) -> dict[str, Any]:
             else:
                 obj["room"] = room
             obj.update({"from": sender, "text": text, "action": event.action})
+            if event.history:
+                obj["history"] = True
             return obj
+        case HistoryEnd(room=room, count=count, more=more, with_nick=with_nick, re=re):
+            end: dict[str, Any] = {"type": "history", "count": count, "more": more}
+            if room is not None:
+                end["room"] = room
+            else:
+                end["with"] = with_nick
+            return _with_re(end, re)
         case Joined(time=t, room=room, nick=nick):
             return {"type": "join", "time": utc_stamp(t), "room": room, "nick": nick}
         case Parted(time=t, room=room, nick=nick, reason=reason):

@@ -9,6 +9,7 @@ from soketler.protocols.events import (
     ChatMessage,
     Codec,
     Error,
+    HistoryEnd,
     Info,
     Joined,
     Members,
@@ -46,6 +47,11 @@ def _clock(time: datetime) -> str:
     return time.astimezone().strftime("%H:%M")
 
 
+def _stamp(time: datetime, history: bool) -> str:
+    # Replayed lines carry the date, so nobody mistakes yesterday's line for a live one.
+    return time.astimezone().strftime("%Y-%m-%d %H:%M") if history else _clock(time)
+
+
 def _where(room: str | None, view: View) -> str:
     return f" [{room}]" if room is not None and view == View.ELSEWHERE else ""
 
@@ -58,14 +64,19 @@ def render(event: ServerEvent, view: View = View.HERE) -> str:
     """The text a plain client sees for an event, with line endings."""
     match event:
         case ChatMessage(time=t, sender=sender, text=text, room=room, to=to, action=action):
+            stamp = _stamp(t, event.history)
             if to is not None:
                 if view == View.OWN:
-                    return f"{_clock(t)} -> *{to}* {text}{NEWLINE}"
-                return f"{_clock(t)} *{sender}* {text}{NEWLINE}"
+                    return f"{stamp} -> *{to}* {text}{NEWLINE}"
+                return f"{stamp} *{sender}* {text}{NEWLINE}"
             where = _where(room, view)
             if action:
-                return f"{_clock(t)}{where} * {sender} {text}{NEWLINE}"
-            return f"{_clock(t)}{where} <{sender}> {text}{NEWLINE}"
+                return f"{stamp}{where} * {sender} {text}{NEWLINE}"
+            return f"{stamp}{where} <{sender}> {text}{NEWLINE}"
+        case HistoryEnd(room=room, count=count, more=more, with_nick=with_nick):
+            about = room if room is not None else f"your messages with {with_nick}"
+            older = " Older: /history before ID." if more else ""
+            return f"-- End of history of {about} ({count} messages).{older}{NEWLINE}"
         case Joined(time=t, room=room, nick=nick):
             return f"{_clock(t)} -- {nick} joined {room}{NEWLINE}"
         case Parted(time=t, room=room, nick=nick, reason=reason):

@@ -6,12 +6,15 @@ import argparse
 import asyncio
 import errno
 import logging
+import os
 import signal
 import socket
 import sys
 
 from soketler import __version__, exitcodes, loops
+from soketler.core.archive import Retention
 from soketler.core.config import Limits, ServerConfig
+from soketler.store.base import StoreError
 from soketler.transport.server import ChatServer, UnixPathInUse
 
 log = logging.getLogger("soketler.server")
@@ -35,7 +38,16 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         limits=limits,
         close_words=not args.no_close_words,
         server_name=args.server_name or "",
+        db=args.db or default_db(),
+        replay=args.replay,
+        retention=Retention(days=args.retain_days, messages=args.retain_messages),
     )
+
+
+def default_db() -> str:
+    import platformdirs
+
+    return os.path.join(platformdirs.user_data_dir("soketler"), "history.sqlite3")
 
 
 def _check(args: argparse.Namespace) -> str | None:
@@ -47,6 +59,8 @@ def _check(args: argparse.Namespace) -> str | None:
         return "--burst and --flood-lines must be at least 1, --rate at least 0"
     if args.sendq < 1024 or args.max_clients < 1 or args.max_per_address < 0:
         return "--sendq must be at least 1024, --max-clients at least 1"
+    if args.replay < 0 or args.retain_days < 0 or args.retain_messages < 0:
+        return "--replay, --retain-days and --retain-messages cannot be negative"
     return None
 
 
@@ -76,6 +90,9 @@ async def serve(config: ServerConfig) -> int:
     except socket.gaierror as exc:
         print(f"soketler serve: cannot resolve {where}: {exc.strerror}", file=sys.stderr)
         return exitcodes.UNKNOWN_HOST
+    except StoreError as exc:
+        print(f"soketler serve: {exc}", file=sys.stderr)
+        return exitcodes.STORE
     except UnixPathInUse as exc:
         print(f"soketler serve: {exc}", file=sys.stderr)
         return exitcodes.ADDRESS_IN_USE

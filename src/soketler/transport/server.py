@@ -15,11 +15,15 @@ from soketler.core import texts
 from soketler.core.config import ServerConfig
 from soketler.core.hub import Hub
 from soketler.protocols.plain import CLOSE_WORDS
+from soketler.store.archive import ImmediateArchive, ThreadedArchive
+from soketler.store.memory import MemoryStore
+from soketler.store.sqlite import SqliteStore
 from soketler.transport.connection import ChatConnection, Flusher
 
 log = logging.getLogger("soketler.server")
 # Big enough for a join storm of thousands of clients arriving at once.
 LISTEN_BACKLOG = 4096
+PRUNE_EVERY = 60.0  # seconds between retention passes
 
 
 class UnixPathInUse(OSError):
@@ -38,7 +42,7 @@ class ChatServer:
 
     def __init__(self, config: ServerConfig, hub: Hub | None = None) -> None:
         self.config = config
-        self.hub = hub or Hub(config.server_name or socket.gethostname())
+        self.hub = hub or Hub(config.server_name or socket.gethostname(), replay=config.replay)
         self.close_words = CLOSE_WORDS if config.close_words else frozenset()
         self.connections: set[ChatConnection] = set()
         self._per_address: Counter[str] = Counter()
@@ -46,6 +50,8 @@ class ChatServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._flusher: Flusher | None = None
         self._all_closed: asyncio.Event | None = None  # set during shutdown
+        self._archive: ImmediateArchive | ThreadedArchive | None = None
+        self._prune_timer: asyncio.TimerHandle | None = None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -60,8 +66,10 @@ class ChatServer:
     # --- listening ---------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Opens the history store, then listens. Raises StoreError or OSError."""
         self._loop = asyncio.get_running_loop()
         self._flusher = Flusher(self._loop)
+        await self._open_store()
         try:
             hosts = list(self.config.hosts) or None  # None: every address, v4 and v6
             self._servers.append(
@@ -82,7 +90,34 @@ class ChatServer:
                 )
         except BaseException:
             await self._close_listeners()
+            if self._archive is not None:
+                await self._archive.close()
             raise
+
+    async def _open_store(self) -> None:
+        if self.config.db == ":memory:":
+            memory = MemoryStore()
+            self._archive = ImmediateArchive(memory)
+            self.hub.resume(self._archive, memory.load())
+        else:
+            store = SqliteStore(self.config.db)
+            try:
+                # Opening may migrate the schema: keep the disk off the event loop.
+                saved = await asyncio.to_thread(store.load)
+            except BaseException:
+                store.close()
+                raise
+            self._archive = ThreadedArchive(store, self.loop)
+            self.hub.resume(self._archive, saved)
+            log.info("history in %s (last message id %d)", self.config.db, saved.last_id)
+        retention = self.config.retention
+        if retention.days > 0 or retention.messages > 0:
+            self._prune()
+
+    def _prune(self) -> None:
+        if self._archive is not None:
+            self._archive.prune(self.config.retention)
+            self._prune_timer = self.loop.call_later(PRUNE_EVERY, self._prune)
 
     def _new_connection(self) -> ChatConnection:
         return ChatConnection(self)
@@ -152,6 +187,11 @@ class ChatServer:
         for connection in list(self.connections):
             if connection.transport is not None:
                 connection.transport.abort()
+        if self._prune_timer is not None:
+            self._prune_timer.cancel()
+        if self._archive is not None:
+            archive, self._archive = self._archive, None
+            await archive.close()  # everything accepted is committed before we exit
         log.info("shut down; %d clients were connected", count)
 
     async def _close_listeners(self) -> None:

@@ -1,0 +1,1 @@
+"""History backends behind one interface: in memory, and SQLite (the default)."""

@@ -1,0 +1,48 @@
+"""The history store interface, shared by every backend.
+
+Backends are plain synchronous objects. A backend on disk is never called on the event
+loop's thread: `store.archive.ThreadedArchive` runs it on a writer thread, committing
+every message that arrived during the previous commit in one transaction. The memory
+backend answers at once through `ImmediateArchive`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from datetime import datetime
+
+from soketler.core.archive import Page, Retention, Saved, Topic
+from soketler.errors import SoketlerError
+from soketler.protocols.events import ChatMessage
+
+__all__ = ["HistoryStore", "Page", "Retention", "Saved", "StoreError", "Topic"]
+
+
+class StoreError(SoketlerError):
+    """The history store cannot be used; the text says why, for people."""
+
+
+class HistoryStore(ABC):
+    @abstractmethod
+    def load(self) -> Saved:
+        """Reads what a restarted server resumes from. Raises StoreError."""
+
+    @abstractmethod
+    def write(self, messages: Sequence[ChatMessage], topics: Sequence[Topic]) -> None:
+        """Stores all of them in one transaction, or none. Raises StoreError."""
+
+    @abstractmethod
+    def room_page(self, room_key: str, limit: int, before: int | None) -> Page:
+        """The newest `limit` messages of a room with ids below `before`."""
+
+    @abstractmethod
+    def private_page(self, key_a: str, key_b: str, limit: int, before: int | None) -> Page:
+        """The newest private messages between two nicknames (by name key)."""
+
+    @abstractmethod
+    def prune(self, retention: Retention, now: datetime) -> int:
+        """Deletes what retention no longer keeps; returns how many messages went."""
+
+    def close(self) -> None:  # noqa: B027 - a store without files has nothing to release
+        """Releases files; harmless to call twice."""

@@ -1,0 +1,231 @@
+"""History in an SQLite file: the embedded default.
+
+WAL mode with synchronous=FULL: a committed transaction survives the process being
+killed and the machine losing power. That would be slow one message at a time, so the
+writer thread commits whole groups (see `store.writer`).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from soketler.core.names import key
+from soketler.protocols.events import ChatMessage
+from soketler.store.base import HistoryStore, Page, Retention, Saved, StoreError, Topic
+
+SCHEMA_VERSION = 2
+
+
+# MIGRATIONS[n] takes a database from schema version n to n + 1. Each runs in one
+# transaction with the version bump, so a crash mid-way leaves the old version intact.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        time_ms INTEGER NOT NULL,       -- UTC, milliseconds since the epoch
+        room_key TEXT,                  -- NULL for a private message
+        room TEXT,
+        sender TEXT NOT NULL,
+        sender_key TEXT NOT NULL,
+        target TEXT,                    -- the recipient of a private message
+        target_key TEXT,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX messages_by_room ON messages (room_key, id);
+    CREATE INDEX messages_by_pair ON messages (sender_key, target_key, id);
+    """,
+    # Version 2 keeps /me actions apart from messages, and room topics across restarts.
+    """
+    ALTER TABLE messages ADD COLUMN action INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE topics (
+        room_key TEXT PRIMARY KEY,
+        room TEXT NOT NULL,
+        text TEXT NOT NULL,
+        set_by TEXT,
+        time_ms INTEGER NOT NULL
+    );
+    """,
+]
+assert len(MIGRATIONS) == SCHEMA_VERSION
+
+_COLUMNS = "id, time_ms, room, sender, target, text, action"
+
+
+def _ms(time: datetime) -> int:
+    return int(time.timestamp() * 1000)
+
+
+def _time(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def _message(row: tuple[int, int, str | None, str, str | None, str, int]) -> ChatMessage:
+    mid, time_ms, room, sender, target, text, action = row
+    return ChatMessage(
+        mid, _time(time_ms), sender, text, room=room, to=target, action=bool(action), history=True
+    )
+
+
+class SqliteStore(HistoryStore):
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+
+    # --- opening ---------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        if self._db is not None:
+            return self._db
+        where = f"history database {self.path}"
+        parent = os.path.dirname(os.path.abspath(self.path))
+        try:
+            os.makedirs(parent, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder of the {where}: {exc.strerror}") from exc
+        try:
+            # The writer thread owns the connection after start-up; sqlite3 needs to be told
+            # that another thread than the creating one will use it.
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the {where}: {exc}") from exc
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the {where} has schema version {version}, newer than this soketler "
+                    f"understands ({SCHEMA_VERSION}); upgrade soketler or use another --db"
+                )
+            if version == 0 and db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                raise StoreError(f"the {where} holds tables soketler did not make; not touching it")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            for step in range(version, SCHEMA_VERSION):
+                # (executescript would commit a transaction opened outside the script.)
+                bump = f"PRAGMA user_version = {step + 1}"
+                db.executescript(f"BEGIN IMMEDIATE; {MIGRATIONS[step]}; {bump}; COMMIT;")
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            if "not a database" in str(exc) or "malformed" in str(exc):
+                raise StoreError(f"the {where} is not an SQLite database, or is damaged") from exc
+            raise StoreError(f"cannot use the {where}: {exc}") from exc
+        except StoreError:
+            db.close()
+            raise
+        self._db = db
+        return db
+
+    def load(self) -> Saved:
+        db = self._open()
+        try:
+            last = db.execute("SELECT max(id) FROM messages").fetchone()[0] or 0
+            topics = {
+                row[0]: Topic(row[0], row[1], row[2], row[3], _time(row[4]))
+                for row in db.execute("SELECT room_key, room, text, set_by, time_ms FROM topics")
+            }
+            # Prove now, not at the first message, that the file can be written.
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot use the history database {self.path}: {exc}") from exc
+        return Saved(last, topics)
+
+    # --- writing -----------------------------------------------------------------------
+
+    def write(self, messages: Sequence[ChatMessage], topics: Sequence[Topic]) -> None:
+        db = self._open()
+        rows = [
+            (
+                m.id,
+                _ms(m.time),
+                key(m.room) if m.room is not None else None,
+                m.room,
+                m.sender,
+                key(m.sender),
+                m.to,
+                key(m.to) if m.to is not None else None,
+                m.text,
+                int(m.action),
+            )
+            for m in messages
+        ]
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(
+                    "INSERT INTO messages (id, time_ms, room_key, room, sender, sender_key, "
+                    "target, target_key, text, action) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    rows,
+                )
+                db.executemany(
+                    "INSERT OR REPLACE INTO topics (room_key, room, text, set_by, time_ms) "
+                    "VALUES (?,?,?,?,?)",
+                    [(t.room_key, t.room, t.text, t.set_by, _ms(t.time)) for t in topics],
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to the history database {self.path}: {exc}") from exc
+
+    # --- reading -----------------------------------------------------------------------
+
+    def _page(self, where: str, args: tuple[object, ...], limit: int, before: int | None) -> Page:
+        db = self._open()
+        bound = "" if before is None else " AND id < ?"
+        params = args if before is None else (*args, before)
+        rows = db.execute(
+            f"SELECT {_COLUMNS} FROM messages WHERE {where}{bound} ORDER BY id DESC LIMIT ?",
+            (*params, limit + 1),
+        ).fetchall()
+        more = len(rows) > limit
+        return Page([_message(row) for row in reversed(rows[:limit])], more)
+
+    def room_page(self, room_key: str, limit: int, before: int | None) -> Page:
+        return self._page("room_key = ?", (room_key,), limit, before)
+
+    def private_page(self, key_a: str, key_b: str, limit: int, before: int | None) -> Page:
+        where = (
+            "room_key IS NULL AND ((sender_key = ? AND target_key = ?) "
+            "OR (sender_key = ? AND target_key = ?))"
+        )
+        return self._page(where, (key_a, key_b, key_b, key_a), limit, before)
+
+    def prune(self, retention: Retention, now: datetime) -> int:
+        db = self._open()
+        removed = 0
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            if retention.days > 0:
+                cutoff = _ms(now - timedelta(days=retention.days))
+                removed += db.execute("DELETE FROM messages WHERE time_ms < ?", (cutoff,)).rowcount
+            if retention.messages > 0:
+                # Per room: everything older than the room's newest N.
+                removed += db.execute(
+                    "DELETE FROM messages WHERE room_key IS NOT NULL AND id NOT IN ("
+                    " SELECT id FROM (SELECT id, row_number() OVER ("
+                    "  PARTITION BY room_key ORDER BY id DESC) AS n"
+                    "  FROM messages WHERE room_key IS NOT NULL) WHERE n <= ?)",
+                    (retention.messages,),
+                ).rowcount
+                removed += db.execute(
+                    "DELETE FROM messages WHERE room_key IS NULL AND id NOT IN ("
+                    " SELECT id FROM (SELECT id, row_number() OVER ("
+                    "  PARTITION BY min(sender_key, target_key), max(sender_key, target_key)"
+                    "  ORDER BY id DESC) AS n FROM messages WHERE room_key IS NULL) WHERE n <= ?)",
+                    (retention.messages,),
+                ).rowcount
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise StoreError(f"cannot prune the history database {self.path}: {exc}") from exc
+        return removed
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None

@@ -1,0 +1,79 @@
+"""The SQLite backend: schema versions, bad files, bad places."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from soketler.store.base import StoreError
+from soketler.store.sqlite import MIGRATIONS, SCHEMA_VERSION, SqliteStore
+
+
+def test_a_new_file_gets_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "folder" / "h.db"
+    store = SqliteStore(str(path))
+    store.load()
+    store.close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close()
+
+
+def test_an_older_schema_migrates_and_keeps_its_messages(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.executescript(MIGRATIONS[0])
+    db.execute("PRAGMA user_version = 1")
+    db.execute(
+        "INSERT INTO messages (id, time_ms, room_key, room, sender, sender_key, text) "
+        "VALUES (5, 1700000000000, '#dev', '#dev', 'eski', 'eski', 'v1 mesajı')"
+    )
+    db.close()
+    store = SqliteStore(str(path))
+    assert store.load().last_id == 5
+    [old] = store.room_page("#dev", 10, None).messages
+    assert old.text == "v1 mesajı" and old.action is False
+    store.close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    db.close()
+
+
+def test_a_newer_schema_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="schema version 99, newer than"):
+        SqliteStore(str(path)).load()
+    assert path.read_bytes() == before
+
+
+def test_a_damaged_file_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not a database, it is a shopping list\n" * 100)
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="not an SQLite database, or is damaged"):
+        SqliteStore(str(path)).load()
+    assert path.read_bytes() == before
+
+
+def test_someone_elses_database_is_not_touched(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE invoices (n INTEGER)")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="did not make"):
+        SqliteStore(str(path)).load()
+
+
+def test_an_unusable_place_is_a_clear_error(tmp_path: Path) -> None:
+    a_file = tmp_path / "plain-file"
+    a_file.write_text("x")
+    with pytest.raises(StoreError, match="cannot create the folder"):
+        SqliteStore(str(a_file / "h.db")).load()
