@@ -24,11 +24,12 @@ class Flavour(Enum):
 
 CODECS: dict[Flavour, Codec] = {Flavour.PLAIN: plain.PLAIN, Flavour.JSON: jsonlines.JSON}
 
-# IAC WILL BINARY, IAC DO BINARY (RFC 856). Without binary mode the inetutils telnet
-# client drops some bytes of UTF-8 text (0x85 is the third byte of many Korean
-# syllables). nc users would see these bytes as junk, so they go only to clients that
-# end lines with CR, as telnet does and nc does not.
-TELNET_BINARY = bytes([IAC, 251, 0, IAC, 253, 0])
+# IAC DO BINARY (RFC 856): asks the client to send 8-bit data. Without it the inetutils
+# telnet client drops some bytes of UTF-8 text (0x85, the third byte of many Korean
+# syllables). Only DO: offering WILL BINARY too makes that client stop turning the
+# Enter it echoes into CR LF, and the screen staircases. nc users would see these
+# bytes as junk, so they go only to clients that end lines with CR, as telnet does.
+TELNET_BINARY = bytes([IAC, 253, 0])
 
 
 class ServerConnection:
