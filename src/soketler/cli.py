@@ -18,6 +18,7 @@ from soketler import __version__
 # Order here is the order in `soketler --help`.
 COMMAND_MODULES = (
     "soketler.commands.serve",
+    "soketler.commands.chat",
     "soketler.commands.tools",
 )
 

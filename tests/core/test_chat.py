@@ -211,6 +211,16 @@ def test_json_lines_clients_get_objects_with_ids(hub: Hub) -> None:
     assert j.objects()[0]["code"] == "already-registered"
 
 
+def test_json_nickname_errors_carry_no_prompt_for_people(hub: Hub) -> None:
+    Person(hub, "taken")
+    j = Person(hub)
+    j.take()
+    j.send({"type": "hello", "nick": "TAKEN", "id": 1})
+    assert j.objects() == [
+        {"type": "error", "code": "nick-taken", "text": 'Nickname "TAKEN" is taken.', "re": 1}
+    ]
+
+
 def test_message_ids_increase(hub: Hub) -> None:
     j = Person(hub, "j", json_lines=True)
     for text in ("1", "2", "3"):

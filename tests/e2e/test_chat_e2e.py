@@ -33,9 +33,12 @@ async def test_three_users_chat_across_two_rooms(server: ChatServer) -> None:
     # ayşe is in #lobby too, but #dev is her current room: the line names its room.
     assert (await ayse.expect("로비")).endswith("[#lobby] <민준> 로비에 누구 있어요?")
     assert (await minjun.expect("로비")).endswith("<민준> 로비에 누구 있어요?")
-    # 민준 never joined #dev, so the first #dev line he could see is none.
+    # 민준 never joined #dev: he may see who is there, but no #dev message reached him.
     minjun.send("/who #dev")
-    assert "not in #dev" in await minjun.expect("!!")
+    assert (await minjun.expect("-- #dev (")) == "-- #dev (2): ayşe, bob"
+    assert not any("derleme" in line for line in minjun.seen)
+    minjun.send("/who #nowhere")
+    assert await minjun.expect("!!") == "!! Nobody is in #nowhere."
     for client in (ayse, bob, minjun):
         await client.close()
 

@@ -182,7 +182,9 @@ def _topic(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
 
 
 def _who(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
-    room = _target_room(hub, session, args, re)
+    # Like IRC's NAMES, anyone may see who is in any room (as /rooms shows them all).
+    name = args.get("room")
+    room = _target_room(hub, session, args, re) if name is None else hub.any_room(session, name, re)
     if room is not None:
         hub.send(session, hub.members(room, re))
 

@@ -219,7 +219,7 @@ class Hub:
         problem = self.nick_problem(session, nick)
         if problem is not None:
             code, text = problem
-            self.error(session, code, text + texts.CHOOSE_ANOTHER, re)
+            self.send(session, Error(code, text, re, prompt=texts.CHOOSE_ANOTHER))
             return False
         session.nick = nick
         session.key = names.key(nick)
@@ -434,6 +434,14 @@ class Hub:
     def room_list(self, re: RequestId = None) -> RoomList:
         rooms = sorted(self.rooms.values(), key=lambda r: (-len(r.members), r.key))
         return RoomList(tuple(RoomInfo(r.name, len(r.members), r.topic) for r in rooms), re)
+
+    def any_room(self, session: Session, name: str, re: RequestId) -> Room | None:
+        """A room of the server, by name; None (with an error sent) if it has nobody."""
+        room = self.rooms.get(names.key(names.room_name(name)))
+        if room is None:
+            text = texts.NO_SUCH_ROOM_TEXT.format(room=names.room_name(name))
+            self.error(session, texts.NO_SUCH_ROOM, text, re)
+        return room
 
     def find_room(self, session: Session, name: str, re: RequestId) -> Room | None:
         """A room the session is in, by name; None (with an error sent) otherwise."""

@@ -161,6 +161,9 @@ class Error:
     code: str
     text: str
     re: RequestId = None
+    # What a person should do next ("Choose another:"); shown by the plain flavour
+    # only, since programs act on the code.
+    prompt: str = ""
 
 
 @dataclass(frozen=True, slots=True)

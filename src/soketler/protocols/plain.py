@@ -103,8 +103,8 @@ def render(event: ServerEvent, view: View = View.HERE) -> str:
             return _info_lines("\n".join(lines), "-- ")
         case Info(text=text):
             return _info_lines(text, "-- ")
-        case Error(text=text):
-            return _info_lines(text, "!! ")
+        case Error(text=text, prompt=prompt):
+            return _info_lines(f"{text} {prompt}" if prompt else text, "!! ")
         case Pong():
             return f"-- pong{NEWLINE}"
         case Bye(reason=reason):

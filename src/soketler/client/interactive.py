@@ -1,0 +1,239 @@
+"""`soketler chat` on a terminal: an input line at the bottom, the rooms above it.
+
+prompt_toolkit owns the terminal. For incoming lines, `Screen` erases the prompt,
+prints, and draws the prompt again with whatever was half typed, so nothing a person
+types is ever garbled by what arrives. Lines that arrive together are printed
+together, with one redraw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.buffer import Buffer
+from prompt_toolkit.formatted_text import FormattedText
+from prompt_toolkit.history import InMemoryHistory
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.output import ColorDepth
+from prompt_toolkit.renderer import print_formatted_text
+from prompt_toolkit.styles import Style
+
+from soketler import exitcodes
+from soketler.client import commands
+from soketler.client.actions import perform, showing
+from soketler.client.app import ChatOptions, default_nick
+from soketler.client.chat_client import ChatClient
+from soketler.client.completion import ChatCompleter
+from soketler.client.errors import NickRejected
+from soketler.client.render import STYLES, Fragments, Renderer, error_line, escape
+from soketler.client.state import ChatState
+
+# A person who mistypes their nickname is asked again, but not forever.
+_NICK_TRIES = 5
+# Lines typed while earlier ones are still being sent (a paste, say).
+_TYPED_AHEAD = 100
+
+
+class _StreamEnded(Exception):
+    """The connection is gone for good; ends the prompt."""
+
+
+class Screen:
+    """Prints fragments above the prompt, batching lines that arrive together.
+
+    prompt_toolkit's `run_in_terminal` would do this too, but it puts the terminal
+    back into cooked mode while it prints, and a Ctrl-C or Ctrl-D typed in that
+    moment is then taken by the terminal (a signal, an end of input) instead of
+    reaching the prompt. Erasing, printing and redrawing without leaving raw mode
+    keeps every key a key.
+    """
+
+    def __init__(self, session: PromptSession[str], style: Style, depth: ColorDepth) -> None:
+        self.session = session
+        self.style = style
+        self.depth = depth
+        self._pending: list[Fragments] = []
+        self._scheduled = False
+
+    def show(self, fragments: Fragments) -> None:
+        self._pending.append(fragments)
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._scheduled = False
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        app = self.session.app
+        drawn = app.is_running and not app.is_done
+        if drawn:
+            app.renderer.erase()  # the prompt goes; the cursor is where it began
+        output = self.session.output
+        for fragments in batch:
+            print_formatted_text(
+                output, [*fragments, ("", "\n")], self.style, color_depth=self.depth
+            )
+        output.flush()
+        if drawn:
+            # Measure the space below the cursor again, then draw the prompt under the lines.
+            app.renderer.request_absolute_cursor_position()
+            app.invalidate()
+
+
+class ChatScreen:
+    def __init__(self, options: ChatOptions) -> None:
+        self.options = options
+        self.state = ChatState()
+        self.renderer = Renderer(self.state)
+        self.session: PromptSession[str] = PromptSession(
+            self._prompt,
+            history=InMemoryHistory(),
+            completer=ChatCompleter(self.state),
+            complete_while_typing=False,
+            bottom_toolbar=self._toolbar,
+            key_bindings=self._keys(),
+            style=Style.from_dict(STYLES),
+            color_depth=None if options.color else ColorDepth.DEPTH_1_BIT,
+        )
+        depth = self.session.output.get_default_color_depth()
+        self.screen = Screen(
+            self.session,
+            Style.from_dict(STYLES),
+            depth if options.color else ColorDepth.DEPTH_1_BIT,
+        )
+        self.lost = False  # the connection is gone for good
+        self.leaving = False  # the person asked to leave
+
+    # --- what the bottom of the screen shows --------------------------------------------
+
+    def _prompt(self) -> FormattedText:
+        room = self.state.current or "-"
+        return FormattedText([("class:room", escape(room)), ("class:prompt", "> ")])
+
+    def _toolbar(self) -> FormattedText:
+        parts: Fragments = [("class:toolbar", f" {escape(self.state.nick)} ")]
+        for number, room in enumerate(self.state.rooms, 1):
+            unread = self.state.unread_in(room)
+            if room == self.state.current:
+                parts.append(("class:toolbar.current", f" {number}:{escape(room)} "))
+            elif unread:
+                parts.append(("class:toolbar.unread", f" {number}:{escape(room)}({unread}) "))
+            else:
+                parts.append(("class:toolbar", f" {number}:{escape(room)} "))
+        return FormattedText(parts)
+
+    def _keys(self) -> KeyBindings:
+        keys = KeyBindings()
+        for number in range(1, 10):
+
+            def switch(event: KeyPressEvent, number: int = number) -> None:
+                self.state.switch_to_number(number)
+                event.app.invalidate()
+
+            keys.add("escape", str(number))(switch)
+        return keys
+
+    # --- running ------------------------------------------------------------------------
+
+    async def ask_nick(self, reason: str | None = None) -> str:
+        if reason:
+            print(f"Nickname rejected: {escape(reason)}")
+        session: PromptSession[str] = PromptSession()
+        # Loops only while the answer is blank; each round waits for a person.
+        while not (
+            nick := (await session.prompt_async("Nickname: ", default=default_nick())).strip()
+        ):
+            pass
+        return nick
+
+    async def connect(self) -> ChatClient:
+        asked = self.options.nick is None
+        nick = self.options.nick or await self.ask_nick()
+        for attempt in range(_NICK_TRIES):
+            client = self.options.client(nick, showing(self.state, self.renderer, self.screen.show))
+            try:
+                await client.connect()
+                return client
+            except NickRejected as exc:
+                if not asked or attempt == _NICK_TRIES - 1:
+                    raise
+                nick = await self.ask_nick(exc.reason)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    async def run(self) -> int:
+        try:
+            client = await self.connect()
+        except (EOFError, KeyboardInterrupt):
+            return exitcodes.OK  # left at the nickname question
+        # Lines that came with the connection go out before the prompt is first drawn.
+        self.screen.flush()
+        events = asyncio.create_task(self._watch_stream(client))
+        reason = None
+        try:
+            reason = await self._read_input(client)
+        finally:
+            self.leaving = self.state.leaving = True
+            await client.close(reason)
+            events.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await events
+            self.screen.flush()
+        return exitcodes.RESET if self.lost else exitcodes.OK
+
+    async def _read_input(self, client: ChatClient) -> str | None:
+        """Keeps the input line up until the person leaves; returns their reason.
+
+        The prompt runs once for the whole session: Enter hands the line over and
+        clears it, rather than ending the prompt and starting another. So the
+        terminal stays in raw mode throughout, and a key typed right after Enter is
+        never taken by the terminal driver in between.
+        """
+        typed: asyncio.Queue[str] = asyncio.Queue(_TYPED_AHEAD)
+
+        def accept(buffer: Buffer) -> bool:
+            try:
+                typed.put_nowait(buffer.text)
+            except asyncio.QueueFull:
+                self.screen.show(error_line("Too many lines at once: that one was dropped."))
+            return False  # clear the line; the prompt stays
+
+        self.session.default_buffer.accept_handler = accept
+        worker = asyncio.create_task(self._carry_out(client, typed))
+        try:
+            return await self.session.prompt_async() or None
+        except (EOFError, KeyboardInterrupt, _StreamEnded):
+            return None
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+
+    async def _carry_out(self, client: ChatClient, typed: asyncio.Queue[str]) -> None:
+        while True:  # one typed line per round, until the prompt ends and cancels us
+            action = commands.parse(await typed.get(), self.state.current)
+            if isinstance(action, commands.QuitChat):
+                self.session.app.exit(result=action.reason or "")
+                return
+            if action is not None:
+                await perform(action, client, self.state, self.screen.show)
+
+    async def _watch_stream(self, client: ChatClient) -> None:
+        # The client's hook draws each event; this waits for the end of the stream.
+        async for _ in client:
+            self.session.app.invalidate()  # the prompt and the room bar may have changed
+        if self.leaving:
+            return
+        # The stream ended by itself: the connection is gone and will not come back.
+        self.lost = True
+        self.screen.flush()
+        app = self.session.app
+        if app.is_running:
+            app.exit(exception=_StreamEnded())
+
+
+async def run_interactive(options: ChatOptions) -> int:
+    return await ChatScreen(options).run()

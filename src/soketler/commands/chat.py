@@ -1,0 +1,94 @@
+"""`soketler chat`: the terminal chat client (arguments only)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+EPILOG = """\
+On a terminal: type to talk in the current room (shown in the prompt), /help for
+commands, Tab to complete, Up/Down for earlier lines, Alt-1..9 to switch rooms,
+Ctrl-C or Ctrl-D to leave. Lost connections are retried with growing pauses.
+
+Without a terminal (stdin is a pipe or a file) each stdin line is sent as if typed,
+incoming lines are printed plainly, and the command exits once the server has
+handled every line.
+
+examples:
+  soketler chat                               localhost, port 61000; asks for a nickname
+  soketler chat chat.example.org 7000 --nick ayşe --join '#dev'
+  echo 'backup done' | soketler chat --nick cron --join '#ops'
+  soketler chat --nick deploy --send 'v1.2 is live'
+
+exit status:
+  0  left normally; in a pipe: every line was delivered
+  2  bad arguments
+  3  no such host
+  4  connection refused
+  5  network unreachable
+  6  timed out (connecting, or waiting for the server to answer)
+  9  the server said no: nickname rejected (with its reason), server full, ...
+ 10  the connection was lost (and --no-reconnect, or reconnecting gave up)
+"""
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1 to 65535, not {port}")
+    return port
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "chat",
+        help="terminal chat client for a soketler server",
+        description="Chat on a soketler server from a terminal, or from a script.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("host", nargs="?", default="localhost", help="server (default localhost)")
+    parser.add_argument(
+        "port", nargs="?", type=_port, default=61000, help="TCP port (default 61000)"
+    )
+    parser.add_argument("--nick", "-n", metavar="NAME", help="nickname (default: asks, or $USER)")
+    parser.add_argument(
+        "--join",
+        "-j",
+        action="append",
+        metavar="#ROOM",
+        help="join a room after connecting; repeatable (the last one is current)",
+    )
+    parser.add_argument(
+        "--send", "-s", metavar="TEXT", help="send one line (a message or /command) and exit"
+    )
+    parser.add_argument("--unix", metavar="PATH", help="connect to a Unix socket instead")
+    parser.add_argument(
+        "--no-color", action="store_true", help="no colours (also when NO_COLOR is set)"
+    )
+    parser.add_argument(
+        "--no-reconnect", action="store_true", help="exit when the connection is lost"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="for connecting and for each answer from the server (default 10)",
+    )
+    parser.add_argument(
+        "--loop",
+        choices=("auto", "asyncio", "uvloop"),
+        default="auto",
+        help="event loop (default: uvloop when installed)",
+    )
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from soketler.client.app import run
+
+    return run(args)
