@@ -207,6 +207,13 @@ async def test_reconnects_after_the_server_restarts_on_the_same_port(connect: Co
         back = await next_matching(ayse, lambda e: isinstance(e, Reconnected), within=10)
         assert back == Reconnected("ayşe", ("#lobby", "#ops", "#dev"))
         assert ayse.current_room == "#dev"
+        # A room made current on our side is current again after the next reconnect.
+        assert ayse.make_current("#OPS") == "#ops"
+        await second.shutdown(grace=1.0)
+        await next_matching(ayse, lambda e: isinstance(e, Disconnected))
+        second = await start_chat_server(port)
+        await next_matching(ayse, lambda e: isinstance(e, Reconnected), within=10)
+        assert ayse.current_room == "#ops"
         bob = await connect("bob", port=port, rooms=["#ops"])
         await bob.send("#ops", "welcome back")
         await next_matching(ayse, message_from("bob", "welcome back"))

@@ -32,6 +32,8 @@ async def perform(
                 show(error_line("Not connected: that line was not sent."))
         case SwitchRoom(room=room):
             switched = state.switch(room)
+            # The client keeps it too, to come back to this room after a reconnect.
+            client.make_current(room)
             if switched is None:
                 shown = escape(room)
                 show(error_line(f"You are not in {shown}. Type /join {shown} first."))

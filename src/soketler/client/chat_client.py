@@ -174,6 +174,15 @@ class ChatClient:
         """Rooms we are in, in the order we joined them."""
         return tuple(self.membership.rooms)
 
+    def make_current(self, room: str) -> str | None:
+        """Remembers a room we are in as current: after a reconnect it is joined last,
+        so the server makes it current again. Returns its name, or None if we are not
+        in it. (A person's /switch does this; the server is not told.)"""
+        found = self.membership.room(room)
+        if found is not None:
+            self.membership.current = found
+        return found
+
     @property
     def current_room(self) -> str | None:
         """Where the server sends a message that names no room."""
