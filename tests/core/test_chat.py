@@ -238,3 +238,36 @@ def test_shutdown_says_goodbye_to_everyone(hub: Hub) -> None:
         assert p.lines() == ["-- Goodbye (Server shutting down)"]
         assert p.peer.closed == "Server shutting down"
     assert not hub.sessions and not hub.rooms
+
+
+def test_big_rooms_are_quiet_about_comings_and_goings() -> None:
+    hub = Hub("test", clock=fixed_clock, announce_limit=2)
+    a, b = Person(hub, "a"), Person(hub, "b")
+    a.take()
+    c = Person(hub)
+    c.type("c")
+    # #lobby now has 3 people, more than 2: only c hears of c's join.
+    assert f"{HHMM} -- c joined #lobby" in c.lines()
+    assert a.lines() == [] and b.lines() == []
+    c.type("still heard")
+    assert a.lines() == [f"{HHMM} <c> still heard"]
+    b.take()
+    c.type("/who")
+    assert c.lines()[-1] == "-- #lobby (3): a, b, c"
+    c.type("/quit")
+    assert a.lines() == [] and b.lines() == []
+    assert c.peer.closed == "Quit"
+
+
+def test_the_names_shown_on_joining_a_big_room_are_capped() -> None:
+    from soketler.core import hub as hub_module
+
+    hub = Hub("test", clock=fixed_clock)
+    people = [Person(hub, f"p{i}") for i in range(hub_module.NAMES_ON_JOIN + 5)]
+    late = Person(hub)
+    late.type("late")
+    [names] = [line for line in late.lines() if line.startswith("-- #lobby (")]
+    assert names.startswith(f"-- #lobby ({len(people) + 1}): p0, p1, ")
+    assert names.endswith(" and 6 more (/who #lobby lists all)")
+    late.type("/who")
+    assert late.lines()[0].endswith(f"p{len(people) - 1}, late")

@@ -124,7 +124,12 @@ def _members(obj: Mapping[str, Any]) -> Members:
     users = _field(obj, "users", list)
     if not all(isinstance(user, str) for user in users):
         raise _FieldError('field "users" must be a list of strings')
-    return Members(_field(obj, "room", str), _text(obj, "topic"), tuple(users), _re(obj))
+    count = obj.get("count", -1)
+    if not isinstance(count, int) or isinstance(count, bool):
+        raise _FieldError('field "count" must be a number')
+    return Members(
+        _field(obj, "room", str), _text(obj, "topic"), tuple(users), _re(obj), count=count
+    )
 
 
 def _room_list(obj: Mapping[str, Any]) -> RoomList:

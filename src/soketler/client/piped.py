@@ -24,7 +24,7 @@ from soketler.client.chat_client import ChatClient
 from soketler.client.errors import ConnectionLost
 from soketler.client.events import Disconnected
 from soketler.client.render import Fragments, Renderer, plain
-from soketler.client.requests import ClientRequest
+from soketler.client.requests import ClientRequest, Join, Part
 from soketler.client.state import ChatState
 
 # Lines read ahead of sending; the reader thread waits while this many are queued.
@@ -80,12 +80,17 @@ async def _send_all(
     """Sends every line; returns once the server has handled them (a /quit reason, if any)."""
     reason = None
     async for line in source:
-        action = commands.parse(line, state.current)
+        # The client's own view of the current room: it is updated as the server's
+        # answers are read, before the barrier below returns.
+        action = commands.parse(line, client.current_room)
         if isinstance(action, commands.QuitChat):
             reason = action.reason
             break
         if isinstance(action, commands.Send):
             await _deliver(client, action.request)
+            if isinstance(action.request, Join | Part):
+                # The next line goes to the room this one changes: wait until it has.
+                await client.ping()
         elif action is not None:
             await perform(action, client, state, show)
     # The server answers in order: this pong means every line above was handled.

@@ -155,7 +155,9 @@ class Renderer:
                 )
             case Members(room=room, topic=topic, users=users):
                 names = ", ".join(escape(user) for user in users)
-                lines = f"{escape(room)} ({len(users)}): {names}"
+                if event.total > len(users):
+                    names += f" and {event.total - len(users)} more (/who lists all)"
+                lines = f"{escape(room)} ({event.total}): {names}"
                 return info_line(lines + (f"\ntopic: {escape(topic)}" if topic else ""))
             case RoomList(rooms=rooms):
                 listed = [

@@ -45,6 +45,14 @@ def register(sub: Any) -> None:
         help="do not end a session on a line that is only bye/close/quit/q/kapat/exit",
     )
     chat.add_argument("--server-name", metavar="NAME", help="name shown in the welcome line")
+    chat.add_argument(
+        "--announce-limit",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="announce joins, parts and quits only in rooms of up to N people "
+        "(default 1000; 0: always)",
+    )
     history = parser.add_argument_group("history")
     history.add_argument(
         "--db",

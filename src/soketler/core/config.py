@@ -33,4 +33,5 @@ class ServerConfig:
     server_name: str = ""  # shown in the welcome line; empty: this host's name
     db: str = ":memory:"  # history: an SQLite file, or ":memory:"
     replay: int = 20  # messages shown to someone joining a room; 0: none
+    announce_limit: int = 1000  # joins/parts/quits announced in rooms up to this size
     retention: Retention = field(default_factory=Retention)

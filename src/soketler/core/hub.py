@@ -47,6 +47,8 @@ MAX_PENDING = 10_000
 # Topics remembered for rooms that are empty now, to restore when someone returns.
 MAX_SAVED_TOPICS = 10_000
 MAX_PAGE = 200  # messages in one history reply
+# Names listed to someone joining a big room; /who lists them all.
+NAMES_ON_JOIN = 100
 
 
 class _Held:
@@ -71,6 +73,7 @@ class Hub:
         archive: Archive | None = None,
         saved: Saved | None = None,
         replay: int = 20,
+        announce_limit: int = 1000,
     ) -> None:
         self.server_name = server_name
         self.clock = clock
@@ -79,6 +82,10 @@ class Hub:
         self.rooms: dict[str, Room] = {}
         self.archive = archive
         self.replay = replay
+        # Joins, parts and quits are announced only in rooms up to this size (0: all).
+        # Past it they are noise to people, and announcing each one to everyone makes
+        # filling a room cost O(members²).
+        self.announce_limit = announce_limit
         saved = saved or Saved()
         self.next_id = saved.last_id + 1
         self.saved_topics: dict[str, Topic] = dict(saved.topics)
@@ -117,7 +124,7 @@ class Hub:
         self.sessions.discard(session)
         if session.registered:
             self.by_nick.pop(session.key, None)
-            audience = self._audience(session, include_self=False)
+            audience = self._audience(session, include_self=False, quiet_big=True)
             for room in session.rooms.values():
                 self._remove_member(room, session)
             session.rooms.clear()
@@ -196,11 +203,18 @@ class Hub:
             assert first.run is not None
             first.run()
 
-    def _audience(self, session: Session, include_self: bool) -> set[Session]:
+    def announces(self, room: Room) -> bool:
+        """Whether joins, parts and quits are told to everyone in the room."""
+        return self.announce_limit <= 0 or len(room.members) <= self.announce_limit
+
+    def _audience(
+        self, session: Session, include_self: bool, quiet_big: bool = False
+    ) -> set[Session]:
         """Everyone who shares a room with `session`: O(members of its rooms)."""
         audience: set[Session] = set()
         for room in session.rooms.values():
-            audience.update(room.members)
+            if not quiet_big or self.announces(room):
+                audience.update(room.members)
         if include_self:
             audience.add(session)
         else:
@@ -277,8 +291,12 @@ class Hub:
         room.members[session] = None
         session.rooms[key] = room
         session.current = room
-        self.fanout(Joined(self.clock(), room.name, session.nick), room.members, room)
-        self.send(session, self.members(room, re))
+        joined = Joined(self.clock(), room.name, session.nick)
+        if self.announces(room):
+            self.fanout(joined, room.members, room)
+        else:
+            self.send(session, joined)
+        self.send(session, self.members(room, re, limit=NAMES_ON_JOIN))
         if self.archive is not None and self.replay > 0:
             self.room_history(session, room, self.replay, None, None)
 
@@ -287,7 +305,11 @@ class Hub:
             self.error(session, texts.LAST_ROOM, texts.LAST_ROOM_TEXT.format(room=room.name), re)
             return
         # Tell the room, the leaver included, before the leaver is gone from it.
-        self.fanout(Parted(self.clock(), room.name, session.nick, reason), room.members, room)
+        parted = Parted(self.clock(), room.name, session.nick, reason)
+        if self.announces(room):
+            self.fanout(parted, room.members, room)
+        else:
+            self.send(session, parted)
         del session.rooms[room.key]
         self._remove_member(room, session)
         if session.current is room:
@@ -428,7 +450,11 @@ class Hub:
             self.archive.save_topic(topic)
         self.fanout(TopicChanged(now, room.name, session.nick, text), room.members, room)
 
-    def members(self, room: Room, re: RequestId = None) -> Members:
+    def members(self, room: Room, re: RequestId = None, limit: int = 0) -> Members:
+        """Who is in a room; with a limit, only the first `limit` names and the count."""
+        if limit and len(room.members) > limit:
+            first = tuple(s.nick for s, _ in zip(room.members, range(limit), strict=False))
+            return Members(room.name, room.topic, first, re, count=len(room.members))
         return Members(room.name, room.topic, tuple(s.nick for s in room.members), re)
 
     def room_list(self, re: RequestId = None) -> RoomList:

@@ -133,6 +133,11 @@ class Members:
     topic: str
     users: tuple[str, ...]
     re: RequestId = None
+    count: int = -1  # members in all, when `users` names only the first of them
+
+    @property
+    def total(self) -> int:
+        return self.count if self.count >= 0 else len(self.users)
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,7 +130,9 @@ def to_object(event: ServerEvent) -> dict[str, Any]:
             }
             return _with_re(obj, re)
         case Members(room=room, topic=topic, users=users, re=re):
-            return _with_re({"type": "who", "room": room, "topic": topic, "users": list(users)}, re)
+            who: dict[str, Any] = {"type": "who", "room": room, "topic": topic}
+            who.update(users=list(users), count=event.total)
+            return _with_re(who, re)
         case RoomList(rooms=rooms, re=re):
             listed = [{"name": r.name, "users": r.users, "topic": r.topic} for r in rooms]
             return _with_re({"type": "rooms", "rooms": listed}, re)

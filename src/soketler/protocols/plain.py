@@ -94,7 +94,10 @@ def render(event: ServerEvent, view: View = View.HERE) -> str:
             return f"-- Hello {nick}! You are in {room}. Type /help for commands.{NEWLINE}"
         case Members(room=room, topic=topic, users=users):
             about = f" Topic: {topic}" if topic else ""
-            return f"-- {room} ({len(users)}): {', '.join(users)}{about}{NEWLINE}"
+            names = ", ".join(users)
+            if event.total > len(users):
+                names += f" and {event.total - len(users)} more (/who {room} lists all)"
+            return f"-- {room} ({event.total}): {names}{about}{NEWLINE}"
         case RoomList(rooms=rooms):
             lines = [f"Rooms ({len(rooms)}):"]
             for info in rooms:

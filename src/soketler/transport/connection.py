@@ -54,6 +54,31 @@ class Flusher:
 class ChatConnection(asyncio.Protocol):
     """An asyncio protocol, and the hub's `Peer` for this client."""
 
+    # Thousands of these live at once: slots keep each one small.
+    __slots__ = (
+        "_bucket",
+        "_closing",
+        "_counted",
+        "_dirty",
+        "_eof",
+        "_nick_timer",
+        "_out",
+        "_out_size",
+        "_overflowed",
+        "_paused",
+        "_protocol",
+        "_room",
+        "_waiting",
+        "address",
+        "hub",
+        "limits",
+        "loop",
+        "reason",
+        "server",
+        "session",
+        "transport",
+    )
+
     def __init__(self, server: ChatServer) -> None:
         self.server = server
         self.hub = server.hub
@@ -72,7 +97,8 @@ class ChatConnection(asyncio.Protocol):
         self._overflowed = False
         self._counted = False
         self._eof = False
-        self._waiting: deque[ClientEvent] = deque()
+        # Lines waiting for the rate limit; made only for a client that gets throttled.
+        self._waiting: deque[ClientEvent] | None = None
         self._paused = False
         self._bucket = TokenBucket(self.limits.rate, self.limits.burst, self.loop.time())
         self._nick_timer: asyncio.TimerHandle | None = None
@@ -107,14 +133,12 @@ class ChatConnection(asyncio.Protocol):
             self.write(negotiation)
         events = protocol.events_received()
         if events:
-            self._waiting.extend(events)
-            self._run_waiting()
+            self._take(events)
 
     def eof_received(self) -> bool:
         self._eof = True
         self._protocol.receive_eof()
-        self._waiting.extend(self._protocol.events_received())
-        self._run_waiting()
+        self._take(self._protocol.events_received())
         # Keep the transport open: the lines still waiting run, then we close it
         # ourselves after the replies are written (a half-closed `nc -N` reads them).
         return True
@@ -139,6 +163,13 @@ class ChatConnection(asyncio.Protocol):
 
     # --- input: rate limit, then the hub ------------------------------------------------
 
+    def _take(self, events: list[ClientEvent]) -> None:
+        if self._waiting is None:
+            self._waiting = deque(events)
+        else:
+            self._waiting.extend(events)
+        self._run_waiting()
+
     def _run_waiting(self) -> None:
         session = self.session
         if session is None:
@@ -158,6 +189,7 @@ class ChatConnection(asyncio.Protocol):
                     self.loop.call_later(wait, self._resume)
                 return
             self.hub.handle(session, waiting.popleft())
+        self._waiting = None  # all handled: an idle client keeps no queue
         if self._eof and not session.closed:
             self.hub.close(session, texts.CONNECTION_CLOSED)
 

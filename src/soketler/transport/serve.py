@@ -40,6 +40,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         server_name=args.server_name or "",
         db=args.db or default_db(),
         replay=args.replay,
+        announce_limit=args.announce_limit,
         retention=Retention(days=args.retain_days, messages=args.retain_messages),
     )
 
@@ -61,6 +62,8 @@ def _check(args: argparse.Namespace) -> str | None:
         return "--sendq must be at least 1024, --max-clients at least 1"
     if args.replay < 0 or args.retain_days < 0 or args.retain_messages < 0:
         return "--replay, --retain-days and --retain-messages cannot be negative"
+    if args.announce_limit < 0:
+        return "--announce-limit cannot be negative"
     return None
 
 

@@ -42,7 +42,11 @@ class ChatServer:
 
     def __init__(self, config: ServerConfig, hub: Hub | None = None) -> None:
         self.config = config
-        self.hub = hub or Hub(config.server_name or socket.gethostname(), replay=config.replay)
+        self.hub = hub or Hub(
+            config.server_name or socket.gethostname(),
+            replay=config.replay,
+            announce_limit=config.announce_limit,
+        )
         self.close_words = CLOSE_WORDS if config.close_words else frozenset()
         self.connections: set[ChatConnection] = set()
         self._per_address: Counter[str] = Counter()
