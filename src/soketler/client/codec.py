@@ -127,6 +127,8 @@ def _members(obj: Mapping[str, Any]) -> Members:
     count = obj.get("count", -1)
     if not isinstance(count, int) or isinstance(count, bool):
         raise _FieldError('field "count" must be a number')
+    # -1 says `users` is complete, as in the server's own Members events.
+    count = -1 if count == len(users) else count
     return Members(
         _field(obj, "room", str), _text(obj, "topic"), tuple(users), _re(obj), count=count
     )
