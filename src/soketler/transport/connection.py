@@ -12,7 +12,10 @@ dropped for flooding.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
+import struct
 from collections import deque
 from typing import TYPE_CHECKING, cast
 
@@ -246,8 +249,19 @@ class ChatConnection(asyncio.Protocol):
         self.reason = texts.SENDQ_EXCEEDED
         if self.session is not None:
             self.hub.close(self.session, texts.SENDQ_EXCEEDED, tell=False)
-        if self.transport is not None:
-            self.transport.abort()
+        self._reset()
+
+    def _reset(self) -> None:
+        """Drops the connection with a TCP reset. A plain close would leave the
+        megabytes the kernel holds for a client that does not read, retried against
+        its zero window for minutes; linger 0 frees them at once."""
+        if self.transport is None:
+            return
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.transport.abort()
 
     def close(self, reason: str = "") -> None:
         """Writes what is queued, then closes (the hub's Peer.close)."""
@@ -256,7 +270,7 @@ class ChatConnection(asyncio.Protocol):
         if self.transport is None or self.transport.is_closing():
             return
         if self._overflowed:
-            self.transport.abort()
+            self._reset()
             return
         self.flush()
         self._closing = True

@@ -1,0 +1,108 @@
+"""`python -m benchmarks [--quick] [--only NAME,...]`: runs the scenarios, prints each
+figure with its peer, ratio and target, saves JSON to benchmarks/results/, and puts
+the summary table in README.md (full runs of every scenario only)."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+
+from benchmarks import echo, fanout, joins, pipe, report, slow, startup, util
+from benchmarks.report import Figure
+from benchmarks.servers import Options
+
+Scenario = Callable[[Options], list[Figure]]
+
+# In the order they run: the cheap ones first, so a broken set-up shows early.
+SCENARIOS: dict[str, tuple[Scenario, str]] = {
+    "startup": (startup.run, "`soketler --help` against `ncat -h`"),
+    "fanout": (fanout.run_big_room, "one room of 1,000, stepped rates, both shapes"),
+    "fanout-100": (partial(fanout.run_room, clients=100), "one room of 100 at 50K/s"),
+    "slow": (slow.run, "100 clients and one that never reads"),
+    "joins": (joins.run_storm, "5,000 clients join one room"),
+    "capacity": (joins.run_capacity, "memory per idle connection, 10,000 connections"),
+    "fanout-10k": (partial(fanout.run_room, clients=10_000), "one room of 10,000 at 50K/s"),
+    "pipe": (pipe.run, "1 GiB through listen ← connect, against socat, ncat, nc"),
+    "echo": (echo.run, "1 KiB request/response over 10 connections"),
+}
+# Left out of --quick (run them with --only): building a room of 10,000 takes minutes.
+SLOW_SCENARIOS = ("fanout-10k",)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="one short run of each")
+    parser.add_argument(
+        "--only",
+        metavar="NAME[,NAME]",
+        help="run only these scenarios: " + ", ".join(SCENARIOS),
+    )
+    parser.add_argument("--runs", type=int, help="runs per figure (default 5, quick 1)")
+    parser.add_argument(
+        "--loop",
+        action="append",
+        choices=util.LOOPS,
+        help="soketler's event loop; repeatable (default: both)",
+    )
+    parser.add_argument(
+        "--readme",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="update README.md's table (auto: only after a full run of every scenario)",
+    )
+    args = parser.parse_args(argv)
+    names = [n for n in SCENARIOS if not (args.quick and n in SLOW_SCENARIOS)]
+    if args.only:
+        names = [n.strip() for n in args.only.split(",") if n.strip()]
+        unknown = [n for n in names if n not in SCENARIOS]
+        if unknown:
+            parser.error(
+                f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}"
+            )
+    missing = [tool for tool in ("ncat", "socat", "nc") if not shutil.which(tool)]
+    if missing:
+        print(f"note: {', '.join(missing)} missing; their figures will be 'not available'")
+    runs = args.runs or (1 if args.quick else 5)
+    opts = Options(quick=args.quick, runs=runs, loops=tuple(args.loop or util.LOOPS))
+    util.pin_self(util.LOAD_CPU)
+    info = util.machine_info()
+    print(
+        f"{info['cpu']}, {info['cores']} cores, Linux {info['kernel']}, Python "
+        f"{info['python']}, uvloop {info['uvloop']}; load average "
+        f"{info['load_average'][0]:.2f}; pinned: {info['pinned']}; {runs} run(s) per figure",
+        flush=True,
+    )
+    figures: list[Figure] = []
+    started = time.monotonic()
+    for name in names:
+        scenario, what = SCENARIOS[name]
+        print(f"\n== {name}: {what}", flush=True)
+        begun = time.monotonic()
+        found = scenario(opts)
+        print(f"-- {name} took {time.monotonic() - begun:.0f} s", flush=True)
+        report.print_figures(found)
+        figures += found
+    options = {
+        "quick": opts.quick,
+        "runs": runs,
+        "loops": list(opts.loops),
+        "only": names,
+        "partial": bool(args.only) or opts.loops != util.LOOPS,
+    }
+    info["seconds"] = round(time.monotonic() - started, 1)
+    path = report.save(figures, info, options)
+    print(f"\nresults: {path.relative_to(util.ROOT)} ({info['seconds']:.0f} s)")
+    everything = names == list(SCENARIOS) and not opts.quick
+    wanted = args.readme == "yes" or (args.readme == "auto" and everything)
+    if wanted and report.update_readme(report.table(figures, info, options)):
+        print("README.md: table updated")
+    print("\n" + report.table(figures, info, options))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,580 @@
+"""The chat load generator: processes full of clients that join one room, send on an
+open-loop schedule, and count and time what the server delivers.
+
+Layout (see README.md): one *sender* process holds the 10 senders (and, for the slow
+consumer scenario, the client that never reads); one or more *receiver* processes hold
+everybody else. All of them are pinned to the load CPU, apart from the server's.
+
+- Deliveries are counted by the one-byte marker `~` with `bytes.count`: C speed, and a
+  one-byte marker cannot be cut in two by a read boundary.
+- Each message carries its *intended* send time (CLOCK_MONOTONIC, µs, hex) after the
+  marker, so latency is measured from when it should have left, not from when a late
+  generator got round to it: a stall anywhere shows up (no coordinated omission).
+- Only a sample of receivers parse lines and record latencies.
+- The coordinator talks to the processes over pipes, with small tuples.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import multiprocessing
+import os
+import random
+import re
+import socket
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from benchmarks import util
+
+MARK = b"~"
+STAMP = re.compile(rb"~([0-9a-f]+)\.")
+QUIT = re.compile(rb"-- (\S+) quit \(([^)\r\n]*)\)")
+REGISTERED = b"You are in #lobby"
+MEMBERS = b"-- #lobby ("
+SENDERS = 10
+
+
+@dataclass(frozen=True)
+class ChatTarget:
+    kind: str  # "soketler" (registers, echoes to the sender) or "ncat" (neither)
+    port: int
+    host: str = util.HOST
+    server_pid: int = 0
+    register: bool = True  # False: soketler clients connect and never choose a nickname
+
+    @property
+    def registers(self) -> bool:
+        return self.kind == "soketler" and self.register
+
+
+class Tally:
+    """What one process has seen since the coordinator last asked."""
+
+    __slots__ = ("closed", "count", "latencies", "quits")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.closed = 0
+        self.latencies: list[int] = []
+        self.quits: list[tuple[int, str, str]] = []
+
+
+class Client(asyncio.Protocol):
+    def __init__(self, tally: Tally, nick: bytes | None, sample: bool) -> None:
+        self.tally = tally
+        self.nick = nick
+        self.sample = sample
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+        self.registered = nick is None
+        self.closing = False
+        self._buf = b""
+        self._scan = 0
+        self._pending = b""
+        self.started = 0
+        self.done = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        if self.nick is not None:
+            transport.write(self.nick + b"\r\n")  # type: ignore[attr-defined]
+        else:
+            self._ready()
+
+    def _ready(self) -> None:
+        self.done = util.mono_us()
+        if not self.ready.done():
+            self.ready.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        if not self.registered:
+            data = self._register(data)
+            if not data:
+                return
+        self.tally.count += data.count(MARK)
+        if self.sample:
+            self._parse(data)
+
+    def _register(self, data: bytes) -> bytes:
+        """Registration ends with the members line after 'You are in #lobby'; returns
+        whatever came after it."""
+        buf = self._buf = self._buf + data
+        at = buf.find(REGISTERED, max(0, self._scan - len(REGISTERED)))
+        if at >= 0:
+            members = buf.find(MEMBERS, at)
+            end = buf.find(b"\n", members) if members >= 0 else -1
+            if end >= 0:
+                self.registered = True
+                self._buf = b""
+                self._ready()
+                return buf[end + 1 :]
+        else:
+            self._scan = len(buf)
+        return b""
+
+    def _parse(self, data: bytes) -> None:
+        arrived = util.mono_us()
+        pending = self._pending + data
+        cut = pending.rfind(b"\n") + 1
+        self._pending = pending[cut:]
+        chunk = pending[:cut]
+        latencies = self.tally.latencies
+        for stamp in STAMP.findall(chunk):
+            latencies.append(arrived - int(stamp, 16))
+        if b" quit (" in chunk:
+            for nick, reason in QUIT.findall(chunk):
+                self.tally.quits.append((arrived, nick.decode(), reason.decode()))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closing:
+            self.tally.closed += 1
+        if not self.ready.done():
+            self.ready.set_exception(ConnectionError(f"closed before registering: {exc}"))
+
+
+@dataclass
+class ProcessPlan:
+    """What one generator process does."""
+
+    nicks: list[str]
+    samples: int = 0  # this many of its clients parse timestamps
+    sender: bool = False
+    slow_nick: str | None = None  # a client that never reads (4 KiB SO_RCVBUF)
+    concurrency: int = 200  # connections being opened at once
+    pace: float = 0.0  # seconds between connection attempts
+    source: str = "127.0.0.1"
+    deadline: float = 0.0  # seconds to connect and register; then report what is done
+
+
+def _message(intended_us: int, sender: int, size: int) -> bytes:
+    head = b"~%x.%d " % (intended_us, sender)
+    return head + b"x" * max(0, size - len(head) - 2) + b"\r\n"
+
+
+class Worker:
+    """The body of one generator process (runs on its own uvloop loop)."""
+
+    def __init__(self, conn: Connection, target: ChatTarget, plan: ProcessPlan) -> None:
+        self.conn = conn
+        self.target = target
+        self.plan = plan
+        self.tally = Tally()
+        self.clients: list[Client] = []
+        self.slow: Client | None = None
+        self.slow_sock: socket.socket | None = None
+        self.stopped = asyncio.Event()
+        self.sending: asyncio.Future[None] | None = None
+
+    async def main(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            registrations, unfinished = await self._connect_all()
+        except Exception as exc:  # reported to the coordinator, which gives up cleanly
+            self.conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+            return
+        self.conn.send(("ready", registrations, unfinished))
+        loop.add_reader(self.conn.fileno(), self._command)
+        await self.stopped.wait()
+
+    async def _connect_all(self) -> tuple[list[tuple[int, int]], int]:
+        loop = asyncio.get_running_loop()
+        plan = self.plan
+        gate = asyncio.Semaphore(plan.concurrency)
+        sample_every = max(1, len(plan.nicks) // plan.samples) if plan.samples else 0
+
+        async def one(index: int, nick: str) -> Client:
+            sample = bool(sample_every) and index % sample_every == 0
+            sample = sample and index // sample_every < plan.samples
+            name = nick.encode() if self.target.registers else None
+            async with gate:
+                started = util.mono_us()
+                _, client = await loop.create_connection(
+                    lambda: Client(self.tally, name, sample),
+                    self.target.host,
+                    self.target.port,
+                    local_addr=(plan.source, 0),
+                )
+                client.started = started
+                if plan.pace:
+                    await asyncio.sleep(plan.pace)
+            await client.ready
+            return client
+
+        tasks = [asyncio.ensure_future(one(i, nick)) for i, nick in enumerate(plan.nicks)]
+        if plan.deadline:
+            # A bounded storm: report who made it in time; the rest are abandoned.
+            done, pending = await asyncio.wait(tasks, timeout=plan.deadline)
+            for task in pending:
+                task.cancel()
+            self.clients = [t.result() for t in done if not t.exception()]
+            return [(c.started, c.done) for c in self.clients], len(tasks) - len(self.clients)
+        try:
+            self.clients = list(await asyncio.gather(*tasks))
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            raise
+        if plan.slow_nick is not None:
+            await self._connect_slow(plan.slow_nick)
+        return [(c.started, c.done) for c in self.clients], 0
+
+    async def _connect_slow(self, nick: str) -> None:
+        loop = asyncio.get_running_loop()
+        sock = socket.socket()
+        # Before connect, so the window the client advertises is small from the start.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setblocking(False)
+        sock.bind((self.plan.source, 0))
+        await loop.sock_connect(sock, (self.target.host, self.target.port))
+        name = nick.encode() if self.target.registers else None
+        _, client = await loop.create_connection(lambda: Client(Tally(), name, False), sock=sock)
+        await client.ready
+        assert client.transport is not None
+        client.transport.pause_reading()  # from now on it never reads
+        self.slow = client
+
+    # --- commands from the coordinator ------------------------------------------------
+
+    def _command(self) -> None:
+        # The loop's reader makes the pipe non-blocking, and a large reply (a step's
+        # latencies) would then fail half-written: replies are sent blocking.
+        os.set_blocking(self.conn.fileno(), True)
+        try:
+            message = self.conn.recv()
+        except EOFError:
+            self._stop()
+            return
+        kind = message[0]
+        tally = self.tally
+        if kind == "poll":
+            self.conn.send((tally.count, tally.closed))
+        elif kind == "snap":
+            self.conn.send(
+                (tally.count, tally.closed, tally.latencies, tally.quits, util.self_cpu())
+            )
+            tally.latencies = []
+            tally.quits = []
+        elif kind == "send":
+            self.sending = asyncio.ensure_future(self._send(*message[1:]))
+        elif kind == "slow-alive":
+            self.conn.send(self._slow_alive())
+        elif kind == "stop":
+            self._stop()
+
+    def _slow_alive(self) -> bool:
+        """Whether the server still holds the client that never reads."""
+        if self.slow is None or self.slow.transport is None:
+            return False
+        sock = self.slow.transport.get_extra_info("socket")
+        try:
+            # TCP_INFO's first byte is the state; 1 is ESTABLISHED. Reading the socket
+            # would show us the RST only after the 4 MB the kernel buffered for it.
+            info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)
+        except OSError:
+            return False
+        return bool(info[0] == 1)
+
+    async def _send(self, msg_rate: float, duration: float, shape: str, t0: int, size: int) -> None:
+        """Sends `msg_rate` messages a second in all for `duration` seconds, from t0.
+
+        spread: message k leaves at t0 + k/rate from sender k mod 10, evenly apart.
+        step:   the 10 senders send together, every 10/rate seconds (bursts).
+        """
+        senders = [c.transport for c in self.clients]
+        count = len(senders)
+        total = int(msg_rate * duration)
+        gap = 1e6 / msg_rate
+        late_max = 0
+        k = 0
+        while k < total:
+            current = util.mono_us()
+            while k < total:
+                due = t0 + int((k if shape == "spread" else (k // count) * count) * gap)
+                if due > current:
+                    break
+                transport = senders[k % count]
+                if transport is not None:
+                    transport.write(_message(due, k % count, size))
+                late_max = max(late_max, current - due)
+                k += 1
+            if k < total:
+                due = t0 + int((k if shape == "spread" else (k // count) * count) * gap)
+                await asyncio.sleep(max(0.0, (due - util.mono_us()) / 1e6))
+        self.conn.send(("sent", total, late_max))
+
+    def _stop(self) -> None:
+        with contextlib.suppress(Exception):
+            asyncio.get_running_loop().remove_reader(self.conn.fileno())
+        for client in [*self.clients, *([self.slow] if self.slow else [])]:
+            client.closing = True
+            if client.transport is not None:
+                client.transport.abort()
+        self.stopped.set()
+
+
+def _worker_main(conn: Connection, target: ChatTarget, plan: ProcessPlan) -> None:
+    util.pin_self(util.LOAD_CPU)
+    if plan.sender:
+        # The senders share their CPU with the receivers; a higher priority keeps them
+        # on schedule (where allowed: it needs root). Lateness is measured either way.
+        with contextlib.suppress(OSError):
+            os.nice(-10)
+    try:
+        import uvloop
+
+        factory: Any = uvloop.new_event_loop
+    except ImportError:
+        factory = None
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(Worker(conn, target, plan).main())
+    with contextlib.suppress(OSError):
+        conn.send(("stopped",))
+
+
+# --- the coordinator's side ---------------------------------------------------------------
+
+
+@dataclass
+class StepResult:
+    rate: float  # offered deliveries per second
+    shape: str
+    sent: int
+    expected: int
+    delivered: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    latencies: int  # how many latencies the percentiles come from
+    generator_cpu: float  # share of one core used by all generator processes
+    server_cpu: float  # share of one core used by the server
+    sender_late_ms: float  # worst lateness of the sender against its schedule
+    dropped: int  # clients the server closed during the step
+    quits: list[tuple[float, str, str]]  # (seconds after the step began, nick, reason)
+
+    @property
+    def share(self) -> float:
+        return self.delivered / self.expected if self.expected else 0.0
+
+    def sustained(self, p99_limit_ms: float = 100.0) -> bool:
+        return self.delivered >= self.expected and self.p99_ms <= p99_limit_ms
+
+    def line(self) -> str:
+        return (
+            f"{util.human_rate(self.rate):>6}/s {self.shape:6} delivered "
+            f"{100 * self.share:6.2f}%  p50 {self.p50_ms:7.1f} ms  p99 {self.p99_ms:7.1f} ms"
+            f"  server {100 * self.server_cpu:3.0f}%  load {100 * self.generator_cpu:3.0f}%"
+            + (f"  dropped {self.dropped}" if self.dropped else "")
+        )
+
+
+class Fleet:
+    """Many clients in one room of a chat server, driven from this process."""
+
+    def __init__(
+        self,
+        target: ChatTarget,
+        clients: int,
+        *,
+        samples: int = 20,
+        slow: bool = False,
+        per_process: int = 5000,
+        timeout: float = 120.0,
+        deadline: float = 0.0,
+    ) -> None:
+        self.target = target
+        self.clients = clients
+        self.slow = slow
+        self.timeout = timeout
+        self._procs: list[multiprocessing.process.BaseProcess] = []
+        self._conns: list[Connection] = []
+        self.registrations: list[tuple[int, int]] = []
+        self.unfinished = 0
+        self.setup_seconds = 0.0
+        tag = random.randrange(1 << 30)
+        receivers = clients - SENDERS
+        nprocs = max(1, math.ceil(receivers / per_process))
+        ncat = target.kind == "ncat"
+        # ncat's listen backlog is 10 and it accepts in bursts: faster than one
+        # connection per 2 ms, SYNs get dropped and each drop costs a 1 s retransmit.
+        concurrency, pace = (1, 0.002) if ncat else (200, 0.0)
+        plans = [
+            ProcessPlan(
+                [f"s{tag}x{i}" for i in range(SENDERS)],
+                sender=True,
+                slow_nick=f"slow{tag}" if slow else None,
+                concurrency=concurrency,
+                pace=pace,
+            )
+        ]
+        for p in range(nprocs):
+            share = range(p, receivers, nprocs)
+            plans.append(
+                ProcessPlan(
+                    [f"r{tag}x{i}" for i in share],
+                    samples=samples // nprocs + (1 if p < samples % nprocs else 0),
+                    concurrency=concurrency,
+                    pace=pace,
+                )
+            )
+        for plan in plans:
+            plan.deadline = deadline
+            # A fresh source address per process and run: the ephemeral ports that
+            # earlier runs left in TIME_WAIT belong to other addresses.
+            plan.source = "127." + ".".join(str(random.randrange(1, 255)) for _ in range(3))
+        self._plans = plans
+
+    @property
+    def members(self) -> int:
+        return self.clients + (1 if self.slow else 0)
+
+    @property
+    def recipients(self) -> int:
+        """Deliveries per message that we count: soketler delivers to the sender too,
+        ncat to everyone but the sender; the client that never reads is not counted."""
+        return self.clients if self.target.kind == "soketler" else self.clients - 1
+
+    def __enter__(self) -> Fleet:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        ctx = multiprocessing.get_context("fork")
+        started = util.now()
+        conns: list[Connection | None] = [None] * len(self._plans)
+
+        def spawn(index: int) -> Connection:
+            mine, theirs = ctx.Pipe()
+            proc = ctx.Process(target=_worker_main, args=(theirs, self.target, self._plans[index]))
+            proc.daemon = True
+            proc.start()
+            theirs.close()
+            self._procs.append(proc)
+            conns[index] = mine
+            return mine
+
+        try:
+            # Receivers all at once (a join storm), then the senders, so that by the
+            # time the senders join, everyone who will count is already in the room.
+            receivers = [spawn(i) for i in range(1, len(self._plans))]
+            for conn in [*receivers, None]:
+                _, registrations, unfinished = self._expect(conn or spawn(0), "ready", self.timeout)
+                self.registrations += registrations
+                self.unfinished += unfinished
+        finally:
+            self._conns = [c for c in conns if c is not None]
+        self.setup_seconds = util.now() - started
+
+    def _expect(self, conn: Connection, kind: str, timeout: float) -> Any:
+        if not conn.poll(timeout):
+            raise TimeoutError(f"no '{kind}' from a load process in {timeout:.0f} s")
+        reply = conn.recv()
+        if reply[0] == "failed":
+            raise RuntimeError(f"load process failed: {reply[1]}")
+        if reply[0] != kind:
+            raise RuntimeError(f"load process said {reply[0]!r}, expected {kind!r}")
+        return reply
+
+    def _ask(self, message: tuple[Any, ...]) -> list[Any]:
+        for conn in self._conns:
+            conn.send(message)
+        replies = []
+        for conn in self._conns:
+            if not conn.poll(30):
+                raise TimeoutError("a load process does not answer")
+            replies.append(conn.recv())
+        return replies
+
+    def counts(self) -> tuple[int, int]:
+        replies = self._ask(("poll",))
+        return sum(r[0] for r in replies), sum(r[1] for r in replies)
+
+    def slow_alive(self) -> bool:
+        sender = self._conns[0]
+        sender.send(("slow-alive",))
+        return bool(sender.recv())
+
+    def step(
+        self,
+        rate: float,
+        duration: float,
+        shape: str,
+        *,
+        size: int = 64,
+        stall: float = 1.0,
+        drain: float = 5.0,
+    ) -> StepResult:
+        """Offers `rate` deliveries a second for `duration` seconds and waits (at most
+        `drain` seconds, or until nothing arrives for `stall`) for them to arrive."""
+        before = self._ask(("snap",))
+        base = sum(r[0] for r in before)
+        closed0 = sum(r[1] for r in before)
+        cpu0 = sum(r[4] for r in before)
+        server0 = util.process_cpu(self.target.server_pid)
+        began = util.now()
+        t0 = util.mono_us() + 50_000
+        sender = self._conns[0]
+        sender.send(("send", rate / self.members, duration, shape, t0, size))
+        # The sender keeps answering polls while it sends, but nobody polls it now.
+        _, sent, late_us = self._expect(sender, "sent", duration + 30)
+        expected = sent * self.recipients
+        last, last_change = -1, util.now()
+        deadline = util.now() + drain
+        while True:
+            got = self.counts()[0] - base
+            if got >= expected or util.now() > deadline:
+                break
+            if got != last:
+                last, last_change = got, util.now()
+            elif util.now() - last_change > stall:
+                break
+            time.sleep(0.02)
+        wall = util.now() - began
+        after = self._ask(("snap",))
+        server_cpu = util.process_cpu(self.target.server_pid) - server0
+        latencies = sorted(x for r in after for x in r[2])
+        quits = sorted(q for r in after for q in r[3])
+        t0_s = t0 / 1e6
+        return StepResult(
+            rate=rate,
+            shape=shape,
+            sent=sent,
+            expected=expected,
+            delivered=sum(r[0] for r in after) - base,
+            p50_ms=util.percentile(latencies, 50) / 1000,
+            p99_ms=util.percentile(latencies, 99) / 1000,
+            max_ms=(latencies[-1] / 1000) if latencies else float("nan"),
+            latencies=len(latencies),
+            generator_cpu=(sum(r[4] for r in after) - cpu0) / wall,
+            server_cpu=server_cpu / wall,
+            sender_late_ms=late_us / 1000,
+            dropped=sum(r[1] for r in after) - closed0,
+            quits=[(q[0] / 1e6 - t0_s, q[1], q[2]) for q in quits],
+        )
+
+    def close(self) -> None:
+        for conn in self._conns:
+            with contextlib.suppress(OSError):
+                conn.send(("stop",))
+        for proc in self._procs:
+            proc.join(5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(5)
+        for conn in self._conns:
+            conn.close()
+        self._procs.clear()
+        self._conns.clear()
+
+
+def join_times(registrations: Sequence[tuple[int, int]]) -> list[int]:
+    """When each client finished registering, in order (µs, CLOCK_MONOTONIC)."""
+    return sorted(done for _, done in registrations)

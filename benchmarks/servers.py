@@ -1,0 +1,59 @@
+"""Starting the chat servers under test: soketler (per loop) and ncat --chat."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from benchmarks import util
+from benchmarks.chatload import ChatTarget
+
+NCAT = "ncat"
+
+
+@dataclass
+class Options:
+    quick: bool
+    runs: int
+    loops: tuple[str, ...]
+
+    @property
+    def soketlers(self) -> list[str]:
+        return [f"soketler/{loop}" for loop in self.loops]
+
+
+def loop_of(subject: str) -> str:
+    return subject.split("/", 1)[1]
+
+
+@contextlib.contextmanager
+def chat_server(subject: str, *, sendq: int = 8 << 20) -> Iterator[ChatTarget]:
+    """A chat server on 127.0.0.1 pinned to the server CPU, ended when the block ends."""
+    if subject == NCAT:
+        port = util.free_port()
+        # -m: ncat refuses past 100 connections by default.
+        argv = [*util.taskset(util.SERVER_CPU), "ncat", "-l", util.HOST, str(port)]
+        with util.running([*argv, "--chat", "-m", "20000"]) as proc:
+            # Not a probe connection: ncat --chat quits when a client leaves at once.
+            util.wait_listening(port, proc=proc)
+            yield ChatTarget("ncat", port, server_pid=proc.pid)
+        return
+    with (
+        tempfile.TemporaryDirectory(prefix="soketler-bench-") as folder,
+        tempfile.TemporaryFile() as log,
+        util.running(
+            util.serve_argv(loop_of(subject), f"{folder}/history.sqlite3", sendq=sendq),
+            stdout=subprocess.PIPE,
+            stderr=log,
+            grace=5.0,
+        ) as proc,
+    ):
+        try:
+            port = util.read_port(proc)
+        except (RuntimeError, TimeoutError) as exc:
+            log.seek(0)
+            raise RuntimeError(f"{exc}: {log.read()[-500:].decode(errors='replace')}") from exc
+        yield ChatTarget("soketler", port, server_pid=proc.pid)
