@@ -30,8 +30,11 @@ def loop_of(subject: str) -> str:
 
 
 @contextlib.contextmanager
-def chat_server(subject: str, *, sendq: int = 8 << 20) -> Iterator[ChatTarget]:
-    """A chat server on 127.0.0.1 pinned to the server CPU, ended when the block ends."""
+def chat_server(
+    subject: str, *, sendq: int = 8 << 20, memory: bool = False
+) -> Iterator[ChatTarget]:
+    """A chat server on 127.0.0.1 pinned to the server CPU, ended when the block ends.
+    History goes to an SQLite file of its own, or with `memory` nowhere (`:memory:`)."""
     if subject == NCAT:
         port = util.free_port()
         # -m: ncat refuses past 100 connections by default.
@@ -45,7 +48,11 @@ def chat_server(subject: str, *, sendq: int = 8 << 20) -> Iterator[ChatTarget]:
         tempfile.TemporaryDirectory(prefix="soketler-bench-") as folder,
         tempfile.TemporaryFile() as log,
         util.running(
-            util.serve_argv(loop_of(subject), f"{folder}/history.sqlite3", sendq=sendq),
+            util.serve_argv(
+                loop_of(subject),
+                ":memory:" if memory else f"{folder}/history.sqlite3",
+                sendq=sendq,
+            ),
             stdout=subprocess.PIPE,
             stderr=log,
             grace=5.0,
