@@ -154,3 +154,15 @@ def test_topics_come_back_when_a_room_is_made_again(hub: Hub) -> None:
     a.take()
     a.type("/join #ÇAY")
     assert "-- #çay (1): a Topic: demlik hazır" in a.lines()
+
+
+def test_shutdown_says_goodbye_even_while_messages_wait_for_the_store() -> None:
+    archive = SlowArchive()
+    hub = Hub("test", clock=fixed_clock, replay=0)
+    hub.resume(archive, archive.store.load())
+    a, b = Person(hub, "a"), Person(hub, "b")
+    a.take()
+    b.type("not stored yet")
+    hub.shutdown()
+    assert a.lines() == ["-- Goodbye (Server shutting down)"]
+    assert a.peer.closed == "Server shutting down"

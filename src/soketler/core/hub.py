@@ -132,10 +132,7 @@ class Hub:
             self.fanout(Quit(self.clock(), session.nick, reason), audience)
         if tell:
             self.send(session, Bye(reason))
-        if self._held:
-            self._later(lambda: session.peer.close(reason))
-        else:
-            session.peer.close(reason)
+        self._emit(lambda: session.peer.close(reason))
 
     def shutdown(self, reason: str = texts.SERVER_SHUTDOWN) -> None:
         """Tells everyone goodbye and closes every session (no quit announcements:
@@ -143,7 +140,9 @@ class Hub:
         bye = Bye(reason)
         for session in list(self.sessions):
             session.closed = True
-            self.send(session, bye)
+            # At once, not behind messages waiting for the store: the peer closes now,
+            # and what waits will never be delivered to a closed session anyway.
+            self._send_now(session, bye)
             session.peer.close(reason)
         self.sessions.clear()
         self.by_nick.clear()
@@ -152,10 +151,12 @@ class Hub:
     # --- sending -------------------------------------------------------------------
 
     def send(self, session: Session, event: ServerEvent, view: View = View.HERE) -> None:
-        if self._held:
-            self._later(lambda: session.peer.write(session.codec.encode(event, view)))
-        else:
-            session.peer.write(session.codec.encode(event, view))
+        """Sends one event to one session, in order with everything else."""
+        self._emit(lambda: self._send_now(session, event, view))
+
+    @staticmethod
+    def _send_now(session: Session, event: ServerEvent, view: View = View.HERE) -> None:
+        session.peer.write(session.codec.encode(event, view))
 
     def error(self, session: Session, code: str, text: str, re: RequestId = None) -> None:
         self.send(session, Error(code, text, re))
@@ -166,7 +167,7 @@ class Hub:
         """Delivers one event to many sessions, encoding it once per (codec, view)."""
         if self._held:
             audience = list(sessions)  # who is there now, not when the queue moves
-            self._later(lambda: self._fanout(event, audience, room))
+            self._emit(lambda: self._fanout(event, audience, room))
         else:
             self._fanout(event, sessions, room)
 
@@ -186,8 +187,12 @@ class Hub:
 
     # --- keeping order while the store works ---------------------------------------------
 
-    def _later(self, run: Callable[[], None]) -> None:
-        self._held.append(_Held(run))
+    def _emit(self, run: Callable[[], None]) -> None:
+        """Runs a delivery now, or after everything still waiting for the store."""
+        if self._held:
+            self._held.append(_Held(run))
+        else:
+            run()
 
     def _hold(self) -> _Held:
         held = _Held()
@@ -344,15 +349,12 @@ class Hub:
         )
 
         def deliver() -> None:
-            target.peer.write(target.codec.encode(message))
+            self._send_now(target, message)
             if target is not session:
-                session.peer.write(session.codec.encode(message, View.OWN))
+                self._send_now(session, message, View.OWN)
 
         if self.archive is None:
-            if self._held:
-                self._later(deliver)
-            else:
-                deliver()
+            self._emit(deliver)
         else:
             self._store_then(message, session, re, deliver)
 
@@ -382,13 +384,10 @@ class Hub:
                 return
             if self.store_failure is None:
                 self.store_failure = failure
-            text = texts.STORE_FAILED_TEXT.format(reason=failure)
-            self._release(held, lambda: self._error_now(sender, texts.STORE_FAILED, text, re))
+            error = Error(texts.STORE_FAILED, texts.STORE_FAILED_TEXT.format(reason=failure), re)
+            self._release(held, lambda: self._send_now(sender, error))
 
         self.archive.append(message, stored)
-
-    def _error_now(self, session: Session, code: str, text: str, re: RequestId) -> None:
-        session.peer.write(session.codec.encode(Error(code, text, re)))
 
     # --- history -------------------------------------------------------------------------
 
@@ -397,7 +396,7 @@ class Hub:
     ) -> None:
         """Sends a page of history to one session (own: the reader's nickname key)."""
         if isinstance(page, str):
-            session.peer.write(session.codec.encode(Error(texts.STORE_FAILED, page, end.re)))
+            self._send_now(session, Error(texts.STORE_FAILED, page, end.re))
             return
         write, codec = session.peer.write, session.codec
         for message in page.messages:
@@ -410,16 +409,12 @@ class Hub:
     def room_history(
         self, session: Session, room: Room, limit: int, before: int | None, re: RequestId
     ) -> None:
-        if self.archive is None:
-            self.send(session, HistoryEnd(room.name, 0, False, re=re))
-            return
-        held = self._hold()
         end = HistoryEnd(room.name, 0, False, re=re)
+        if self.archive is None:
+            self.send(session, end)
+            return
         bound = self.next_id if before is None else before
-
-        def got(page: Page | str) -> None:
-            self._release(held, lambda: self._show_page(session, page, end))
-
+        got = self._page_for(session, end)
         self.archive.room_page(room.key, min(limit, MAX_PAGE), bound, got)
 
     def private_history(
@@ -429,13 +424,20 @@ class Hub:
         if self.archive is None:
             self.send(session, end)
             return
-        held = self._hold()
         bound = self.next_id if before is None else before
+        got = self._page_for(session, end, own=session.key)
+        self.archive.private_page(session.key, names.key(nick), min(limit, MAX_PAGE), bound, got)
+
+    def _page_for(
+        self, session: Session, end: HistoryEnd, own: str | None = None
+    ) -> Callable[[Page | str], None]:
+        """Holds later deliveries until the store answers; then shows its page."""
+        held = self._hold()
 
         def got(page: Page | str) -> None:
-            self._release(held, lambda: self._show_page(session, page, end, session.key))
+            self._release(held, lambda: self._show_page(session, page, end, own))
 
-        self.archive.private_page(session.key, names.key(nick), min(limit, MAX_PAGE), bound, got)
+        return got
 
     def set_topic(self, session: Session, room: Room, text: str) -> None:
         room.topic = text
