@@ -1,0 +1,106 @@
+"""The flusher: one send per connection per round, a slice of sockets per loop tick."""
+
+from __future__ import annotations
+
+import asyncio
+import types
+
+from soketler.core.config import Limits
+from soketler.core.hub import Hub
+from soketler.transport.connection import FLUSH_SLICE, ChatConnection, Flusher
+
+
+class RecordingTransport:
+    """Just enough of an asyncio transport: remembers every write."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def is_closing(self) -> bool:
+        return False
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return default
+
+
+def connections(count: int) -> tuple[list[ChatConnection], list[RecordingTransport]]:
+    loop = asyncio.get_running_loop()
+    server = types.SimpleNamespace(
+        hub=Hub(),
+        config=types.SimpleNamespace(limits=Limits(nick_timeout=0)),
+        loop=loop,
+        close_words=frozenset(),
+        flusher=Flusher(loop),
+        connections=set(),
+        admit=lambda address: None,
+        address_of=lambda transport: "127.0.0.1",
+        release=lambda connection: None,
+    )
+    made, transports = [], []
+    for _ in range(count):
+        connection = ChatConnection(server)  # type: ignore[arg-type]
+        transport = RecordingTransport()
+        connection.connection_made(transport)  # type: ignore[arg-type]
+        made.append(connection)
+        transports.append(transport)
+    return made, transports
+
+
+async def ticks(count: int) -> None:
+    for _ in range(count):
+        await asyncio.sleep(0)
+
+
+async def test_a_pass_is_written_a_slice_per_tick_in_order() -> None:
+    made, transports = connections(3 * FLUSH_SLICE)
+    await ticks(5)  # the greetings
+    for transport in transports:
+        transport.writes.clear()
+    for connection in made:
+        connection.write(b"hello\r\n")
+    await ticks(1)
+    written = [i for i, t in enumerate(transports) if t.writes]
+    assert written == list(range(FLUSH_SLICE))
+    await ticks(3)
+    assert all(t.writes == [b"hello\r\n"] for t in transports)
+
+
+async def test_what_arrives_during_a_pass_leaves_in_the_same_send() -> None:
+    made, transports = connections(3 * FLUSH_SLICE)
+    await ticks(5)
+    for transport in transports:
+        transport.writes.clear()
+    for connection in made:
+        connection.write(b"one\r\n")
+    await ticks(1)  # the first slice is written; the rest wait their turn
+    for connection in made:
+        connection.write(b"two\r\n")
+    await ticks(6)
+    first, rest = transports[:FLUSH_SLICE], transports[FLUSH_SLICE:]
+    # Already written: a second send for the second line, in order.
+    assert all(t.writes == [b"one\r\n", b"two\r\n"] for t in first)
+    # Still waiting when the second line came: both lines in one send.
+    assert all(t.writes == [b"one\r\ntwo\r\n"] for t in rest)
+
+
+async def test_other_callbacks_run_between_slices() -> None:
+    made, transports = connections(2 * FLUSH_SLICE)
+    await ticks(5)
+    for transport in transports:
+        transport.writes.clear()
+    for connection in made:
+        connection.write(b"x\r\n")
+    seen: list[int] = []
+    asyncio.get_running_loop().call_soon(
+        lambda: seen.append(sum(1 for t in transports if t.writes))
+    )
+    await ticks(4)
+    # The callback ran after the first slice and before the second.
+    assert seen == [FLUSH_SLICE]
+    assert all(t.writes for t in transports)
