@@ -22,8 +22,10 @@ class FakePeer:
         self.data = bytearray()
         self.closed: str | None = None
         self.after_close = bytearray()  # a transport drops these; kept to look at
+        self.writes = 0
 
     def write(self, data: bytes) -> None:
+        self.writes += 1
         if self.closed is not None:
             self.after_close += data
         else:

@@ -166,3 +166,44 @@ def test_shutdown_says_goodbye_even_while_messages_wait_for_the_store() -> None:
     hub.shutdown()
     assert a.lines() == ["-- Goodbye (Server shutting down)"]
     assert a.peer.closed == "Server shutting down"
+
+
+def test_messages_stored_together_reach_each_member_in_one_write() -> None:
+    archive = SlowArchive()
+    hub = Hub("test", clock=fixed_clock, replay=0)
+    hub.resume(archive, archive.store.load())
+    deferred: list[Callable[[], None]] = []
+    hub.defer = deferred.append
+    a, b = Person(hub, "a"), Person(hub, "b")
+    a.take()
+    b.take()
+    for text in ("bir", "iki", "üç"):
+        b.type(text)
+    archive.commit_all()  # one commit for the three
+    assert a.lines() == []  # delivered once the commit's callback is over
+    writes = a.peer.writes
+    for run in deferred:
+        run()
+    assert a.peer.writes == writes + 1
+    assert a.lines() == [f"{HHMM} <b> bir", f"{HHMM} <b> iki", f"{HHMM} <b> üç"]
+    assert b.lines() == [f"{HHMM} <b> bir", f"{HHMM} <b> iki", f"{HHMM} <b> üç"]
+
+
+def test_a_join_between_messages_stored_together_keeps_who_saw_what() -> None:
+    archive = SlowArchive()
+    hub = Hub("test", clock=fixed_clock, replay=0)
+    hub.resume(archive, archive.store.load())
+    deferred: list[Callable[[], None]] = []
+    hub.defer = deferred.append
+    a, b = Person(hub, "a"), Person(hub, "b")
+    a.take()
+    b.type("önce")
+    c = Person(hub, "c")  # joins while "önce" waits for the store
+    b.type("sonra")
+    archive.commit_all()
+    for run in deferred:
+        run()
+    assert a.lines() == [f"{HHMM} <b> önce", f"{HHMM} -- c joined #lobby", f"{HHMM} <b> sonra"]
+    seen_by_c = c.lines()
+    assert f"{HHMM} <b> sonra" in seen_by_c
+    assert f"{HHMM} <b> önce" not in seen_by_c  # said before c was there

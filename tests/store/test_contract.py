@@ -98,3 +98,21 @@ def test_retention_by_age(store: HistoryStore) -> None:
     store.write([room_msg(1, "old", time=old), room_msg(2, "new")], [])
     assert store.prune(Retention(days=7), NOW) == 1
     assert texts(store.room_page("#dev", 50, None).messages) == ["new"]
+
+
+@pytest.mark.parametrize("count", [1, 7, 300, 513])
+def test_a_large_group_is_written_whole_and_in_order(store: HistoryStore, count: int) -> None:
+    # Sizes that are not powers of two: the SQLite store writes a group in statements
+    # of 256, 128, ... rows.
+    group = [
+        room_msg(i, f"m{i}") if i % 3 else dm(i, "Ayşe", "Bora", f"m{i}")
+        for i in range(1, count + 1)
+    ]
+    store.write(group, [])
+    rooms = store.room_page("#dev", 200, None)
+    private = store.private_page("ayşe", "bora", 200, None)
+    expected_room = [f"m{i}" for i in range(1, count + 1) if i % 3]
+    expected_private = [f"m{i}" for i in range(1, count + 1) if not i % 3]
+    assert texts(rooms.messages) == expected_room[-200:]
+    assert texts(private.messages) == expected_private[-200:]
+    assert store.load().last_id == count

@@ -9,6 +9,7 @@ import pytest
 
 from soketler.store.base import StoreError
 from soketler.store.sqlite import MIGRATIONS, SCHEMA_VERSION, SqliteStore
+from tests.store.test_contract import room_msg, texts
 
 
 def test_a_new_file_gets_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
@@ -77,3 +78,18 @@ def test_an_unusable_place_is_a_clear_error(tmp_path: Path) -> None:
     a_file.write_text("x")
     with pytest.raises(StoreError, match="cannot create the folder"):
         SqliteStore(str(a_file / "h.db")).load()
+
+
+def test_a_group_that_cannot_be_written_leaves_nothing(tmp_path: Path) -> None:
+    store = SqliteStore(str(tmp_path / "h.db"))
+    store.load()
+    store.write([room_msg(5, "first")], [])
+    # Id 5 again, in the middle of a group of 300 written in several statements.
+    group = [room_msg(i, f"m{i}") for i in range(6, 150)] + [room_msg(5, "again")]
+    group += [room_msg(i, f"m{i}") for i in range(150, 305)]
+    with pytest.raises(StoreError):
+        store.write(group, [])
+    assert texts(store.room_page("#dev", 200, None).messages) == ["first"]
+    store.write([room_msg(6, "after")], [])  # and the store still works
+    assert texts(store.room_page("#dev", 200, None).messages) == ["first", "after"]
+    store.close()

@@ -10,8 +10,9 @@ part, nick change or quit O(members of the rooms involved); nothing walks every 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from typing import cast
 
 from soketler import __version__
 from soketler.core import names, texts
@@ -52,13 +53,20 @@ NAMES_ON_JOIN = 100
 
 
 class _Held:
-    """A delivery waiting for the store; later deliveries queue behind it."""
+    """A delivery waiting for the store; later deliveries queue behind it.
 
-    __slots__ = ("ready", "run")
+    Either `run` (any delivery) or a room message: `event` for `audience`, kept as data
+    so that messages released together to the same audience go out together.
+    """
+
+    __slots__ = ("audience", "event", "ready", "room", "run")
 
     def __init__(self, run: Callable[[], None] | None = None) -> None:
         self.run = run
         self.ready = run is not None
+        self.event: ChatMessage | None = None
+        self.audience: tuple[Session, ...] = ()
+        self.room: Room | None = None
 
 
 def utc_now() -> datetime:
@@ -94,6 +102,12 @@ class Hub:
         # Deliveries in the order they were made. While a message waits for the store,
         # everything after it waits too, so everyone sees events in one order.
         self._held: deque[_Held] = deque()
+        # How to run something once the current callback is over (the server sets
+        # loop.call_soon). With it, everything a store commit releases is delivered in
+        # one go, the messages of one room joined into one write per member; without
+        # it (tests), each is delivered the moment it is stored.
+        self.defer: Callable[[Callable[[], None]], object] | None = None
+        self._drain_deferred = False
 
     def resume(self, archive: Archive, saved: Saved) -> None:
         """Attaches the history store and continues where the last run stopped."""
@@ -172,6 +186,15 @@ class Hub:
             self._fanout(event, sessions, room)
 
     def _fanout(self, event: ServerEvent, sessions: Iterable[Session], room: Room | None) -> None:
+        self._fanout_many((event,), sessions, room)
+
+    @staticmethod
+    def _fanout_many(
+        events: Sequence[ServerEvent], sessions: Iterable[Session], room: Room | None
+    ) -> None:
+        """Delivers events, in order, to many sessions: one write per session, and each
+        event encoded once per (codec, view). The loop over recipients is the costly
+        part of a big room, so several messages share one pass when they can."""
         here: dict[Codec, bytes] = {}
         elsewhere: dict[Codec, bytes] = {}
         for session in sessions:
@@ -182,7 +205,7 @@ class Hub:
             data = cache.get(codec)
             if data is None:
                 view = View.HERE if cache is here else View.ELSEWHERE
-                data = cache[codec] = codec.encode(event, view)
+                data = cache[codec] = b"".join([codec.encode(event, view) for event in events])
             session.peer.write(data)
 
     # --- keeping order while the store works ---------------------------------------------
@@ -199,14 +222,34 @@ class Hub:
         self._held.append(held)
         return held
 
-    def _release(self, held: _Held, run: Callable[[], None]) -> None:
-        held.run = run
+    def _release(self, held: _Held, run: Callable[[], None] | None = None) -> None:
+        """The store has answered for `held`: deliver it (`run`, or its room message)
+        once everything before it is delivered."""
+        if run is not None:
+            held.run = run
         held.ready = True
+        if self.defer is None:
+            self._drain()
+        elif not self._drain_deferred:
+            self._drain_deferred = True
+            self.defer(self._drain)
+
+    def _drain(self) -> None:
+        self._drain_deferred = False
         queue = self._held
         while queue and queue[0].ready:
             first = queue.popleft()
-            assert first.run is not None
-            first.run()
+            if first.run is not None:
+                first.run()
+                continue
+            # Room messages next in line for the same people go out in one pass.
+            audience = first.audience
+            events: list[ServerEvent] = [cast(ChatMessage, first.event)]
+            while queue and queue[0].ready and queue[0].run is None:
+                if queue[0].audience is not audience:
+                    break
+                events.append(cast(ChatMessage, queue.popleft().event))
+            self._fanout_many(events, audience, first.room)
 
     def announces(self, room: Room) -> bool:
         """Whether joins, parts and quits are told to everyone in the room."""
@@ -293,7 +336,7 @@ class Hub:
                 # The room comes back as it was named, with its topic.
                 room = self.rooms[key] = Room(saved.room, key)
                 room.topic, room.topic_by = saved.text, saved.set_by
-        room.members[session] = None
+        room.add(session)
         session.rooms[key] = room
         session.current = room
         joined = Joined(self.clock(), room.name, session.nick)
@@ -322,7 +365,7 @@ class Hub:
             self.send(session, Info(texts.SWITCHED_TEXT.format(room=session.current.name)))
 
     def _remove_member(self, room: Room, session: Session) -> None:
-        room.members.pop(session, None)
+        room.remove(session)
         if not room.members:
             # An empty room is forgotten, so names cannot pile up without bound.
             self.rooms.pop(room.key, None)
@@ -338,8 +381,7 @@ class Hub:
         if self.archive is None:
             self.fanout(message, room.members, room)
             return
-        audience = list(room.members)  # who was there when it was said
-        self._store_then(message, session, re, lambda: self._fanout(message, audience, room))
+        self._store_then(message, session, re, room=room)
 
     def private(self, session: Session, target: Session, text: str, re: RequestId = None) -> None:
         if self._refuse(session, re):
@@ -370,11 +412,19 @@ class Hub:
         return False
 
     def _store_then(
-        self, message: ChatMessage, sender: Session, re: RequestId, deliver: Callable[[], None]
+        self,
+        message: ChatMessage,
+        sender: Session,
+        re: RequestId,
+        deliver: Callable[[], None] | None = None,
+        room: Room | None = None,
     ) -> None:
-        """Stores the message, then delivers it; nobody sees what was not stored."""
+        """Stores the message, then delivers it: `deliver`, or to the people in `room`
+        when it was said. Nobody sees what was not stored."""
         assert self.archive is not None
         held = self._hold()
+        if room is not None:
+            held.event, held.room, held.audience = message, room, room.audience()
         self.pending += 1
 
         def stored(failure: str | None) -> None:

@@ -44,7 +44,7 @@ class Session:
 
 
 class Room:
-    __slots__ = ("key", "members", "name", "topic", "topic_by")
+    __slots__ = ("_audience", "key", "members", "name", "topic", "topic_by")
 
     def __init__(self, name: str, key: str) -> None:
         self.name = name
@@ -52,4 +52,24 @@ class Room:
         self.topic = ""
         self.topic_by: str | None = None
         # A dict as an ordered set: members in the order they joined, O(1) removal.
+        # Change it only with add/remove, which keep `audience` true.
         self.members: dict[Session, None] = {}
+        self._audience: tuple[Session, ...] | None = None
+
+    def add(self, session: Session) -> None:
+        self.members[session] = None
+        self._audience = None
+
+    def remove(self, session: Session) -> None:
+        self.members.pop(session, None)
+        self._audience = None
+
+    def audience(self) -> tuple[Session, ...]:
+        """Who is in the room now, as one tuple shared until someone joins or leaves.
+
+        Messages said between two changes get the same tuple, which is how the hub
+        knows it may deliver them together (and a message costs no copy of the room).
+        """
+        if self._audience is None:
+            self._audience = tuple(self.members)
+        return self._audience

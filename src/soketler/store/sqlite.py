@@ -7,6 +7,7 @@ writer thread commits whole groups (see `store.writer`).
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 from collections.abc import Sequence
@@ -52,6 +53,26 @@ MIGRATIONS: list[str] = [
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 _COLUMNS = "id, time_ms, room, sender, target, text, action"
+
+
+# A group of messages is written with few statements of many rows, not one statement
+# per row: each call into SQLite gives up the interpreter lock and must win it back from
+# the busy event loop. Statements hold a power of two of rows, so at most nine shapes
+# of statement are ever prepared (and cached).
+MAX_ROWS_PER_INSERT = 256
+
+
+def _insert_size(left: int) -> int:
+    """The rows of the next statement: the largest power of two that fits."""
+    return 1 << (min(left, MAX_ROWS_PER_INSERT).bit_length() - 1)
+
+
+@functools.cache
+def _insert_sql(rows: int) -> str:
+    return (
+        "INSERT INTO messages (id, time_ms, room_key, room, sender, sender_key, target, "
+        "target_key, text, action) VALUES " + ",".join(["(?,?,?,?,?,?,?,?,?,?)"] * rows)
+    )
 
 
 def _ms(time: datetime) -> int:
@@ -136,8 +157,9 @@ class SqliteStore(HistoryStore):
 
     def write(self, messages: Sequence[ChatMessage], topics: Sequence[Topic]) -> None:
         db = self._open()
-        rows = [
-            (
+        values: list[object] = []
+        for m in messages:
+            values += (
                 m.id,
                 _ms(m.time),
                 key(m.room) if m.room is not None else None,
@@ -149,21 +171,20 @@ class SqliteStore(HistoryStore):
                 m.text,
                 int(m.action),
             )
-            for m in messages
-        ]
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
-                db.executemany(
-                    "INSERT INTO messages (id, time_ms, room_key, room, sender, sender_key, "
-                    "target, target_key, text, action) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    rows,
-                )
-                db.executemany(
-                    "INSERT OR REPLACE INTO topics (room_key, room, text, set_by, time_ms) "
-                    "VALUES (?,?,?,?,?)",
-                    [(t.room_key, t.room, t.text, t.set_by, _ms(t.time)) for t in topics],
-                )
+                done = 0
+                while done < len(messages):
+                    rows = _insert_size(len(messages) - done)
+                    db.execute(_insert_sql(rows), values[done * 10 : (done + rows) * 10])
+                    done += rows
+                if topics:
+                    db.executemany(
+                        "INSERT OR REPLACE INTO topics (room_key, room, text, set_by, time_ms) "
+                        "VALUES (?,?,?,?,?)",
+                        [(t.room_key, t.room, t.text, t.set_by, _ms(t.time)) for t in topics],
+                    )
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")

@@ -73,6 +73,7 @@ class ChatServer:
         """Opens the history store, then listens. Raises StoreError or OSError."""
         self._loop = asyncio.get_running_loop()
         self._flusher = Flusher(self._loop)
+        self.hub.defer = self._loop.call_soon
         await self._open_store()
         try:
             hosts = list(self.config.hosts) or None  # None: every address, v4 and v6
