@@ -6,7 +6,8 @@ registering; the time per join, 500 joins at a time, shows how a join's cost gro
 with the room. The storm is bounded in time: whoever has not joined by then is
 counted as not joined.
 
-Capacity: 10,000 connections that stay idle. Server RSS (/proc/PID/status) before and
+Capacity: 10,000 connections that stay idle, greeted but unnamed (the target's case);
+and, for comparison, 10,000 named users idle in one room. Server RSS (/proc/PID/status) before and
 after, divided by the connections; and the Python heap by tracemalloc, in a second
 server run under `benchmarks/traced_serve.py` (tracemalloc's own bookkeeping inflates
 RSS, so the two are measured in different runs). Kernel socket buffers are not in RSS.
@@ -99,8 +100,11 @@ def run_storm(opts: Options) -> list[Figure]:
     return [total_fig, flat_fig]
 
 
-def _capacity_once(subject: str, count: int, traced: bool) -> dict[str, Any]:
-    """RSS (or traced heap) growth of one server while `count` connections are idle."""
+def _capacity_once(
+    subject: str, count: int, traced: bool, register: bool = False
+) -> dict[str, Any]:
+    """RSS (or traced heap) growth of one server while `count` connections are idle:
+    connected and greeted, or with `register` also named and in one room."""
     with tempfile.TemporaryDirectory(prefix="soketler-bench-") as folder:
         report = Path(folder) / "heap.jsonl"
         argv = util.serve_argv(loop_of(subject), f"{folder}/history.sqlite3")
@@ -131,9 +135,7 @@ def _capacity_once(subject: str, count: int, traced: bool) -> dict[str, Any]:
             util.wait_quiet(proc.pid, 10)
             before = heap() if traced else {}
             rss0 = util.rss_kib(proc.pid)
-            # Connected and greeted, no nickname: a room of 10,000 takes minutes to
-            # build (see the join storm), so the idle connections here do not join.
-            target = ChatTarget("soketler", port, server_pid=proc.pid, register=False)
+            target = ChatTarget("soketler", port, server_pid=proc.pid, register=register)
             with Fleet(target, count, samples=0, timeout=120) as fleet:
                 util.wait_quiet(proc.pid, 30)
                 rss1 = util.rss_kib(proc.pid)
@@ -153,6 +155,13 @@ def run_capacity(opts: Options) -> list[Figure]:
     heap = Figure(
         "capacity", f"Python heap per idle connection ({count:,}, tracemalloc)", "B", False, []
     )
+    users = Figure(
+        "capacity",
+        f"Python heap per idle user, named, in one room ({count:,}, tracemalloc)",
+        "B",
+        False,
+        [],
+    )
     for subject in opts.soketlers:
         values, traced, tops = [], [], []
         for _ in range(opts.runs):
@@ -161,13 +170,17 @@ def run_capacity(opts: Options) -> list[Figure]:
         found = _capacity_once(subject, count, True)
         traced.append(found["per_connection"])
         tops.append(found["top"])
+        user = _capacity_once(subject, count, True, register=True)
         print(
-            f"    {subject:16} RSS/conn {util.median(values):.0f} B, heap/conn {traced[0]:.0f} B",
+            f"    {subject:16} RSS/conn {util.median(values):.0f} B, heap/conn {traced[0]:.0f} B,"
+            f" heap/user {user['per_connection']:.0f} B",
             flush=True,
         )
+        users.measures.append(Measure(subject, [user["per_connection"]], "1 traced run"))
+        users.details[subject] = {"top_allocations": user["top"]}
         rss.measures.append(Measure(subject, values, "unregistered; kernel buffers excluded"))
         heap.measures.append(Measure(subject, traced, "1 traced run"))
         heap.targets[subject] = Target("≤ 2 KB", 2048.0, False)
         heap.details[subject] = {"top_allocations": tops[0]}
     rss.measures.append(Measure(NCAT, note=NCAT_NOTE))
-    return [rss, heap]
+    return [rss, heap, users]

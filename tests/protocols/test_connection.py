@@ -78,6 +78,29 @@ def test_requests_do_not_depend_on_packet_boundaries(lines: list[str], cuts: lis
     assert receive(*split_at(data, cuts))[1] == receive(data)[1]
 
 
+TELNET_COMMANDS = [b"\xff\xfb\x01", b"\xff\xfd\x18", b"\xff\xfa\x18\x00xterm\xff\xf0", b"\xff\xf1"]
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(TELNET_COMMANDS),
+            st.text(alphabet="abcçğşü한글 /#", min_size=1, max_size=12).map(str.encode),
+            st.just(b"\r\n"),
+        ),
+        max_size=30,
+    ),
+    st.lists(st.integers(min_value=0), max_size=10),
+)
+def test_telnet_negotiation_is_removed_wherever_it_starts(
+    pieces: list[bytes], cuts: list[int]
+) -> None:
+    # Negotiation may first appear in any packet, after plain text or cut in two.
+    data = b"".join(pieces)
+    plain = b"".join(p for p in pieces if p not in TELNET_COMMANDS)
+    assert receive(*split_at(data, cuts))[1] == receive(plain)[1]
+
+
 def test_binary_mode_is_asked_of_telnet_clients_only_and_once() -> None:
     telnet = ServerConnection()
     telnet.receive_data(b"ayse\r\n")

@@ -47,10 +47,12 @@ class ServerConnection:
     def __init__(
         self, max_line: int = 4096, close_words: frozenset[str] = plain.CLOSE_WORDS
     ) -> None:
-        self._telnet = TelnetFilter()
+        # Made when first needed (most clients never negotiate; idle ones send nothing):
+        # a server holds thousands of these.
+        self._telnet: TelnetFilter | None = None
         self._framer = LineFramer(max_line)
         self._close_words = close_words
-        self._events: list[ClientEvent] = []
+        self._events: list[ClientEvent] | None = None
         self._eof = False
         self._asked_binary = False
         self._to_send = b""
@@ -72,7 +74,12 @@ class ServerConnection:
         if not self._asked_binary and self.flavour is not Flavour.JSON and b"\r" in data:
             self._asked_binary = True
             self._to_send += TELNET_BINARY
-        for item in self._framer.feed(self._telnet.feed(data)):
+        telnet = self._telnet
+        if telnet is None and IAC in data:
+            telnet = self._telnet = TelnetFilter()
+        if telnet is not None:
+            data = telnet.feed(data)
+        for item in self._framer.feed(data):
             self._line(item)
 
     def data_to_send(self) -> bytes:
@@ -89,10 +96,12 @@ class ServerConnection:
             self._line(item)
 
     def events_received(self) -> list[ClientEvent]:
-        events, self._events = self._events, []
-        return events
+        events, self._events = self._events, None
+        return events if events is not None else []
 
     def _line(self, item: bytes | LineTooLong) -> None:
+        if self._events is None:
+            self._events = []
         if isinstance(item, LineTooLong):
             self._events.append(
                 BadInput(

@@ -26,6 +26,8 @@ from soketler.protocols.connection import ServerConnection
 from soketler.protocols.events import ClientEvent
 
 if TYPE_CHECKING:
+    from soketler.core.config import Limits
+    from soketler.core.hub import Hub
     from soketler.transport.server import ChatServer
 
 log = logging.getLogger("soketler.server")
@@ -93,9 +95,6 @@ class ChatConnection(asyncio.Protocol):
         "_room",
         "_waiting",
         "address",
-        "hub",
-        "limits",
-        "loop",
         "reason",
         "server",
         "session",
@@ -104,15 +103,15 @@ class ChatConnection(asyncio.Protocol):
 
     def __init__(self, server: ChatServer) -> None:
         self.server = server
-        self.hub = server.hub
-        self.limits = server.config.limits
-        self.loop = server.loop
         self.transport: asyncio.Transport | None = None
         self.session: Session | None = None
         self.address = ""
         self.reason = texts.CONNECTION_CLOSED
         self._protocol = ServerConnection(self.limits.max_line, server.close_words)
-        self._out: list[bytes] = []
+        # Idle connections are most of a big server, so what only a busy one needs is
+        # made when first needed: the output queue (None between flushes) and the
+        # rate limiter (made full at the first line, as if it had filled up since).
+        self._out: list[bytes] | None = None
         self._out_size = 0
         self._room = self.limits.sendq  # what may be queued before the next flush
         self._dirty = False
@@ -123,8 +122,21 @@ class ChatConnection(asyncio.Protocol):
         # Lines waiting for the rate limit; made only for a client that gets throttled.
         self._waiting: deque[ClientEvent] | None = None
         self._paused = False
-        self._bucket = TokenBucket(self.limits.rate, self.limits.burst, self.loop.time())
+        self._bucket: TokenBucket | None = None
         self._nick_timer: asyncio.TimerHandle | None = None
+
+    # The server's, not copies: every slot costs each of thousands of connections.
+    @property
+    def hub(self) -> Hub:
+        return self.server.hub
+
+    @property
+    def limits(self) -> Limits:
+        return self.server.config.limits
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self.server.loop
 
     # --- asyncio.Protocol ------------------------------------------------------------
 
@@ -200,8 +212,13 @@ class ChatConnection(asyncio.Protocol):
         if session.codec is not self._protocol.codec:
             session.codec = self._protocol.codec
         waiting = self._waiting
+        bucket = self._bucket
+        if bucket is None:
+            bucket = self._bucket = TokenBucket(
+                self.limits.rate, self.limits.burst, self.loop.time()
+            )
         while waiting and not session.closed:
-            wait = self._bucket.take(self.loop.time())
+            wait = bucket.take(self.loop.time())
             if wait > 0:
                 if len(waiting) > self.limits.flood_lines:
                     self.hub.close(session, texts.EXCESS_FLOOD)
@@ -233,13 +250,17 @@ class ChatConnection(asyncio.Protocol):
     def write(self, data: bytes) -> None:
         if self._closing:
             return
-        self._out.append(data)
+        out = self._out
+        if out is None:
+            self._out = [data]
+        else:
+            out.append(data)
         self._out_size += len(data)
         if self._out_size > self._room:
             # Past the SendQ: keep nothing more; the flush drops this client.
             self._overflowed = True
             self._closing = True
-            self._out.clear()
+            self._out = None
         if not self._dirty:
             self._dirty = True
             self.server.flusher.mark(self)
@@ -252,18 +273,19 @@ class ChatConnection(asyncio.Protocol):
         if self._overflowed:
             self._drop_for_sendq()
             return
-        if not self._out:
-            return
         out = self._out
+        if not out:
+            return
+        self._out = None
         transport.write(out[0] if len(out) == 1 else b"".join(out))
-        out.clear()
         self._out_size = 0
         buffered = transport.get_write_buffer_size()
         if buffered > self.limits.sendq:
             self._overflowed = True
             self._drop_for_sendq()
         else:
-            self._room = self.limits.sendq - buffered
+            # (An int above 256 is a new object: an empty buffer keeps the shared one.)
+            self._room = self.limits.sendq - buffered if buffered else self.limits.sendq
 
     def _drop_for_sendq(self) -> None:
         self.reason = texts.SENDQ_EXCEEDED
