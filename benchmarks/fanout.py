@@ -18,8 +18,8 @@ from benchmarks.servers import NCAT, Options, chat_server
 
 SHAPES = ("spread", "step")
 SHAPE_NAMES = {"spread": "senders spread", "step": "senders in step"}
-RATES_FULL = (50e3, 100e3, 200e3, 400e3, 800e3, 1.6e6, 3.2e6)
-RATES_QUICK = (100e3, 800e3)
+RATES_FULL = (50e3, 100e3, 200e3, 400e3, 800e3, 1.6e6, 2.4e6, 3.2e6)
+RATES_QUICK = (100e3, 1.2e6)
 SUSTAINED_P99_MS = 100.0
 NCAT_MAX_CLIENTS = 1020
 SMALL_ROOM_P99_MS = 200.0
