@@ -93,3 +93,14 @@ def test_a_group_that_cannot_be_written_leaves_nothing(tmp_path: Path) -> None:
     store.write([room_msg(6, "after")], [])  # and the store still works
     assert texts(store.room_page("#dev", 200, None).messages) == ["first", "after"]
     store.close()
+
+
+def test_a_small_group_that_cannot_be_written_leaves_nothing(tmp_path: Path) -> None:
+    # Up to 256 rows are one statement, its own transaction.
+    store = SqliteStore(str(tmp_path / "h.db"))
+    store.load()
+    store.write([room_msg(5, "first")], [])
+    with pytest.raises(StoreError):
+        store.write([room_msg(6, "a"), room_msg(5, "again"), room_msg(7, "b")], [])
+    assert texts(store.room_page("#dev", 200, None).messages) == ["first"]
+    store.close()

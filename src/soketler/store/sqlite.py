@@ -55,19 +55,15 @@ assert len(MIGRATIONS) == SCHEMA_VERSION
 _COLUMNS = "id, time_ms, room, sender, target, text, action"
 
 
-# A group of messages is written with few statements of many rows, not one statement
-# per row: each call into SQLite gives up the interpreter lock and must win it back from
-# the busy event loop. Statements hold a power of two of rows, so at most nine shapes
-# of statement are ever prepared (and cached).
+# A group of messages is written with one statement of many rows, not one statement per
+# row: each call into SQLite gives up the interpreter lock and must win it back from the
+# event loop, which is busy writing to sockets exactly when groups are big. A group of
+# up to this many rows, with no topic, is one statement and so its own transaction: one
+# call in all. Bigger groups are cut into statements of this size in one transaction.
 MAX_ROWS_PER_INSERT = 256
 
 
-def _insert_size(left: int) -> int:
-    """The rows of the next statement: the largest power of two that fits."""
-    return 1 << (min(left, MAX_ROWS_PER_INSERT).bit_length() - 1)
-
-
-@functools.cache
+@functools.lru_cache(maxsize=64)
 def _insert_sql(rows: int) -> str:
     return (
         "INSERT INTO messages (id, time_ms, room_key, room, sender, sender_key, target, "
@@ -172,13 +168,14 @@ class SqliteStore(HistoryStore):
                 int(m.action),
             )
         try:
+            if messages and not topics and len(messages) <= MAX_ROWS_PER_INSERT:
+                db.execute(_insert_sql(len(messages)), values)  # autocommit: atomic
+                return
             db.execute("BEGIN IMMEDIATE")
             try:
-                done = 0
-                while done < len(messages):
-                    rows = _insert_size(len(messages) - done)
+                for done in range(0, len(messages), MAX_ROWS_PER_INSERT):
+                    rows = min(MAX_ROWS_PER_INSERT, len(messages) - done)
                     db.execute(_insert_sql(rows), values[done * 10 : (done + rows) * 10])
-                    done += rows
                 if topics:
                     db.executemany(
                         "INSERT OR REPLACE INTO topics (room_key, room, text, set_by, time_ms) "
