@@ -109,9 +109,12 @@ class ChatConnection(asyncio.Protocol):
         self.reason = texts.CONNECTION_CLOSED
         self._protocol = ServerConnection(self.limits.max_line, server.close_words)
         # Idle connections are most of a big server, so what only a busy one needs is
-        # made when first needed: the output queue (None between flushes) and the
-        # rate limiter (made full at the first line, as if it had filled up since).
-        self._out: list[bytes] | None = None
+        # made when first needed: the output queue and the rate limiter (made full at
+        # the first line, as if it had filled up since). The queue is None between
+        # flushes, the bytes themselves for one write, a list only for more: in a big
+        # room most connections get one write per flush, and a list for each would be
+        # thousands of objects a pass for the garbage collector to walk.
+        self._out: bytes | list[bytes] | None = None
         self._out_size = 0
         self._room = self.limits.sendq  # what may be queued before the next flush
         self._dirty = False
@@ -252,9 +255,11 @@ class ChatConnection(asyncio.Protocol):
             return
         out = self._out
         if out is None:
-            self._out = [data]
-        else:
+            self._out = data
+        elif isinstance(out, list):
             out.append(data)
+        else:
+            self._out = [out, data]
         self._out_size += len(data)
         if self._out_size > self._room:
             # Past the SendQ: keep nothing more; the flush drops this client.
@@ -274,10 +279,10 @@ class ChatConnection(asyncio.Protocol):
             self._drop_for_sendq()
             return
         out = self._out
-        if not out:
+        if out is None:
             return
         self._out = None
-        transport.write(out[0] if len(out) == 1 else b"".join(out))
+        transport.write(b"".join(out) if isinstance(out, list) else out)
         self._out_size = 0
         buffered = transport.get_write_buffer_size()
         if buffered > self.limits.sendq:
