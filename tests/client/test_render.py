@@ -63,6 +63,7 @@ def renderer() -> Renderer:
             HistoryEnd(None, 2, False, "bob"),
             "-- End of history of your messages with bob (2 messages).",
         ),
+        (HistoryEnd("#dev", 1, False), "-- End of history of #dev (1 message)."),
         (Joined(T, "#dev", "bob"), "20:15 -- bob joined #dev"),
         (Parted(T, "#dev", "bob", "bye"), "20:15 -- bob left #dev (bye)"),
         (Quit(T, "bob", "Connection closed"), "20:15 -- bob quit (Connection closed)"),

@@ -207,3 +207,11 @@ def test_a_join_between_messages_stored_together_keeps_who_saw_what() -> None:
     seen_by_c = c.lines()
     assert f"{HHMM} <b> sonra" in seen_by_c
     assert f"{HHMM} <b> önce" not in seen_by_c  # said before c was there
+
+
+def test_one_message_of_history_is_one_message(hub: Hub) -> None:
+    a = Person(hub, "a")
+    a.type("tek")
+    a.take()
+    a.type("/history")
+    assert a.lines()[-1] == "-- End of history of #lobby (1 message)."

@@ -36,6 +36,7 @@ from soketler.client.events import (
 )
 from soketler.client.state import ChatState
 from soketler.core.names import key
+from soketler.protocols.plain import history_end_text
 
 Fragments = list[tuple[str, str]]
 
@@ -147,8 +148,7 @@ class Renderer:
                     if room is not None
                     else f"your messages with {escape(with_nick or '')}"
                 )
-                older = " Older: /history before ID." if more else ""
-                return info_line(f"End of history of {about} ({count} messages).{older}")
+                return info_line(history_end_text(about, count, more))
             case Welcome(nick=nick, room=room, version=version):
                 return info_line(
                     f"Connected to soketler {escape(version)} as {escape(nick)}, in {escape(room)}."

@@ -52,6 +52,13 @@ def _stamp(time: datetime, history: bool) -> str:
     return time.astimezone().strftime("%Y-%m-%d %H:%M") if history else _clock(time)
 
 
+def history_end_text(about: str, count: int, more: bool) -> str:
+    """The line that ends a page of history (the terminal client shows the same)."""
+    messages = "1 message" if count == 1 else f"{count} messages"
+    older = " Older: /history before ID." if more else ""
+    return f"End of history of {about} ({messages}).{older}"
+
+
 def _where(room: str | None, view: View) -> str:
     return f" [{room}]" if room is not None and view == View.ELSEWHERE else ""
 
@@ -75,8 +82,7 @@ def render(event: ServerEvent, view: View = View.HERE) -> str:
             return f"{stamp}{where} <{sender}> {text}{NEWLINE}"
         case HistoryEnd(room=room, count=count, more=more, with_nick=with_nick):
             about = room if room is not None else f"your messages with {with_nick}"
-            older = " Older: /history before ID." if more else ""
-            return f"-- End of history of {about} ({count} messages).{older}{NEWLINE}"
+            return f"-- {history_end_text(about, count, more)}{NEWLINE}"
         case Joined(time=t, room=room, nick=nick):
             return f"{_clock(t)} -- {nick} joined {room}{NEWLINE}"
         case Parted(time=t, room=room, nick=nick, reason=reason):
