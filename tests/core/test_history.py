@@ -111,10 +111,29 @@ class SlowArchive:
             finish()
 
 
-def test_nobody_sees_a_message_before_it_is_stored_and_order_holds() -> None:
-    archive = SlowArchive()
+def over(archive: SlowArchive) -> Hub:
+    """A hub over an archive the test drives, without replay."""
     hub = Hub("test", clock=fixed_clock, replay=0)
     hub.resume(archive, archive.store.load())
+    return hub
+
+
+class Deferred:
+    """Stands in for the event loop's call_soon: holds what the hub defers."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.waiting: list[Callable[[], None]] = []
+        hub.defer = self.waiting.append
+
+    def run(self) -> None:
+        """Runs everything deferred, and whatever that defers in turn."""
+        while self.waiting:
+            self.waiting.pop(0)()
+
+
+def test_nobody_sees_a_message_before_it_is_stored_and_order_holds() -> None:
+    archive = SlowArchive()
+    hub = over(archive)
     a, b = Person(hub, "a"), Person(hub, "b")
     a.take()
     b.type("son sözüm")
@@ -133,8 +152,7 @@ class FailingArchive(SlowArchive):
 
 def test_what_cannot_be_stored_is_never_delivered_and_the_sender_is_told() -> None:
     archive = FailingArchive()
-    hub = Hub("test", clock=fixed_clock, replay=0)
-    hub.resume(archive, archive.store.load())
+    hub = over(archive)
     a, b = Person(hub, "a"), Person(hub, "b")
     a.take()
     b.type("kaybolmasın")
@@ -158,8 +176,7 @@ def test_topics_come_back_when_a_room_is_made_again(hub: Hub) -> None:
 
 def test_shutdown_says_goodbye_even_while_messages_wait_for_the_store() -> None:
     archive = SlowArchive()
-    hub = Hub("test", clock=fixed_clock, replay=0)
-    hub.resume(archive, archive.store.load())
+    hub = over(archive)
     a, b = Person(hub, "a"), Person(hub, "b")
     a.take()
     b.type("not stored yet")
@@ -170,10 +187,8 @@ def test_shutdown_says_goodbye_even_while_messages_wait_for_the_store() -> None:
 
 def test_messages_stored_together_reach_each_member_in_one_write() -> None:
     archive = SlowArchive()
-    hub = Hub("test", clock=fixed_clock, replay=0)
-    hub.resume(archive, archive.store.load())
-    deferred: list[Callable[[], None]] = []
-    hub.defer = deferred.append
+    hub = over(archive)
+    deferred = Deferred(hub)
     a, b = Person(hub, "a"), Person(hub, "b")
     a.take()
     b.take()
@@ -182,8 +197,7 @@ def test_messages_stored_together_reach_each_member_in_one_write() -> None:
     archive.commit_all()  # one commit for the three
     assert a.lines() == []  # delivered once the commit's callback is over
     writes = a.peer.writes
-    for run in deferred:
-        run()
+    deferred.run()
     assert a.peer.writes == writes + 1
     assert a.lines() == [f"{HHMM} <b> bir", f"{HHMM} <b> iki", f"{HHMM} <b> üç"]
     assert b.lines() == [f"{HHMM} <b> bir", f"{HHMM} <b> iki", f"{HHMM} <b> üç"]
@@ -191,18 +205,15 @@ def test_messages_stored_together_reach_each_member_in_one_write() -> None:
 
 def test_a_join_between_messages_stored_together_keeps_who_saw_what() -> None:
     archive = SlowArchive()
-    hub = Hub("test", clock=fixed_clock, replay=0)
-    hub.resume(archive, archive.store.load())
-    deferred: list[Callable[[], None]] = []
-    hub.defer = deferred.append
+    hub = over(archive)
+    deferred = Deferred(hub)
     a, b = Person(hub, "a"), Person(hub, "b")
     a.take()
     b.type("önce")
     c = Person(hub, "c")  # joins while "önce" waits for the store
     b.type("sonra")
     archive.commit_all()
-    for run in deferred:
-        run()
+    deferred.run()
     assert a.lines() == [f"{HHMM} <b> önce", f"{HHMM} -- c joined #lobby", f"{HHMM} <b> sonra"]
     seen_by_c = c.lines()
     assert f"{HHMM} <b> sonra" in seen_by_c

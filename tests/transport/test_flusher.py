@@ -57,6 +57,15 @@ async def ticks(count: int) -> None:
         await asyncio.sleep(0)
 
 
+async def greeted(count: int) -> tuple[list[ChatConnection], list[RecordingTransport]]:
+    """Connections whose greetings are written and forgotten."""
+    made, transports = connections(count)
+    await ticks(5)
+    for transport in transports:
+        transport.writes.clear()
+    return made, transports
+
+
 async def test_a_pass_is_written_a_slice_per_tick_in_order() -> None:
     made, transports = connections(3 * FLUSH_SLICE)
     await ticks(5)  # the greetings
@@ -72,10 +81,7 @@ async def test_a_pass_is_written_a_slice_per_tick_in_order() -> None:
 
 
 async def test_what_arrives_during_a_pass_leaves_in_the_same_send() -> None:
-    made, transports = connections(3 * FLUSH_SLICE)
-    await ticks(5)
-    for transport in transports:
-        transport.writes.clear()
+    made, transports = await greeted(3 * FLUSH_SLICE)
     for connection in made:
         connection.write(b"one\r\n")
     await ticks(1)  # the first slice is written; the rest wait their turn
@@ -90,10 +96,7 @@ async def test_what_arrives_during_a_pass_leaves_in_the_same_send() -> None:
 
 
 async def test_other_callbacks_run_between_slices() -> None:
-    made, transports = connections(2 * FLUSH_SLICE)
-    await ticks(5)
-    for transport in transports:
-        transport.writes.clear()
+    made, transports = await greeted(2 * FLUSH_SLICE)
     for connection in made:
         connection.write(b"x\r\n")
     seen: list[int] = []

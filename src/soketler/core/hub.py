@@ -245,9 +245,9 @@ class Hub:
             # Room messages next in line for the same people go out in one pass.
             audience = first.audience
             events: list[ServerEvent] = [cast(ChatMessage, first.event)]
-            while queue and queue[0].ready and queue[0].run is None:
-                if queue[0].audience is not audience:
-                    break
+            while (
+                queue and queue[0].ready and queue[0].run is None and queue[0].audience is audience
+            ):
                 events.append(cast(ChatMessage, queue.popleft().event))
             self._fanout_many(events, audience, first.room)
 

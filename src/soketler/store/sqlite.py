@@ -2,7 +2,7 @@
 
 WAL mode with synchronous=FULL: a committed transaction survives the process being
 killed and the machine losing power. That would be slow one message at a time, so the
-writer thread commits whole groups (see `store.writer`).
+writer thread commits whole groups (see `store.archive.ThreadedArchive`).
 """
 
 from __future__ import annotations
@@ -63,12 +63,24 @@ _COLUMNS = "id, time_ms, room, sender, target, text, action"
 MAX_ROWS_PER_INSERT = 256
 
 
+_INSERTED = (
+    "id",
+    "time_ms",
+    "room_key",
+    "room",
+    "sender",
+    "sender_key",
+    "target",
+    "target_key",
+    "text",
+    "action",
+)
+
+
 @functools.lru_cache(maxsize=64)
 def _insert_sql(rows: int) -> str:
-    return (
-        "INSERT INTO messages (id, time_ms, room_key, room, sender, sender_key, target, "
-        "target_key, text, action) VALUES " + ",".join(["(?,?,?,?,?,?,?,?,?,?)"] * rows)
-    )
+    row = "(" + ",".join("?" * len(_INSERTED)) + ")"
+    return f"INSERT INTO messages ({', '.join(_INSERTED)}) VALUES " + ",".join([row] * rows)
 
 
 def _ms(time: datetime) -> int:
@@ -153,7 +165,7 @@ class SqliteStore(HistoryStore):
 
     def write(self, messages: Sequence[ChatMessage], topics: Sequence[Topic]) -> None:
         db = self._open()
-        values: list[object] = []
+        values: list[object] = []  # the rows one after another, in _INSERTED's order
         for m in messages:
             values += (
                 m.id,
@@ -175,7 +187,8 @@ class SqliteStore(HistoryStore):
             try:
                 for done in range(0, len(messages), MAX_ROWS_PER_INSERT):
                     rows = min(MAX_ROWS_PER_INSERT, len(messages) - done)
-                    db.execute(_insert_sql(rows), values[done * 10 : (done + rows) * 10])
+                    width = len(_INSERTED)
+                    db.execute(_insert_sql(rows), values[done * width : (done + rows) * width])
                 if topics:
                     db.executemany(
                         "INSERT OR REPLACE INTO topics (room_key, room, text, set_by, time_ms) "
