@@ -7,6 +7,7 @@ import types
 
 from soketler.core.config import Limits
 from soketler.core.hub import Hub
+from soketler.transport.backlog import Backlog
 from soketler.transport.connection import FLUSH_SLICE, ChatConnection, Flusher
 
 
@@ -22,6 +23,9 @@ class RecordingTransport:
     def get_write_buffer_size(self) -> int:
         return 0
 
+    def set_write_buffer_limits(self, high: int, low: int) -> None:
+        pass
+
     def is_closing(self) -> bool:
         return False
 
@@ -31,12 +35,15 @@ class RecordingTransport:
 
 def connections(count: int) -> tuple[list[ChatConnection], list[RecordingTransport]]:
     loop = asyncio.get_running_loop()
+    limits = Limits(nick_timeout=0)
+    backlog = Backlog(loop, limits)
     server = types.SimpleNamespace(
         hub=Hub(),
-        config=types.SimpleNamespace(limits=Limits(nick_timeout=0)),
+        config=types.SimpleNamespace(limits=limits),
         loop=loop,
         close_words=frozenset(),
-        flusher=Flusher(loop),
+        backlog=backlog,
+        flusher=Flusher(loop, backlog),
         connections=set(),
         admit=lambda address: None,
         address_of=lambda transport: "127.0.0.1",

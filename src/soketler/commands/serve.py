@@ -86,7 +86,29 @@ def register(sub: Any) -> None:
         metavar="LINES",
         help="lines waiting beyond the rate before 'Excess flood' disconnects",
     )
-    limits.add_argument("--sendq", type=int, default=1 << 20, metavar="BYTES")
+    limits.add_argument(
+        "--sendq",
+        type=int,
+        default=1 << 20,
+        metavar="BYTES",
+        help="unsent bytes a client may have before it counts as not reading "
+        "(default 1 MiB; eight times it drops the client at once)",
+    )
+    limits.add_argument(
+        "--sendq-grace",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long a client may stay above its SendQ before it is dropped (default 10)",
+    )
+    limits.add_argument(
+        "--output-watermark",
+        type=int,
+        default=32 << 20,
+        metavar="BYTES",
+        help="output waiting for all clients past which the server stops reading until "
+        "it drains (default 32 MiB)",
+    )
     limits.add_argument("--max-clients", type=int, default=10_000)
     limits.add_argument(
         "--max-per-address", type=int, default=20, help="connections per address (0: off)"

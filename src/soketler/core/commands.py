@@ -20,6 +20,26 @@ if TYPE_CHECKING:
 
 Args = dict[str, str]
 NUMBERS = frozenset({"limit", "before"})  # JSON fields given as numbers
+# The largest number a client may give: a message id is an SQLite INTEGER (signed
+# 64-bit), and a bigger one would fail in the store, not here where it is the sender's.
+MAX_NUMBER = (1 << 63) - 1
+
+
+def whole_number(value: object) -> int | None:
+    """A count or message id a client gave, if it is one: a whole number from 1 to
+    MAX_NUMBER, as a JSON integer or as ASCII digits. None otherwise (floats, NaN,
+    booleans, negative, huge, or digits of other scripts, which int() would accept)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        if not (value.isascii() and value.isdigit()) or len(value) > 19:
+            return None
+        value = int(value)
+    if isinstance(value, int) and 1 <= value <= MAX_NUMBER:
+        return value
+    return None
+
+
 Handler = Callable[["Hub", "Session", Args, RequestId], None]
 
 
@@ -48,8 +68,14 @@ def bind(command: Command, request: Request) -> Args | str:
             value = request.fields.get(name)
             if value is None:
                 continue
-            if name in NUMBERS and isinstance(value, int) and not isinstance(value, bool):
-                value = str(value)  # ids and counts come as JSON numbers
+            if name in NUMBERS:
+                number = whole_number(value)
+                if number is None:
+                    return texts.FIELD_NUMBER_TEXT.format(field=name, high=MAX_NUMBER)
+                value = str(number)
+            if name == "room" and isinstance(value, str) and value.strip():
+                # A JSON room field is always a room: "dev" means "#dev", never a reason.
+                value = names.room_name(value)
             if not isinstance(value, str):
                 return texts.FIELD_TYPE_TEXT.format(field=name)
             if value.strip():
@@ -203,28 +229,25 @@ def _history(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
     where = args.get("room") or args.get("with")
     if words and not words[0].isdigit() and words[0].casefold() != "before":
         where = words.pop(0)
-    limit, before = hub.replay or 20, None
-    try:
-        if "limit" in args:
-            limit = int(args["limit"])
-        if "before" in args:
-            before = int(args["before"])
-        if len(words) == 2 and words[0].casefold() == "before":
-            before = int(words[1])
-        elif len(words) == 1:
-            limit = int(words[0])
-        elif words:
-            raise ValueError
-    except ValueError:
+    given: dict[str, object] = {}  # what the request says of "limit" and "before"
+    if "limit" in args:
+        given["limit"] = args["limit"]
+    if "before" in args:
+        given["before"] = args["before"]
+    if len(words) == 2 and words[0].casefold() == "before":
+        given["before"] = words[1]
+    elif len(words) == 1:
+        given["limit"] = words[0]
+    elif words:
+        given["limit"] = None  # more words than the command takes
+    numbers = {name: whole_number(value) for name, value in given.items()}
+    if None in numbers.values():
         hub.error(
             session, texts.BAD_REQUEST, texts.USAGE_TEXT.format(usage=texts.HISTORY_USAGE), re
         )
         return
-    if limit < 1:
-        hub.error(
-            session, texts.BAD_REQUEST, texts.USAGE_TEXT.format(usage=texts.HISTORY_USAGE), re
-        )
-        return
+    limit = numbers.get("limit") or hub.replay or 20
+    before = numbers.get("before")
     if where is None or where.startswith("#") or "room" in args:
         room = _target_room(hub, session, {"room": where} if where else {}, re)
         if room is not None:

@@ -17,7 +17,13 @@ class Limits:
     rate: float = 5.0  # lines per second a client may send on average (0: no limit)
     burst: int = 20  # lines a client may send at once before the rate applies
     flood_lines: int = 50  # lines waiting beyond the rate before "Excess flood"
-    sendq: int = 1 << 20  # bytes queued for a client that is not reading
+    # Bytes the kernel has not taken from us for one client; above it for longer than
+    # sendq_grace seconds, the client is not reading and is dropped (transport/backlog.py).
+    sendq: int = 1 << 20
+    sendq_grace: float = 10.0
+    # Output waiting for all clients together past which the server stops reading
+    # until it drains: TCP then slows the senders, and no reader is dropped.
+    output_watermark: int = 32 << 20
     max_clients: int = 10_000
     max_per_address: int = 20  # 0: no limit
     nick_timeout: float = 60.0  # seconds to choose a nickname

@@ -9,6 +9,7 @@ part, nick change or quit O(members of the rooms involved); nothing walks every 
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -41,6 +42,8 @@ from soketler.protocols.events import (
     Welcome,
 )
 
+log = logging.getLogger("soketler.server")
+
 Clock = Callable[[], datetime]
 # Messages waiting for the store at once; past this, senders are told to wait. It
 # bounds memory when the disk is slower than the people typing.
@@ -50,6 +53,10 @@ MAX_SAVED_TOPICS = 10_000
 MAX_PAGE = 200  # messages in one history reply
 # Names listed to someone joining a big room; /who lists them all.
 NAMES_ON_JOIN = 100
+# Bytes of text one reply (a history page, a member list, the room list) may hold, so
+# that no answer is bigger than a reader's SendQ: a bigger one is cut, and says so
+# ("more" on a history page, the count of all members or rooms on the others).
+REPLY_BUDGET = 256 * 1024
 
 
 class _Held:
@@ -69,6 +76,11 @@ class _Held:
         self.room: Room | None = None
 
 
+def _utf8_size(text: str) -> int:
+    # JSON escapes a quote or a backslash with one more byte.
+    return len(text.encode("utf-8", "replace")) + text.count('"') + text.count("\\")
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -82,6 +94,7 @@ class Hub:
         saved: Saved | None = None,
         replay: int = 20,
         announce_limit: int = 1000,
+        reply_budget: int = REPLY_BUDGET,
     ) -> None:
         self.server_name = server_name
         self.clock = clock
@@ -94,10 +107,10 @@ class Hub:
         # Past it they are noise to people, and announcing each one to everyone makes
         # filling a room cost O(members²).
         self.announce_limit = announce_limit
+        self.reply_budget = reply_budget
         saved = saved or Saved()
         self.next_id = saved.last_id + 1
         self.saved_topics: dict[str, Topic] = dict(saved.topics)
-        self.store_failure: str | None = None
         self.pending = 0  # messages given to the archive and not yet stored
         # Deliveries in the order they were made. While a message waits for the store,
         # everything after it waits too, so everyone sees events in one order.
@@ -240,7 +253,12 @@ class Hub:
         while queue and queue[0].ready:
             first = queue.popleft()
             if first.run is not None:
-                first.run()
+                try:
+                    first.run()
+                except Exception:
+                    # A delivery that fails must not stop the ones behind it: everyone
+                    # else's messages wait in this queue.
+                    log.exception("a delivery failed")
                 continue
             # Room messages next in line for the same people go out in one pass.
             audience = first.audience
@@ -283,12 +301,18 @@ class Hub:
             code, text = problem
             self.send(session, Error(code, text, re, prompt=texts.CHOOSE_ANOTHER))
             return False
-        session.nick = nick
-        session.key = names.key(nick)
-        self.by_nick[session.key] = session
+        self._take_nick(session, nick)
         self.send(session, Welcome(nick, names.LOBBY, __version__, re))
         self.join(session, names.LOBBY)
         return True
+
+    def _take_nick(self, session: Session, nick: str) -> None:
+        session.nick = nick
+        session.key = names.key(nick)
+        self.by_nick[session.key] = session
+        # Private history is keyed by nickname: from now on, not before, what is said
+        # to this nickname is this session's (an earlier holder's messages stay theirs).
+        session.nick_since = self.next_id
 
     def nick_problem(self, session: Session, nick: str) -> tuple[str, str] | None:
         problem = names.nick_problem(nick)
@@ -310,9 +334,7 @@ class Hub:
             return
         old = session.nick
         del self.by_nick[session.key]
-        session.nick = nick
-        session.key = names.key(nick)
-        self.by_nick[session.key] = session
+        self._take_nick(session, nick)
         self.fanout(NickChanged(self.clock(), old, nick), self._audience(session, True))
 
     def join(self, session: Session, name: str, re: RequestId = None) -> None:
@@ -401,11 +423,9 @@ class Hub:
             self._store_then(message, session, re, deliver)
 
     def _refuse(self, session: Session, re: RequestId) -> bool:
-        """Whether a new message must be refused because the store cannot take it."""
-        if self.store_failure is not None:
-            text = texts.STORE_FAILED_TEXT.format(reason=self.store_failure)
-            self.error(session, texts.STORE_FAILED, text, re)
-            return True
+        """Whether a new message must be refused because the store cannot take it now.
+        (A failing store answers each message with its failure, at once, until it can
+        write again: see store.archive.ThreadedArchive.)"""
         if self.pending >= MAX_PENDING:
             self.error(session, texts.BUSY, texts.BUSY_TEXT, re)
             return True
@@ -432,8 +452,6 @@ class Hub:
             if failure is None:
                 self._release(held, deliver)
                 return
-            if self.store_failure is None:
-                self.store_failure = failure
             error = Error(texts.STORE_FAILED, texts.STORE_FAILED_TEXT.format(reason=failure), re)
             self._release(held, lambda: self._send_now(sender, error))
 
@@ -448,13 +466,24 @@ class Hub:
         if isinstance(page, str):
             self._send_now(session, Error(texts.STORE_FAILED, page, end.re))
             return
-        write, codec = session.peer.write, session.codec
-        for message in page.messages:
+        codec = session.codec
+        encoded: list[bytes] = []
+        size = 0
+        # Newest first, so that a page cut to the budget keeps the newest messages and
+        # "before" the oldest one shown continues without a gap.
+        for message in reversed(page.messages):
             mine = own is not None and names.key(message.sender) == own
-            write(codec.encode(message, View.OWN if mine else View.HERE))
-        write(
-            codec.encode(HistoryEnd(end.room, len(page.messages), page.more, end.with_nick, end.re))
+            data = codec.encode(message, View.OWN if mine else View.HERE)
+            size += len(data)
+            if size > self.reply_budget and encoded:
+                break
+            encoded.append(data)
+        more = page.more or len(encoded) < len(page.messages)
+        encoded.reverse()
+        encoded.append(
+            codec.encode(HistoryEnd(end.room, len(encoded), more, end.with_nick, end.re))
         )
+        session.peer.write(b"".join(encoded))
 
     def room_history(
         self, session: Session, room: Room, limit: int, before: int | None, re: RequestId
@@ -476,7 +505,9 @@ class Hub:
             return
         bound = self.next_id if before is None else before
         got = self._page_for(session, end, own=session.key)
-        self.archive.private_page(session.key, names.key(nick), min(limit, MAX_PAGE), bound, got)
+        self.archive.private_page(
+            session.key, names.key(nick), min(limit, MAX_PAGE), bound, session.nick_since, got
+        )
 
     def _page_for(
         self, session: Session, end: HistoryEnd, own: str | None = None
@@ -503,15 +534,28 @@ class Hub:
         self.fanout(TopicChanged(now, room.name, session.nick, text), room.members, room)
 
     def members(self, room: Room, re: RequestId = None, limit: int = 0) -> Members:
-        """Who is in a room; with a limit, only the first `limit` names and the count."""
-        if limit and len(room.members) > limit:
-            first = tuple(s.nick for s, _ in zip(room.members, range(limit), strict=False))
-            return Members(room.name, room.topic, first, re, count=len(room.members))
-        return Members(room.name, room.topic, tuple(s.nick for s in room.members), re)
+        """Who is in a room; with a limit, only the first `limit` names and the count.
+        Past the reply budget the list is cut too (the count still tells all)."""
+        nicks: list[str] = []
+        size = _utf8_size(room.topic)
+        for session in room.members:
+            size += _utf8_size(session.nick) + 4  # and a separator
+            if (limit and len(nicks) >= limit) or (size > self.reply_budget and nicks):
+                return Members(room.name, room.topic, tuple(nicks), re, count=len(room.members))
+            nicks.append(session.nick)
+        return Members(room.name, room.topic, tuple(nicks), re)
 
     def room_list(self, re: RequestId = None) -> RoomList:
+        """Rooms, the biggest first, as many as the reply budget holds."""
         rooms = sorted(self.rooms.values(), key=lambda r: (-len(r.members), r.key))
-        return RoomList(tuple(RoomInfo(r.name, len(r.members), r.topic) for r in rooms), re)
+        listed: list[RoomInfo] = []
+        size = 0
+        for room in rooms:
+            size += _utf8_size(room.name) + _utf8_size(room.topic) + 32  # and the JSON names
+            if size > self.reply_budget and listed:
+                break
+            listed.append(RoomInfo(room.name, len(room.members), room.topic))
+        return RoomList(tuple(listed), re, count=len(rooms))
 
     def any_room(self, session: Session, name: str, re: RequestId) -> Room | None:
         """A room of the server, by name; None (with an error sent) if it has nobody."""

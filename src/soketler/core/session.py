@@ -23,7 +23,17 @@ class Peer(Protocol):
 class Session:
     """One client. Hashed by identity: sessions are keys of rooms' member dicts."""
 
-    __slots__ = ("address", "closed", "codec", "current", "key", "nick", "peer", "rooms")
+    __slots__ = (
+        "address",
+        "closed",
+        "codec",
+        "current",
+        "key",
+        "nick",
+        "nick_since",
+        "peer",
+        "rooms",
+    )
 
     def __init__(self, peer: Peer, address: str = "") -> None:
         self.peer = peer
@@ -31,6 +41,7 @@ class Session:
         self.codec: Codec = PLAIN
         self.nick = ""  # empty until registered
         self.key = ""  # the nickname's identity (names.key)
+        self.nick_since = 0  # the first message id said while it held this nickname
         self.rooms: dict[str, Room] = {}  # by room key, in the order joined
         self.current: Room | None = None
         self.closed = False

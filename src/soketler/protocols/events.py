@@ -151,6 +151,11 @@ class RoomInfo:
 class RoomList:
     rooms: tuple[RoomInfo, ...]
     re: RequestId = None
+    count: int = -1  # rooms in all, when `rooms` lists only the biggest of them
+
+    @property
+    def total(self) -> int:
+        return self.count if self.count >= 0 else len(self.rooms)
 
 
 @dataclass(frozen=True, slots=True)

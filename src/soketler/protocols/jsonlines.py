@@ -55,9 +55,13 @@ def parse_line(text: str) -> ClientEvent:
     rid = obj.get("id")
     if not (rid is None or isinstance(rid, str | int)) or isinstance(rid, bool):
         return BadInput("bad-request", 'Field "id" must be a string or a number.')
+    if isinstance(rid, str):
+        # It is echoed back as "re": a lone surrogate ("\ud800") could not be encoded.
+        rid = clean_text(rid)
     kind = obj.get("type")
     if not isinstance(kind, str):
         return BadInput("bad-request", 'Field "type" must be a string.', rid)
+    kind = clean_text(kind)  # an unknown type is named in the error reply
     fields = {key: _clean(value) for key, value in obj.items() if key not in ("type", "id")}
     if kind == "message":
         action = fields.pop("action", False)
@@ -135,7 +139,7 @@ def to_object(event: ServerEvent) -> dict[str, Any]:
             return _with_re(who, re)
         case RoomList(rooms=rooms, re=re):
             listed = [{"name": r.name, "users": r.users, "topic": r.topic} for r in rooms]
-            return _with_re({"type": "rooms", "rooms": listed}, re)
+            return _with_re({"type": "rooms", "rooms": listed, "count": event.total}, re)
         case Info(text=text, re=re):
             return _with_re({"type": "info", "text": text}, re)
         case Error(code=code, text=text, re=re):
@@ -152,7 +156,9 @@ class JsonCodec(Codec):
 
     def encode(self, event: ServerEvent, view: View = View.HERE) -> bytes:
         text = json.dumps(to_object(event), ensure_ascii=False, separators=(",", ":"))
-        return text.encode("utf-8") + b"\n"
+        # Input is cleaned of lone surrogates; "replace" makes sure no text that slips
+        # through can make encoding raise in the middle of a delivery to many.
+        return text.encode("utf-8", "replace") + b"\n"
 
 
 JSON = JsonCodec()

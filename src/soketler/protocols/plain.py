@@ -105,7 +105,8 @@ def render(event: ServerEvent, view: View = View.HERE) -> str:
                 names += f" and {event.total - len(users)} more (/who {room} lists all)"
             return f"-- {room} ({event.total}): {names}{about}{NEWLINE}"
         case RoomList(rooms=rooms):
-            lines = [f"Rooms ({len(rooms)}):"]
+            shown = "" if event.total == len(rooms) else f", the {len(rooms)} biggest shown"
+            lines = [f"Rooms ({event.total}{shown}):"]
             for info in rooms:
                 topic = f"  {info.topic}" if info.topic else ""
                 lines.append(f"  {info.name} ({info.users}){topic}")
@@ -125,7 +126,8 @@ class PlainCodec(Codec):
     name = "plain"
 
     def encode(self, event: ServerEvent, view: View = View.HERE) -> bytes:
-        return render(event, view).encode("utf-8")
+        # (See JsonCodec.encode: text that could not be encoded must never raise here.)
+        return render(event, view).encode("utf-8", "replace")
 
 
 PLAIN = PlainCodec()

@@ -1,12 +1,13 @@
 """One client connection: bytes from the socket to the hub, the hub's bytes back.
 
-Writes are queued and coalesced: however many events a client gets in one loop tick,
-its socket sees one `transport.write`. The queue plus the transport's buffer is the
-client's SendQ; a client that lets it pass the limit is dropped, so it can delay no
-one else and cannot make the server's memory grow. Input is rate limited with a token
-bucket: when a client is out of tokens we stop reading its socket (the kernel then
-pushes back on the sender), and a client that piles up too many waiting lines is
-dropped for flooding.
+Writes are queued and coalesced: however many events a client gets before its turn in
+the flusher, its socket sees one `transport.write`. What the kernel does not take stays
+in the transport's buffer and counts against the client's SendQ (transport/backlog.py:
+a client that stays above it is not reading, and is dropped; nobody waits for it).
+Input is rate limited with a token bucket: when a client is out of tokens we stop
+reading its socket (the kernel then pushes back on the sender), and a client that
+piles up too many waiting lines is dropped for flooding. When the server as a whole is
+behind with its output, lines wait the same way until it catches up.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from soketler.core import texts
 from soketler.core.ratelimit import TokenBucket
 from soketler.core.session import Session
 from soketler.protocols.connection import ServerConnection
-from soketler.protocols.events import ClientEvent
+from soketler.protocols.events import ClientEvent, Error, Request
+from soketler.transport.backlog import SENDQ_HARD_FACTOR
 
 if TYPE_CHECKING:
     from soketler.core.config import Limits
     from soketler.core.hub import Hub
+    from soketler.transport.backlog import Backlog
     from soketler.transport.server import ChatServer
 
 log = logging.getLogger("soketler.server")
@@ -38,6 +41,11 @@ log = logging.getLogger("soketler.server")
 # takes the store's replies, and whatever they add for a connection still waiting its
 # turn leaves in that connection's one send.
 FLUSH_SLICE = 64
+# A transport calls pause_writing() when its buffer passes WRITE_HIGH bytes (the client
+# is behind: its bytes count toward the server's backlog) and resume_writing() when it
+# is down to WRITE_LOW.
+WRITE_HIGH = 64 * 1024
+WRITE_LOW = 16 * 1024
 
 
 class Flusher:
@@ -51,10 +59,11 @@ class Flusher:
     messages that round brought it, and input is never kept waiting behind a pass.
     """
 
-    __slots__ = ("_dirty", "_loop", "_scheduled")
+    __slots__ = ("_backlog", "_dirty", "_loop", "_scheduled")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, backlog: Backlog | None = None) -> None:
         self._loop = loop
+        self._backlog = backlog
         self._dirty: deque[ChatConnection] = deque()
         self._scheduled = False
 
@@ -70,6 +79,8 @@ class Flusher:
         # and those wait for the next slice.
         for _ in range(min(len(dirty), FLUSH_SLICE)):
             dirty.popleft().flush()
+        if self._backlog is not None:
+            self._backlog.drained()
         if dirty:
             self._loop.call_soon(self._flush)
         else:
@@ -81,18 +92,22 @@ class ChatConnection(asyncio.Protocol):
 
     # Thousands of these live at once: slots keep each one small.
     __slots__ = (
+        "_behind",
         "_bucket",
         "_closing",
         "_counted",
         "_dirty",
         "_eof",
+        "_held",
         "_nick_timer",
         "_out",
         "_out_size",
         "_overflowed",
         "_paused",
         "_protocol",
+        "_reading",
         "_room",
+        "_unsent",
         "_waiting",
         "address",
         "reason",
@@ -116,7 +131,13 @@ class ChatConnection(asyncio.Protocol):
         # thousands of objects a pass for the garbage collector to walk.
         self._out: bytes | list[bytes] | None = None
         self._out_size = 0
-        self._room = self.limits.sendq  # what may be queued before the next flush
+        # What may be queued before the next flush: the hard SendQ, less what the
+        # transport still holds. (An int above 256 is an object: the limits' is shared.)
+        self._room = self.limits.sendq * SENDQ_HARD_FACTOR
+        # While the transport is behind (above WRITE_HIGH): its unsent bytes as counted
+        # in the backlog (0 when above the SendQ: that rule handles it).
+        self._behind = False
+        self._unsent = 0
         self._dirty = False
         self._closing = False
         self._overflowed = False
@@ -124,7 +145,9 @@ class ChatConnection(asyncio.Protocol):
         self._eof = False
         # Lines waiting for the rate limit; made only for a client that gets throttled.
         self._waiting: deque[ClientEvent] | None = None
-        self._paused = False
+        self._paused = False  # waiting for a token of the rate limit
+        self._held = False  # waiting for the server's backlog to drain
+        self._reading = True
         self._bucket: TokenBucket | None = None
         self._nick_timer: asyncio.TimerHandle | None = None
 
@@ -141,6 +164,10 @@ class ChatConnection(asyncio.Protocol):
     def loop(self) -> asyncio.AbstractEventLoop:
         return self.server.loop
 
+    @property
+    def backlog(self) -> Backlog:
+        return self.server.backlog
+
     # --- asyncio.Protocol ------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -156,6 +183,7 @@ class ChatConnection(asyncio.Protocol):
             transport.close()
             return
         self._counted = True
+        transport.set_write_buffer_limits(WRITE_HIGH, WRITE_LOW)
         self.server.connections.add(self)
         self.session = self.hub.open(self, self.address)
         if self.limits.nick_timeout > 0:
@@ -183,6 +211,10 @@ class ChatConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closing = True
+        # Whatever it still owed counts in the server's backlog no more.
+        self._discard_out()
+        self._count_unsent(0)
+        self.backlog.within_sendq(self)
         if self._nick_timer is not None:
             self._nick_timer.cancel()
         if exc is not None and self.reason == texts.CONNECTION_CLOSED:
@@ -220,29 +252,71 @@ class ChatConnection(asyncio.Protocol):
             bucket = self._bucket = TokenBucket(
                 self.limits.rate, self.limits.burst, self.loop.time()
             )
+        backlog = self.backlog
         while waiting and not session.closed:
+            if backlog.overloaded:
+                # The server is behind with its output: this line waits (not the
+                # client's fault, so it is no flood) and so does the socket.
+                if not self._held:
+                    self._held = True
+                    backlog.hold(self)
+                    self._update_reading()
+                return
             wait = bucket.take(self.loop.time())
             if wait > 0:
                 if len(waiting) > self.limits.flood_lines:
                     self.hub.close(session, texts.EXCESS_FLOOD)
                     return
-                if not self._paused and self.transport is not None:
+                if not self._paused:
                     self._paused = True
-                    self.transport.pause_reading()
+                    self._update_reading()
                     self.loop.call_later(wait, self._resume)
                 return
-            self.hub.handle(session, waiting.popleft())
+            self._handle(session, waiting.popleft())
         self._waiting = None  # all handled: an idle client keeps no queue
         if self._eof and not session.closed:
             self.hub.close(session, texts.CONNECTION_CLOSED)
 
+    def _handle(self, session: Session, event: ClientEvent) -> None:
+        try:
+            self.hub.handle(session, event)
+        except Exception:
+            # A bug of ours, met by this one request: it fails alone, with a word to
+            # its sender, and everyone else goes on.
+            log.exception("%s: a request failed", self.address or "unix")
+            re = event.id if isinstance(event, Request) else None
+            self.hub.send(session, Error(texts.INTERNAL_ERROR, texts.INTERNAL_ERROR_TEXT, re))
+
     def _resume(self) -> None:
-        if self._closing or self.transport is None:
-            return
+        """A token of the rate limit is due."""
         self._paused = False
-        self._run_waiting()
-        if not self._paused and not self._closing and not self._eof:
-            self.transport.resume_reading()
+        if not self._closing and self.transport is not None:
+            try:
+                self._run_waiting()
+            finally:
+                self._update_reading()
+
+    def backlog_drained(self) -> None:
+        """The server's output has drained: the lines held for it go on."""
+        self._held = False
+        if not self._closing and self.transport is not None:
+            try:
+                self._run_waiting()
+            finally:
+                self._update_reading()
+
+    def _update_reading(self) -> None:
+        """Reads the socket unless lines wait (rate limit, backlog) or it is done."""
+        transport = self.transport
+        if transport is None or self._closing:
+            return
+        reading = not (self._paused or self._held or self._eof)
+        if reading != self._reading:
+            self._reading = reading
+            if reading:
+                transport.resume_reading()
+            else:
+                transport.pause_reading()
 
     def _nick_timeout(self) -> None:
         if self.session is not None and not self.session.registered:
@@ -260,20 +334,29 @@ class ChatConnection(asyncio.Protocol):
             out.append(data)
         else:
             self._out = [out, data]
-        self._out_size += len(data)
+        size = len(data)
+        self._out_size += size
+        self.backlog.queued += size
         if self._out_size > self._room:
-            # Past the SendQ: keep nothing more; the flush drops this client.
+            # Past the hard SendQ before it could even be written: keep nothing more;
+            # the flush drops this client.
             self._overflowed = True
             self._closing = True
-            self._out = None
+            self._discard_out()
         if not self._dirty:
             self._dirty = True
             self.server.flusher.mark(self)
+
+    def _discard_out(self) -> None:
+        self.backlog.queued -= self._out_size
+        self._out = None
+        self._out_size = 0
 
     def flush(self) -> None:
         self._dirty = False
         transport = self.transport
         if transport is None or transport.is_closing():
+            self._discard_out()
             return
         if self._overflowed:
             self._drop_for_sendq()
@@ -281,16 +364,52 @@ class ChatConnection(asyncio.Protocol):
         out = self._out
         if out is None:
             return
+        size = self._out_size
         self._out = None
-        transport.write(b"".join(out) if isinstance(out, list) else out)
         self._out_size = 0
+        backlog = self.backlog
+        backlog.queued -= size
+        # Write first; what the kernel did not take is what counts.
+        transport.write(b"".join(out) if isinstance(out, list) else out)
         buffered = transport.get_write_buffer_size()
-        if buffered > self.limits.sendq:
+        sendq = self.limits.sendq
+        if buffered > sendq * SENDQ_HARD_FACTOR:
             self._overflowed = True
             self._drop_for_sendq()
-        else:
-            # (An int above 256 is a new object: an empty buffer keeps the shared one.)
-            self._room = self.limits.sendq - buffered if buffered else self.limits.sendq
+            return
+        if buffered > sendq:
+            backlog.over_sendq(self)
+        elif buffered:
+            backlog.within_sendq(self)
+        if self._behind:
+            self._count_unsent(buffered if buffered <= sendq else 0)
+        self._room = sendq * SENDQ_HARD_FACTOR - buffered
+
+    def _count_unsent(self, unsent: int) -> None:
+        self.backlog.unsent += unsent - self._unsent
+        self._unsent = unsent
+
+    def unsent_bytes(self) -> int:
+        """Bytes the kernel has not taken yet (the transport's buffer)."""
+        transport = self.transport
+        return 0 if transport is None else transport.get_write_buffer_size()
+
+    # asyncio flow control: the transport's buffer passed WRITE_HIGH, or fell to WRITE_LOW.
+    def pause_writing(self) -> None:
+        self._behind = True
+
+    def resume_writing(self) -> None:
+        self._behind = False
+        self._count_unsent(0)
+        self.backlog.within_sendq(self)
+        self.backlog.drained()
+
+    def drop_for_sendq(self) -> None:
+        """Above the SendQ for too long: the client is not reading."""
+        self._overflowed = True
+        self._closing = True
+        self._discard_out()
+        self._drop_for_sendq()
 
     def _drop_for_sendq(self) -> None:
         self.reason = texts.SENDQ_EXCEEDED

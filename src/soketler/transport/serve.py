@@ -28,6 +28,8 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         burst=args.burst,
         flood_lines=args.flood_lines,
         sendq=args.sendq,
+        sendq_grace=args.sendq_grace,
+        output_watermark=args.output_watermark,
         max_clients=args.max_clients,
         max_per_address=args.max_per_address,
         nick_timeout=args.nick_timeout,
@@ -61,6 +63,8 @@ def _check(args: argparse.Namespace) -> str | None:
         return "--burst and --flood-lines must be at least 1, --rate at least 0"
     if args.sendq < 1024 or args.max_clients < 1 or args.max_per_address < 0:
         return "--sendq must be at least 1024, --max-clients at least 1"
+    if args.sendq_grace < 0 or args.output_watermark < 65536:
+        return "--sendq-grace cannot be negative; --output-watermark must be at least 65536"
     if args.replay < 0 or args.retain_days < 0 or args.retain_messages < 0:
         return "--replay, --retain-days and --retain-messages cannot be negative"
     if args.announce_limit < 0:

@@ -13,11 +13,12 @@ from types import TracebackType
 
 from soketler.core import texts
 from soketler.core.config import ServerConfig
-from soketler.core.hub import Hub
+from soketler.core.hub import REPLY_BUDGET, Hub
 from soketler.protocols.plain import CLOSE_WORDS
 from soketler.store.archive import ImmediateArchive, ThreadedArchive
 from soketler.store.memory import MemoryStore
 from soketler.store.sqlite import SqliteStore
+from soketler.transport.backlog import Backlog
 from soketler.transport.connection import ChatConnection, Flusher
 
 log = logging.getLogger("soketler.server")
@@ -46,6 +47,8 @@ class ChatServer:
             config.server_name or socket.gethostname(),
             replay=config.replay,
             announce_limit=config.announce_limit,
+            # No single answer may be bigger than half of what a reader may be behind.
+            reply_budget=max(2048, min(REPLY_BUDGET, config.limits.sendq // 2)),
         )
         self.close_words = CLOSE_WORDS if config.close_words else frozenset()
         self.connections: set[ChatConnection] = set()
@@ -53,6 +56,7 @@ class ChatServer:
         self._servers: list[asyncio.Server] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._flusher: Flusher | None = None
+        self._backlog: Backlog | None = None
         self._all_closed: asyncio.Event | None = None  # set during shutdown
         self._archive: ImmediateArchive | ThreadedArchive | None = None
         self._prune_timer: asyncio.TimerHandle | None = None
@@ -67,12 +71,18 @@ class ChatServer:
         assert self._flusher is not None, "the server is not started"
         return self._flusher
 
+    @property
+    def backlog(self) -> Backlog:
+        assert self._backlog is not None, "the server is not started"
+        return self._backlog
+
     # --- listening ---------------------------------------------------------------------
 
     async def start(self) -> None:
         """Opens the history store, then listens. Raises StoreError or OSError."""
         self._loop = asyncio.get_running_loop()
-        self._flusher = Flusher(self._loop)
+        self._backlog = Backlog(self._loop, self.config.limits)
+        self._flusher = Flusher(self._loop, self._backlog)
         self.hub.defer = self._loop.call_soon
         await self._open_store()
         try:
@@ -194,6 +204,7 @@ class ChatServer:
                 connection.transport.abort()
         if self._prune_timer is not None:
             self._prune_timer.cancel()
+        self.backlog.close()
         if self._archive is not None:
             archive, self._archive = self._archive, None
             await archive.close()  # everything accepted is committed before we exit
