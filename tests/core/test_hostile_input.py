@@ -7,7 +7,7 @@ import json
 import pytest
 
 from soketler.core.commands import MAX_NUMBER, whole_number
-from soketler.core.hub import Hub
+from soketler.core.hub import MAX_ROOMS_PER_USER, Hub
 from soketler.protocols.connection import TELNET_BINARY, ServerConnection
 from soketler.store.archive import ImmediateArchive
 from soketler.store.memory import MemoryStore
@@ -188,3 +188,13 @@ def test_room_and_member_lists_past_the_budget_are_cut_with_the_count(hub: Hub) 
     people[0].type("/who #lobby")
     [line] = people[0].lines()
     assert line.startswith("-- #lobby (21): bot, ") and " more " in line
+
+
+def test_one_person_cannot_make_rooms_without_bound(hub: Hub) -> None:
+    bot = Person(hub, "bot", json_lines=True)
+    for n in range(MAX_ROOMS_PER_USER + 5):
+        bot.send({"type": "join", "room": f"#r{n}"})
+    errors = [o for o in bot.objects() if o["type"] == "error"]
+    assert len(errors) == 6 and {e["code"] for e in errors} == {"too-many-rooms"}
+    assert len(bot.session.rooms) == MAX_ROOMS_PER_USER
+    assert len(hub.rooms) == MAX_ROOMS_PER_USER

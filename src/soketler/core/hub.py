@@ -57,6 +57,8 @@ NAMES_ON_JOIN = 100
 # that no answer is bigger than a reader's SendQ: a bigger one is cut, and says so
 # ("more" on a history page, the count of all members or rooms on the others).
 REPLY_BUDGET = 256 * 1024
+# Rooms one session may be in: rooms cost memory, and no one client may make it grow.
+MAX_ROOMS_PER_USER = 100
 
 
 class _Held:
@@ -348,6 +350,10 @@ class Hub:
         if room is not None:
             session.current = room
             self.send(session, Info(texts.SWITCHED_TEXT.format(room=room.name), re))
+            return
+        if len(session.rooms) >= MAX_ROOMS_PER_USER:
+            text = texts.TOO_MANY_ROOMS_TEXT.format(limit=MAX_ROOMS_PER_USER)
+            self.error(session, texts.TOO_MANY_ROOMS, text, re)
             return
         room = self.rooms.get(key)
         if room is None:
