@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from soketler.core.commands import MAX_NUMBER, whole_number
+from soketler.protocols.values import MAX_NUMBER, whole_number
 from soketler.core.hub import MAX_ROOMS_PER_USER, Hub
 from soketler.protocols.connection import TELNET_BINARY, ServerConnection
 from soketler.store.archive import ImmediateArchive

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from soketler.core.commands import COMMANDS
+from soketler.doors.lines.commands import COMMANDS
 
 TIMEOUT = 5.0
 

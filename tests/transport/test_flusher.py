@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import types
 
-from soketler.core.config import Limits
+from soketler.core.config import Limits, ServerConfig
 from soketler.core.hub import Hub
+from soketler.doors import lines
 from soketler.transport.backlog import Backlog
-from soketler.transport.connection import FLUSH_SLICE, ChatConnection, Flusher
+from soketler.transport.connection import ChatConnection
+from soketler.transport.flusher import FLUSH_SLICE, Flusher
 
 
 class RecordingTransport:
@@ -39,9 +41,8 @@ def connections(count: int) -> tuple[list[ChatConnection], list[RecordingTranspo
     backlog = Backlog(loop, limits)
     server = types.SimpleNamespace(
         hub=Hub(),
-        config=types.SimpleNamespace(limits=limits),
+        config=ServerConfig(limits=limits),
         loop=loop,
-        close_words=frozenset(),
         backlog=backlog,
         flusher=Flusher(loop, backlog),
         connections=set(),
@@ -51,7 +52,7 @@ def connections(count: int) -> tuple[list[ChatConnection], list[RecordingTranspo
     )
     made, transports = [], []
     for _ in range(count):
-        connection = ChatConnection(server)  # type: ignore[arg-type]
+        connection = ChatConnection(server, lines.DOOR)  # type: ignore[arg-type]
         transport = RecordingTransport()
         connection.connection_made(transport)  # type: ignore[arg-type]
         made.append(connection)

@@ -69,8 +69,8 @@ from soketler.client.requests import (
     Who,
 )
 from soketler.client.state import Membership
-from soketler.core.names import MAX_NICK, key
 from soketler.core.ratelimit import TokenBucket
+from soketler.protocols.names import MAX_NICK, key
 from soketler.tools.errors import from_os_error, where
 
 DEFAULT_PORT = 61000

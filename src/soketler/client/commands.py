@@ -21,7 +21,7 @@ from soketler.client.requests import (
     Topic,
     Who,
 )
-from soketler.core.names import room_name
+from soketler.protocols.names import room_name
 
 
 @dataclass(frozen=True, slots=True)

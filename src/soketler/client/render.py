@@ -35,7 +35,7 @@ from soketler.client.events import (
     Welcome,
 )
 from soketler.client.state import ChatState
-from soketler.core.names import key
+from soketler.protocols.names import key
 from soketler.protocols.plain import history_end_text
 
 Fragments = list[tuple[str, str]]

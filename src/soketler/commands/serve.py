@@ -1,17 +1,33 @@
-"""`soketler serve`: the chat server (arguments only)."""
+"""`soketler serve`: the chat server (arguments only).
+
+Every option defaults to "not given" (None): the configuration is built from the
+defaults, then `--config FILE`, then the options given, and checked as a whole
+(core/config.py). The help shows each default from the same place.
+"""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from soketler.core.config import DEFAULT_PORT, Limits, ServerConfig
+
 EXAMPLES = """\
 examples:
   soketler serve                          all addresses, IPv4 and IPv6, port 61000
   soketler serve --host 127.0.0.1        this machine only
   soketler serve --port 7000 --unix /tmp/chat.sock
+  soketler serve --unix /tmp/chat.sock   only the Unix socket, no TCP
+  soketler serve --config soketler.toml  settings from a file (flags still win)
   telnet localhost 61000                  then chat; /help lists the commands
 """
+
+_LIMITS = Limits()
+_SERVER = ServerConfig()
+
+
+def _mib(size: int) -> str:
+    return f"{size >> 20} MiB" if size % (1 << 20) == 0 else f"{size} bytes"
 
 
 def register(sub: Any) -> None:
@@ -23,15 +39,31 @@ def register(sub: Any) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="a TOML file of settings, named like these options with _ for - "
+        "(limits may be under [limits]); options given here win",
+    )
     net = parser.add_argument_group("where to listen")
     net.add_argument(
         "--host",
+        dest="hosts",
         action="append",
         metavar="ADDR",
         help="address to listen on; repeatable (default: all addresses, IPv4 and IPv6)",
     )
-    net.add_argument("--port", "-p", type=int, default=61000, help="TCP port (default 61000)")
-    net.add_argument("--unix", metavar="PATH", help="also listen on this Unix socket")
+    net.add_argument(
+        "--port",
+        "-p",
+        type=int,
+        help=f"TCP port for telnet, nc and JSON lines (default {DEFAULT_PORT})",
+    )
+    net.add_argument(
+        "--unix",
+        metavar="PATH",
+        help="listen on this Unix socket; alone, only there (no TCP unless --port or --host)",
+    )
     net.add_argument(
         "--loop",
         choices=("auto", "asyncio", "uvloop"),
@@ -41,80 +73,114 @@ def register(sub: Any) -> None:
     chat = parser.add_argument_group("chat")
     chat.add_argument(
         "--no-close-words",
-        action="store_true",
+        dest="close_words",
+        action="store_const",
+        const=False,
         help="do not end a session on a line that is only bye/close/quit/q/kapat/exit",
     )
-    chat.add_argument("--server-name", metavar="NAME", help="name shown in the welcome line")
+    chat.add_argument(
+        "--server-name", metavar="NAME", help="name shown in the welcome line (default: host name)"
+    )
     chat.add_argument(
         "--announce-limit",
         type=int,
-        default=1000,
         metavar="N",
         help="announce joins, parts and quits only in rooms of up to N people "
-        "(default 1000; 0: always)",
+        f"(default {_SERVER.announce_limit}; 0: always)",
     )
     history = parser.add_argument_group("history")
     history.add_argument(
         "--db",
         metavar="PATH",
-        help="SQLite file for history (default: in your user data folder); "
+        help="SQLite file for history (default: history.sqlite3 in your user data folder); "
         "':memory:' keeps history only while the server runs",
     )
     history.add_argument(
-        "--replay", type=int, default=20, metavar="N", help="messages shown on join (0: none)"
+        "--replay",
+        type=int,
+        metavar="N",
+        help=f"messages shown on join (default {_SERVER.replay}; 0: none)",
     )
     history.add_argument(
-        "--retain-days", type=float, default=0, metavar="DAYS", help="0: keep forever"
+        "--retain-days", type=float, metavar="DAYS", help="delete older messages (default 0: keep)"
     )
     history.add_argument(
         "--retain-messages",
         type=int,
-        default=0,
         metavar="N",
-        help="per room and private conversation; 0: no limit",
+        help="keep the newest N per room and private conversation (default 0: no limit)",
     )
     limits = parser.add_argument_group("limits (0 turns a limit off where noted)")
-    limits.add_argument("--max-line", type=int, default=4096, metavar="BYTES")
     limits.add_argument(
-        "--rate", type=float, default=5.0, metavar="LINES", help="lines per second (0: off)"
+        "--max-line",
+        type=int,
+        metavar="BYTES",
+        help=f"longest line a client may send (default {_LIMITS.max_line})",
     )
-    limits.add_argument("--burst", type=int, default=20, metavar="LINES")
+    limits.add_argument(
+        "--rate",
+        type=float,
+        metavar="LINES",
+        help=f"lines per second a client may send (default {_LIMITS.rate:g}; 0: off)",
+    )
+    limits.add_argument(
+        "--burst",
+        type=int,
+        metavar="LINES",
+        help=f"lines a client may send at once before the rate applies (default {_LIMITS.burst})",
+    )
     limits.add_argument(
         "--flood-lines",
         type=int,
-        default=50,
         metavar="LINES",
-        help="lines waiting beyond the rate before 'Excess flood' disconnects",
+        help="lines waiting for the rate past which 'Excess flood' disconnects "
+        f"(default {_LIMITS.flood_lines}; fewer are just slowed down)",
     )
     limits.add_argument(
         "--sendq",
         type=int,
-        default=1 << 20,
         metavar="BYTES",
         help="unsent bytes a client may have before it counts as not reading "
-        "(default 1 MiB; eight times it drops the client at once)",
+        f"(default {_mib(_LIMITS.sendq)}; eight times it drops the client at once)",
     )
     limits.add_argument(
         "--sendq-grace",
         type=float,
-        default=10.0,
         metavar="SECONDS",
-        help="how long a client may stay above its SendQ before it is dropped (default 10)",
+        help="how long a client may stay above its SendQ before it is dropped "
+        f"(default {_LIMITS.sendq_grace:g})",
     )
     limits.add_argument(
         "--output-watermark",
         type=int,
-        default=32 << 20,
         metavar="BYTES",
         help="output waiting for all clients past which the server stops reading until "
-        "it drains (default 32 MiB)",
+        f"it drains (default {_mib(_LIMITS.output_watermark)})",
     )
-    limits.add_argument("--max-clients", type=int, default=10_000)
     limits.add_argument(
-        "--max-per-address", type=int, default=20, help="connections per address (0: off)"
+        "--max-clients",
+        type=int,
+        metavar="N",
+        help=f"connections in all (default {_LIMITS.max_clients})",
     )
-    limits.add_argument("--nick-timeout", type=float, default=60.0, metavar="SECONDS")
-    parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning"))
+    limits.add_argument(
+        "--max-per-address",
+        type=int,
+        metavar="N",
+        help=f"connections per address (default {_LIMITS.max_per_address}; 0: off)",
+    )
+    limits.add_argument(
+        "--nick-timeout",
+        type=float,
+        metavar="SECONDS",
+        help=f"time to choose a nickname (default {_LIMITS.nick_timeout:g}; 0: off)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=("debug", "info", "warning"),
+        help="what the server logs to stderr (default info)",
+    )
     parser.set_defaults(handler=_run)
 
 

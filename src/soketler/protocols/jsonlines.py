@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from soketler.protocols import plain, wording
 from soketler.protocols.events import (
     BadInput,
     Bye,
@@ -14,6 +15,7 @@ from soketler.protocols.events import (
     Codec,
     Error,
     HistoryEnd,
+    HistoryPage,
     Info,
     Joined,
     Members,
@@ -25,6 +27,7 @@ from soketler.protocols.events import (
     RoomList,
     ServerEvent,
     TopicChanged,
+    TopicReply,
     View,
     Welcome,
 )
@@ -140,10 +143,12 @@ def to_object(event: ServerEvent) -> dict[str, Any]:
         case RoomList(rooms=rooms, re=re):
             listed = [{"name": r.name, "users": r.users, "topic": r.topic} for r in rooms]
             return _with_re({"type": "rooms", "rooms": listed, "count": event.total}, re)
+        case TopicReply(room=room, topic=topic, re=re):
+            return _with_re({"type": "info", "text": plain.topic_text(room, topic)}, re)
         case Info(text=text, re=re):
             return _with_re({"type": "info", "text": text}, re)
-        case Error(code=code, text=text, re=re):
-            return _with_re({"type": "error", "code": code, "text": text}, re)
+        case Error(code=code, re=re):
+            return _with_re({"type": "error", "code": code, "text": wording.error_text(event)}, re)
         case Pong(re=re):
             return _with_re({"type": "pong"}, re)
         case Bye(reason=reason):
@@ -155,6 +160,8 @@ class JsonCodec(Codec):
     name = "json"
 
     def encode(self, event: ServerEvent, view: View = View.HERE) -> bytes:
+        if isinstance(event, HistoryPage):
+            return b"".join(self.encode(m) for m in event.messages) + self.encode(event.end)
         text = json.dumps(to_object(event), ensure_ascii=False, separators=(",", ":"))
         # Input is cleaned of lone surrogates; "replace" makes sure no text that slips
         # through can make encoding raise in the middle of a delivery to many.

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from soketler.protocols import names, wording
 from soketler.protocols.events import (
     Bye,
     ChatMessage,
     Codec,
     Error,
     HistoryEnd,
+    HistoryPage,
     Info,
     Joined,
     Members,
@@ -21,6 +23,7 @@ from soketler.protocols.events import (
     RoomList,
     ServerEvent,
     TopicChanged,
+    TopicReply,
     View,
     Welcome,
 )
@@ -59,6 +62,10 @@ def history_end_text(about: str, count: int, more: bool) -> str:
     return f"End of history of {about} ({messages}).{older}"
 
 
+def topic_text(room: str, topic: str) -> str:
+    return f"Topic of {room}: {topic}" if topic else f"{room} has no topic."
+
+
 def _where(room: str | None, view: View) -> str:
     return f" [{room}]" if room is not None and view == View.ELSEWHERE else ""
 
@@ -80,6 +87,11 @@ def render(event: ServerEvent, view: View = View.HERE) -> str:
             if action:
                 return f"{stamp}{where} * {sender} {text}{NEWLINE}"
             return f"{stamp}{where} <{sender}> {text}{NEWLINE}"
+        case HistoryPage(messages=messages, end=end, own=own):
+            return "".join(
+                render(m, View.OWN if own and names.key(m.sender) == own else View.HERE)
+                for m in messages
+            ) + render(end)
         case HistoryEnd(room=room, count=count, more=more, with_nick=with_nick):
             about = room if room is not None else f"your messages with {with_nick}"
             return f"-- {history_end_text(about, count, more)}{NEWLINE}"
@@ -100,10 +112,10 @@ def render(event: ServerEvent, view: View = View.HERE) -> str:
             return f"-- Hello {nick}! You are in {room}. Type /help for commands.{NEWLINE}"
         case Members(room=room, topic=topic, users=users):
             about = f" Topic: {topic}" if topic else ""
-            names = ", ".join(users)
+            listed = ", ".join(users)
             if event.total > len(users):
-                names += f" and {event.total - len(users)} more (/who {room} lists all)"
-            return f"-- {room} ({event.total}): {names}{about}{NEWLINE}"
+                listed += f" and {event.total - len(users)} more (/who {room} lists all)"
+            return f"-- {room} ({event.total}): {listed}{about}{NEWLINE}"
         case RoomList(rooms=rooms):
             shown = "" if event.total == len(rooms) else f", the {len(rooms)} biggest shown"
             lines = [f"Rooms ({event.total}{shown}):"]
@@ -111,10 +123,13 @@ def render(event: ServerEvent, view: View = View.HERE) -> str:
                 topic = f"  {info.topic}" if info.topic else ""
                 lines.append(f"  {info.name} ({info.users}){topic}")
             return _info_lines("\n".join(lines), "-- ")
+        case TopicReply(room=room, topic=topic):
+            return f"-- {topic_text(room, topic)}{NEWLINE}"
         case Info(text=text):
             return _info_lines(text, "-- ")
-        case Error(text=text, prompt=prompt):
-            return _info_lines(f"{text} {prompt}" if prompt else text, "!! ")
+        case Error(prompt=prompt):
+            text = wording.error_text(event)
+            return _info_lines(f"{text} {wording.CHOOSE_ANOTHER}" if prompt else text, "!! ")
         case Pong():
             return f"-- pong{NEWLINE}"
         case Bye(reason=reason):

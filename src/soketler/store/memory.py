@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from soketler.core.names import key
 from soketler.protocols.events import ChatMessage
+from soketler.protocols.names import key
 from soketler.store.base import PRUNE_SLICE, HistoryStore, Page, Retention, Saved, Topic
 
 # Memory is the one resource a store in memory cannot take from disk: every room and

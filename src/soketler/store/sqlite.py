@@ -13,8 +13,8 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from soketler.core.names import key
 from soketler.protocols.events import ChatMessage
+from soketler.protocols.names import key
 from soketler.store.base import (
     PRUNE_SLICE,
     HistoryStore,

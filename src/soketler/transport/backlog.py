@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from soketler.core.config import Limits
-    from soketler.transport.connection import ChatConnection
+    from soketler.transport.pump import Pump
 
 # A client's unsent bytes may pass its SendQ by this factor, briefly, before it is cut.
 SENDQ_HARD_FACTOR = 8
@@ -45,16 +45,16 @@ class Backlog:
         # high-water mark) and within their SendQ; those past it are the SendQ rule's.
         self.unsent = 0
         # Connections whose lines wait until the backlog drains, first held first.
-        self._held: deque[ChatConnection] = deque()
+        self._held: deque[Pump] = deque()
         # Connections above their SendQ, and since when (loop time).
-        self._over: dict[ChatConnection, float] = {}
+        self._over: dict[Pump, float] = {}
         self._timer: asyncio.TimerHandle | None = None
 
     @property
     def overloaded(self) -> bool:
         return self.queued + self.unsent > self.high
 
-    def hold(self, connection: ChatConnection) -> None:
+    def hold(self, connection: Pump) -> None:
         """The connection stops handling lines until the backlog drains."""
         self._held.append(connection)
 
@@ -67,13 +67,13 @@ class Backlog:
 
     # --- SendQ ---------------------------------------------------------------------
 
-    def over_sendq(self, connection: ChatConnection) -> None:
+    def over_sendq(self, connection: Pump) -> None:
         if connection not in self._over:
             self._over[connection] = self._loop.time()
             if self._timer is None:
                 self._timer = self._loop.call_later(SENDQ_CHECK_EVERY, self._check)
 
-    def within_sendq(self, connection: ChatConnection) -> None:
+    def within_sendq(self, connection: Pump) -> None:
         self._over.pop(connection, None)
 
     def _check(self) -> None:

@@ -1,4 +1,5 @@
-"""The chat server's listeners, admission limits and graceful shutdown."""
+"""The chat server: its listeners (one per entry of the configuration, each a door on an
+address), admission limits and graceful shutdown."""
 
 from __future__ import annotations
 
@@ -12,14 +13,17 @@ from collections import Counter
 from types import TracebackType
 
 from soketler.core import texts
-from soketler.core.config import ServerConfig
+from soketler.core.config import Listener, ServerConfig
 from soketler.core.hub import REPLY_BUDGET, Hub
-from soketler.protocols.plain import CLOSE_WORDS
+from soketler.doors import Door
+from soketler.doors.registry import DOORS
 from soketler.store.archive import ImmediateArchive, ThreadedArchive
 from soketler.store.memory import MemoryStore
 from soketler.store.sqlite import SqliteStore
 from soketler.transport.backlog import Backlog
-from soketler.transport.connection import ChatConnection, Flusher
+from soketler.transport.connection import ChatConnection
+from soketler.transport.flusher import Flusher
+from soketler.transport.pump import Pump
 
 log = logging.getLogger("soketler.server")
 # Big enough for a join storm of thousands of clients arriving at once.
@@ -50,10 +54,9 @@ class ChatServer:
             # No single answer may be bigger than half of what a reader may be behind.
             reply_budget=max(2048, min(REPLY_BUDGET, config.limits.sendq // 2)),
         )
-        self.close_words = CLOSE_WORDS if config.close_words else frozenset()
-        self.connections: set[ChatConnection] = set()
+        self.connections: set[Pump] = set()
         self._per_address: Counter[str] = Counter()
-        self._servers: list[asyncio.Server] = []
+        self._servers: list[tuple[Door, asyncio.Server]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._flusher: Flusher | None = None
         self._backlog: Backlog | None = None
@@ -86,23 +89,8 @@ class ChatServer:
         self.hub.defer = self._loop.call_soon
         await self._open_store()
         try:
-            hosts = list(self.config.hosts) or None  # None: every address, v4 and v6
-            self._servers.append(
-                await self._loop.create_server(
-                    self._new_connection,
-                    host=hosts,
-                    port=self.config.port,
-                    backlog=LISTEN_BACKLOG,
-                    reuse_address=True,
-                )
-            )
-            if self.config.unix:
-                _clear_stale_unix_socket(self.config.unix)
-                self._servers.append(
-                    await self._loop.create_unix_server(
-                        self._new_connection, self.config.unix, backlog=LISTEN_BACKLOG
-                    )
-                )
+            for listener in self.config.listeners:
+                await self._listen(listener)
         except BaseException:
             await self._close_listeners()
             if self._archive is not None:
@@ -134,26 +122,50 @@ class ChatServer:
             self._archive.prune(self.config.retention)
             self._prune_timer = self.loop.call_later(PRUNE_EVERY, self._prune)
 
-    def _new_connection(self) -> ChatConnection:
-        return ChatConnection(self)
+    async def _listen(self, listener: Listener) -> None:
+        door = DOORS[listener.door]
 
-    @property
-    def tcp_addresses(self) -> list[tuple[str, int]]:
-        """(host, port) of every TCP listener, in the order they were opened."""
+        def connection() -> ChatConnection:
+            return ChatConnection(self, door)
+
+        if listener.port is not None:
+            hosts = list(listener.hosts) or None  # None: every address, v4 and v6
+            server = await self.loop.create_server(
+                connection,
+                host=hosts,
+                port=listener.port,
+                backlog=LISTEN_BACKLOG,
+                reuse_address=True,
+            )
+            self._servers.append((door, server))
+        if listener.unix:
+            _clear_stale_unix_socket(listener.unix)
+            server = await self.loop.create_unix_server(
+                connection, listener.unix, backlog=LISTEN_BACKLOG
+            )
+            self._servers.append((door, server))
+
+    def tcp_addresses_of(self, door: str) -> list[tuple[str, int]]:
+        """(host, port) of every TCP listener of a door, in the order they were opened."""
         found = []
-        for server in self._servers:
+        for listening, server in self._servers:
             for sock in server.sockets:
-                if sock.family in (socket.AF_INET, socket.AF_INET6):
+                if listening.name == door and sock.family in (socket.AF_INET, socket.AF_INET6):
                     name = sock.getsockname()
                     found.append((name[0], name[1]))
         return found
 
     @property
-    def addresses(self) -> list[str]:
-        """Every listening address, as people write them."""
+    def tcp_addresses(self) -> list[tuple[str, int]]:
+        """(host, port) of the lines door's TCP listeners (telnet, nc, JSON lines)."""
+        return self.tcp_addresses_of("lines")
+
+    @property
+    def addresses(self) -> list[tuple[str, str]]:
+        """Every listening address, as people write them, with its door."""
         return [
-            format_address(sock.getsockname())
-            for server in self._servers
+            (door.name, format_address(sock.getsockname()))
+            for door, server in self._servers
             for sock in server.sockets
         ]
 
@@ -176,7 +188,7 @@ class ChatServer:
             self._per_address[address] += 1
         return None
 
-    def release(self, connection: ChatConnection) -> None:
+    def release(self, connection: Pump) -> None:
         self.connections.discard(connection)
         address = connection.address
         if address and self.config.limits.max_per_address > 0:
@@ -211,9 +223,9 @@ class ChatServer:
         log.info("shut down; %d clients were connected", count)
 
     async def _close_listeners(self) -> None:
-        for server in self._servers:
+        for _, server in self._servers:
             server.close()
-        for server in self._servers:
+        for _, server in self._servers:
             await server.wait_closed()
         self._servers.clear()
         if self.config.unix:
