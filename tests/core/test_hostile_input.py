@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from soketler.protocols.values import MAX_NUMBER, whole_number
 from soketler.core.hub import MAX_ROOMS_PER_USER, Hub
 from soketler.protocols.connection import TELNET_BINARY, ServerConnection
+from soketler.protocols.values import MAX_NUMBER, whole_number
 from soketler.store.archive import ImmediateArchive
 from soketler.store.memory import MemoryStore
 from tests.core.fakes import Person, fixed_clock
