@@ -38,6 +38,12 @@ class Limits:
     max_clients: int = 10_000
     max_per_address: int = 20  # 0: no limit
     nick_timeout: float = 60.0  # seconds to choose a nickname
+    # Seconds without a byte from a client before it is asked whether it is still there
+    # (IRC: a PING; TCP clients of doors that cannot be asked: the kernel's keepalive
+    # probes), and seconds more for an answer before "Ping timeout": a dead peer must
+    # not keep its nickname forever. 0: never.
+    idle_timeout: float = 120.0
+    ping_timeout: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +95,8 @@ class ServerConfig:
             found.append("sendq must be at least 1024, sendq_grace at least 0")
         if limits.output_watermark < 65536:
             found.append("output_watermark must be at least 65536")
+        if limits.idle_timeout < 0 or limits.ping_timeout < 0:
+            found.append("idle_timeout and ping_timeout cannot be negative")
         if limits.max_clients < 1 or limits.max_per_address < 0 or limits.nick_timeout < 0:
             found.append("max_clients must be at least 1; max_per_address, nick_timeout 0 or more")
         if self.replay < 0 or self.retention.days < 0 or self.retention.messages < 0:

@@ -45,3 +45,7 @@ class Door:
     handle: Callable[[Hub, Session, ClientEvent], None]
     # The receiving side of a new connection.
     new_receiver: Callable[[ServerConfig], Receiver]
+    # Asks an idle client whether it is still there (IRC: PING); any byte it sends
+    # answers. None: the door cannot ask (telnet and nc users would see the question),
+    # and the kernel's TCP keepalive finds dead peers instead.
+    probe: Callable[[Hub, Session], None] | None = None

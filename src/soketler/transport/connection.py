@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 from typing import cast
 
 from soketler.transport.pump import Pump
@@ -23,6 +25,34 @@ class ChatConnection(Pump, asyncio.Protocol):
         stream = cast(asyncio.Transport, transport)
         if self.start(stream, self.server.address_of(stream)):
             stream.set_write_buffer_limits(WRITE_HIGH, WRITE_LOW)
+            if self.door.probe is None:
+                self._keep_alive(stream)
+
+    def _keep_alive(self, stream: asyncio.Transport) -> None:
+        """For doors that cannot ask a client whether it is there: the kernel asks,
+        after `idle_timeout` of silence, a few times over `ping_timeout`, and a peer
+        that never answers is gone (and its nickname free) without a word from us."""
+        limits = self.limits
+        sock = stream.get_extra_info("socket")
+        if limits.idle_timeout <= 0 or sock is None:
+            return
+        if sock.family not in (socket.AF_INET, socket.AF_INET6):
+            return
+        probes = 4
+        options = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+        if hasattr(socket, "TCP_KEEPIDLE"):  # Linux; elsewhere the system's own timing
+            options += [
+                (socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, max(1, int(limits.idle_timeout))),
+                (
+                    socket.IPPROTO_TCP,
+                    socket.TCP_KEEPINTVL,
+                    max(1, int(limits.ping_timeout / probes)),
+                ),
+                (socket.IPPROTO_TCP, socket.TCP_KEEPCNT, probes),
+            ]
+        with contextlib.suppress(OSError):
+            for level, option, value in options:
+                sock.setsockopt(level, option, value)
 
     def data_received(self, data: bytes) -> None:
         self.feed(data)

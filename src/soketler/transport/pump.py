@@ -88,6 +88,7 @@ class Pump:
         "_out_size",
         "_overflowed",
         "_paused",
+        "_probed_at",
         "_reading",
         "_receiver",
         "_room",
@@ -136,6 +137,7 @@ class Pump:
         self._held = False  # waiting for the server's backlog to drain
         self._told_slow = False  # told to slow down since its lines last all ran
         self._reading = True
+        self._probed_at = 0.0  # loop time its door asked whether it is there; 0: not asked
         self._bucket: TokenBucket | None = None
         self._nick_timer: asyncio.TimerHandle | None = None
 
@@ -173,6 +175,7 @@ class Pump:
         self._counted = True
         self.server.connections.add(self)
         self.session = self.door.open_session(self.hub, self, address)
+        self.session.last_activity = self.loop.time()
         if self.limits.nick_timeout > 0:
             self._nick_timer = self.loop.call_later(self.limits.nick_timeout, self._nick_timeout)
         return True
@@ -181,6 +184,10 @@ class Pump:
         """Bytes from the client."""
         if self._closing:
             return
+        if self.session is not None:
+            # Any byte says the client is there (and answers a probe).
+            self.session.last_activity = self.loop.time()
+            self._probed_at = 0.0
         receiver = self._receiver
         receiver.receive_data(data)
         negotiation = receiver.data_to_send()
@@ -266,7 +273,6 @@ class Pump:
                     self._update_reading()
                     self.loop.call_later(wait, self._resume)
                 return
-            session.last_activity = self.loop.time()
             self._handle(session, waiting.popleft())
         self._waiting = None  # all handled: an idle client keeps no queue
         self._told_slow = False
@@ -313,6 +319,19 @@ class Pump:
                 transport.resume_reading()
             else:
                 transport.pause_reading()
+
+    def check_idle(self, now: float) -> None:
+        """Asks a client silent for `idle_timeout` whether it is there (if its door can
+        ask), and ends it when it has not answered within `ping_timeout`."""
+        probe, session, limits = self.door.probe, self.session, self.limits
+        if probe is None or session is None or self._closing or limits.idle_timeout <= 0:
+            return
+        if self._probed_at:
+            if now - self._probed_at > limits.ping_timeout:
+                self.hub.close(session, texts.PING_TIMEOUT)
+        elif now - session.last_activity > limits.idle_timeout:
+            self._probed_at = now
+            probe(self.hub, session)
 
     def _nick_timeout(self) -> None:
         if self.session is not None and not self.session.registered:

@@ -29,6 +29,7 @@ log = logging.getLogger("soketler.server")
 # Big enough for a join storm of thousands of clients arriving at once.
 LISTEN_BACKLOG = 4096
 PRUNE_EVERY = 60.0  # seconds between retention passes
+IDLE_SWEEP_EVERY = 5.0  # seconds between looks for idle clients of doors that ask
 
 
 class UnixPathInUse(OSError):
@@ -63,6 +64,7 @@ class ChatServer:
         self._all_closed: asyncio.Event | None = None  # set during shutdown
         self._archive: ImmediateArchive | ThreadedArchive | None = None
         self._prune_timer: asyncio.TimerHandle | None = None
+        self._sweep_timer: asyncio.TimerHandle | None = None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -124,6 +126,8 @@ class ChatServer:
 
     async def _listen(self, listener: Listener) -> None:
         door = DOORS[listener.door]
+        if door.probe is not None and self._sweep_timer is None:
+            self._sweep_timer = self.loop.call_later(IDLE_SWEEP_EVERY, self._sweep)
 
         def connection() -> ChatConnection:
             return ChatConnection(self, door)
@@ -144,6 +148,14 @@ class ChatServer:
                 connection, listener.unix, backlog=LISTEN_BACKLOG
             )
             self._servers.append((door, server))
+
+    def _sweep(self) -> None:
+        """Idle clients of doors that can ask are asked, and silent ones ended: once a
+        few seconds over all connections, not a timer each (they cost memory)."""
+        now = self.loop.time()
+        for connection in list(self.connections):
+            connection.check_idle(now)
+        self._sweep_timer = self.loop.call_later(IDLE_SWEEP_EVERY, self._sweep)
 
     def tcp_addresses_of(self, door: str) -> list[tuple[str, int]]:
         """(host, port) of every TCP listener of a door, in the order they were opened."""
@@ -214,8 +226,9 @@ class ChatServer:
         for connection in list(self.connections):
             if connection.transport is not None:
                 connection.transport.abort()
-        if self._prune_timer is not None:
-            self._prune_timer.cancel()
+        for timer in (self._prune_timer, self._sweep_timer):
+            if timer is not None:
+                timer.cancel()
         self.backlog.close()
         if self._archive is not None:
             archive, self._archive = self._archive, None
