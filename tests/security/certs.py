@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import trustme
 
+STEP = 10.0
 LONG_AGO = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
 
 
@@ -59,3 +65,39 @@ def make_certs(folder: Path) -> Certs:
         client=_write(folder, "client", ca.issue_cert("client@example.org")),
         authority=ca,
     )
+
+
+@contextlib.contextmanager
+def threaded_tls_echo(context: ssl.SSLContext) -> Iterator[int]:
+    """One connection's echo in a thread with a blocking SSLSocket.
+
+    Unlike asyncio's TLS server, which drops the connection without a word, OpenSSL
+    on a blocking socket sends the alert that says why a handshake failed.
+    """
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(STEP)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            raw, _ = listener.accept()
+            raw.settimeout(STEP)
+            conn = context.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
+            try:
+                conn.do_handshake()
+            except ssl.SSLError:
+                # Closing with the client's bytes unread would send a reset, and a reset
+                # makes the client's kernel drop the alert before the client reads it.
+                with socket.socket(fileno=conn.detach()) as plain:
+                    plain.shutdown(socket.SHUT_WR)
+                    while plain.recv(4096):
+                        pass
+                return
+            with conn:
+                while data := conn.recv(4096):
+                    conn.sendall(data)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    with listener:
+        yield listener.getsockname()[1]
+        thread.join(STEP)

@@ -7,9 +7,8 @@ import contextlib
 import shutil
 import socket
 import ssl
-import threading
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from soketler.security.fingerprints import format_fingerprint, sha256_fingerprin
 from soketler.security.selfsigned import ensure_self_signed
 from soketler.security.tls import ClientTls, ReloadableServerContext, ServerFiles, TlsError
 from soketler.tools.tlschannel import TlsChannel
-from tests.security.certs import CertFiles, Certs, make_certs
+from tests.security.certs import CertFiles, Certs, make_certs, threaded_tls_echo
 
 STEP = 10.0
 
@@ -248,31 +247,6 @@ async def _client_cert_attempt(settings: ClientTls, port: int) -> bytes:
                 return await channel.receive()
         except ssl.SSLError as exc:
             raise tls.explain_connection_error(exc, peer) from None
-
-
-@contextlib.contextmanager
-def threaded_tls_echo(context: ssl.SSLContext) -> Iterator[int]:
-    """One connection's echo in a thread with a blocking SSLSocket.
-
-    Unlike asyncio's TLS server, which drops the connection without a word, OpenSSL
-    on a blocking socket sends the alert that says why a handshake failed.
-    """
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(STEP)
-
-    def serve() -> None:
-        with contextlib.suppress(OSError):
-            raw, _ = listener.accept()
-            with context.wrap_socket(raw, server_side=True) as conn:
-                conn.settimeout(STEP)
-                while data := conn.recv(4096):
-                    conn.sendall(data)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    with listener:
-        yield listener.getsockname()[1]
-        thread.join(STEP)
 
 
 async def test_a_server_with_client_ca_wants_a_client_certificate(certs: Certs) -> None:

@@ -31,6 +31,13 @@ MIN_VERSION = ssl.TLSVersion.TLSv1_2
 # trips, a client that only opened the connection and waits holds a slot for nothing.
 HANDSHAKE_TIMEOUT = 10.0
 
+# A peer that ends the TCP stream without a TLS close_notify has finished sending, as
+# with close_notify. `ncat --ssl` ends that way at the end of its input while it still
+# reads; without this OpenSSL 3 would treat it as an attack on the whole connection and
+# refuse to send the answer. The protocols carried (lines, IRC, JSON) frame their own
+# messages, so a cut-off stream cannot pass for a complete last message.
+IGNORE_UNEXPECTED_EOF = ssl.OP_IGNORE_UNEXPECTED_EOF
+
 # OpenSSL's certificate verification codes (X509_V_ERR_*, from x509_vfy.h), which the
 # ssl module gives as `SSLCertVerificationError.verify_code` but does not name.
 X509_UNABLE_TO_GET_ISSUER_CERT = 2
@@ -197,7 +204,7 @@ def server_context(files: ServerFiles) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = MIN_VERSION
     # Renegotiation (TLS 1.2) lets a client make the server redo expensive work at will.
-    context.options |= ssl.OP_NO_RENEGOTIATION
+    context.options |= ssl.OP_NO_RENEGOTIATION | IGNORE_UNEXPECTED_EOF
     _load_chain(context, files.cert, files.key, "the certificate")
     if files.client_ca is not None:
         _load_authorities(context, files.client_ca, "the client authorities")
@@ -310,6 +317,7 @@ def client_tls(
     else:
         context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     context.minimum_version = MIN_VERSION
+    context.options |= IGNORE_UNEXPECTED_EOF
     if cert is not None:
         _load_chain(context, cert, key, "the client certificate")
     return ClientTls(context, server_name, pinned)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from typing import cast
@@ -98,6 +99,9 @@ class Client(asyncio.Protocol):
         hub.clients.add(self)
         self.name = show(transport.get_extra_info("peername"))
         hub.log(f"connection from {self.name}")
+        tls = transport.get_extra_info("ssl_object")
+        if tls is not None:
+            hub.log(f"TLS with {self.name}: {tls.version()} {tls.cipher()[0]}")
         if hub.greeting:
             transport.write(hub.greeting)
         if hub.output_full:
@@ -162,9 +166,12 @@ async def serve(
     stdout: int,
     crlf: bool,
     stop: asyncio.Event,
+    tls: ssl.SSLContext | None = None,
+    tls_handshake_timeout: float = 10.0,
 ) -> None:
     """Serves clients on `listening` until `stop` is set (or, without -k, the one
-    client leaves)."""
+    client leaves). With `tls`, a client counts once its handshake is done; one that
+    does not finish within `tls_handshake_timeout` is cut."""
     loop = asyncio.get_running_loop()
     if not hub.echo:
         hub.attach_output(stdout)
@@ -179,7 +186,12 @@ async def serve(
             transform=CrlfLines() if crlf else None,
         )
     listening.setblocking(False)
-    server = await loop.create_server(lambda: Client(hub), sock=listening)
+    server = await loop.create_server(
+        lambda: Client(hub),
+        sock=listening,
+        ssl=tls,
+        ssl_handshake_timeout=tls_handshake_timeout if tls is not None else None,
+    )
     hub.stop_listening = server.close
     waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(hub.finished.wait())]
     try:
