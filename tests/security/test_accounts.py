@@ -108,6 +108,7 @@ async def test_verify(accounts: Accounts) -> None:
     assert not await accounts.verify("nobody", "correct horse")
     assert await accounts.exists("Ayşe")
     assert not await accounts.exists("nobody")
+    assert await accounts.name_keys() == frozenset({"ayşe"})
 
 
 async def test_hashing_runs_on_its_own_threads(

@@ -144,6 +144,11 @@ class AccountStore:
     def exists(self, name: str) -> bool:
         return self.password_hash(name) is not None
 
+    def name_keys(self) -> frozenset[str]:
+        """The casemapped names of every account (one small query: a server keeps this
+        set in memory so that checking a nickname needs no disk)."""
+        return frozenset(row[0] for row in self._run("SELECT name_key FROM accounts"))
+
     def accounts(self) -> list[Account]:
         rows = self._run("SELECT name, created_ms, changed_ms FROM accounts ORDER BY name_key")
         return [Account(name, _time(created), _time(changed)) for name, created, changed in rows]
@@ -230,6 +235,12 @@ class Accounts:
         """True when `name` is registered (and so may be used only after logging in)."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._lookups, lambda: self._store().exists(name))
+
+    async def name_keys(self) -> frozenset[str]:
+        """Every registered name, casemapped: load at start and on SIGHUP, then check
+        nicknames against it without waiting (see needs/tls.md)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._lookups, lambda: self._store().name_keys())
 
     def close(self) -> None:
         """Closes the connections; call after the checker's threads have stopped."""
