@@ -422,3 +422,19 @@ def test_connect_tls_to_ncat_ssl_listen(certs: Certs, tmp_path: Path) -> None:
         assert client.returncode == 0, client.stderr
         assert peer.wait(STEP_TIMEOUT) == 0
     assert received.read_bytes() == PAYLOAD
+
+
+def test_tls_over_a_unix_socket_verifies_the_name_localhost(
+    data_env: dict[str, str], tmp_path: Path
+) -> None:
+    path = str(tmp_path / "tls.sock")
+    with running(["listen", "--tls", "-U", path, "-v"], env=data_env) as server:
+        server.stderr.wait_for(r"listening on .*tls\.sock")
+        assert server.proc.stdin is not None
+        server.proc.stdin.write(b"over a Unix socket\n")
+        server.proc.stdin.close()
+        crt = os.path.join(data_env["XDG_DATA_HOME"], "soketler", "tls", "selfsigned.crt")
+        client = run_tool(["connect", "--tls-ca", crt, "-U", path], input=b"and back\n")
+        assert client.returncode == 0, client.stderr
+        assert client.stdout == b"over a Unix socket\n"
+        assert server.finish() == (0, b"and back\n")
