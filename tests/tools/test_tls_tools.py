@@ -208,8 +208,9 @@ def test_bad_tls_options_fail_before_connecting(args: list[str], complaint: str)
     assert client.returncode == expected
 
 
-def test_client_certificates(certs: Certs) -> None:
-    with tls_listener(certs.good, "--tls-client-ca", certs.ca) as server:
+@pytest.mark.parametrize("mode", [[], ["-k"]], ids=["one client", "keep open"])
+def test_client_certificates(certs: Certs, mode: list[str]) -> None:
+    with tls_listener(certs.good, "--tls-client-ca", certs.ca, *mode) as server:
         port = server.listening_port()
         without = run_tool(["connect", "--tls-ca", certs.ca, "127.0.0.1", str(port)], input=b"x\n")
         assert without.returncode == exitcodes.TLS
@@ -235,7 +236,10 @@ def test_client_certificates(certs: Certs) -> None:
             input=b"certified\n",
         )
         assert with_cert.returncode == 0, with_cert.stderr
-        assert server.finish() == (0, b"certified\n")
+        if mode:
+            assert server.stdout_line() == b"certified\n"
+        else:
+            assert server.finish() == (0, b"certified\n")
 
 
 # --- what the listener does with strangers ---------------------------------------

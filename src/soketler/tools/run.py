@@ -267,15 +267,10 @@ async def _listen(args: argparse.Namespace) -> int:
                     hex_dump=args.hex,
                     keep_open=args.keep_open,
                     log=log,
+                    tls=tls.context if tls is not None else None,
                 )
                 await hub.serve(
-                    listening,
-                    clients,
-                    stdin=_stdin(args),
-                    stdout=STDOUT,
-                    crlf=args.crlf,
-                    stop=stop,
-                    tls=tls.context if tls is not None else None,
+                    listening, clients, stdin=_stdin(args), stdout=STDOUT, crlf=args.crlf, stop=stop
                 )
             elif tls is not None:
                 await _serve_one_tls(args, listening, stop, log, tls)
