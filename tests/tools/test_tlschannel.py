@@ -94,3 +94,44 @@ async def test_a_plaintext_peer_fails_the_handshake(certs: Certs) -> None:
 
 def test_certs_folder_is_made(tmp_path: Path) -> None:
     assert Path(make_certs(tmp_path / "deep" / "er").ca).exists()
+
+
+async def test_keep_open_listener_cuts_a_handshake_that_never_comes(certs: Certs) -> None:
+    from soketler.tools import hub
+
+    said: list[str] = []
+    context = tls.server_context(tls.ServerFiles(certs.good.cert, certs.good.key))
+    clients = hub.Hub(
+        greeting=None,
+        echo=True,
+        hex_dump=False,
+        keep_open=True,
+        log=said.append,
+        tls=context,
+        tls_handshake_timeout=0.3,
+    )
+    listening = socket.create_server(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
+    stop = asyncio.Event()
+    serving = asyncio.create_task(
+        hub.serve(listening, clients, stdin=None, stdout=1, crlf=False, stop=stop)
+    )
+    try:
+        silent_reader, silent_writer = await asyncio.open_connection("127.0.0.1", port)
+        settings = tls.client_tls(ca_file=certs.ca)
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", port, ssl=settings.context, server_hostname="127.0.0.1"
+        )
+        writer.write(b"echo\n")
+        assert await asyncio.wait_for(reader.readline(), STEP) == b"echo\n"
+        # The silent one is cut by its handshake timer; it never counted as a client.
+        assert await asyncio.wait_for(silent_reader.read(), STEP) == b""
+        assert any(line.startswith("timed out: TLS handshake with 127.0.0.1") for line in said)
+        assert len(clients.clients) == 1
+        writer.write(b"still served\n")
+        assert await asyncio.wait_for(reader.readline(), STEP) == b"still served\n"
+        writer.close()
+        silent_writer.close()
+    finally:
+        stop.set()
+        await asyncio.wait_for(serving, STEP)

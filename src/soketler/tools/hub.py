@@ -217,6 +217,15 @@ class Client(asyncio.Protocol):
         self.transport.write(self._tls.data_to_send())
         self.transport.close()
 
+    def close(self) -> None:
+        """Closes after what is queued (with a TLS close_notify first when TLS is up)."""
+        if self.transport is None or self.transport.is_closing():
+            return
+        if self._tls is not None and self._tls.handshake_done:
+            self._end_tls()
+        else:
+            self.transport.close()
+
     def eof_received(self) -> bool:
         if self._tls is not None and not self._discarding:
             try:
@@ -303,8 +312,7 @@ async def serve(
             waiter.cancel()
         server.close()
         for client in list(hub.clients):
-            if client.transport is not None:
-                client.transport.close()
+            client.close()
         stopper.stop()
         if reading is not None:
             await asyncio.wait([reading], timeout=1.0)
