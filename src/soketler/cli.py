@@ -19,6 +19,7 @@ from soketler import __version__
 COMMAND_MODULES = (
     "soketler.commands.serve",
     "soketler.commands.chat",
+    "soketler.commands.user",
     "soketler.commands.tools",
 )
 

@@ -25,7 +25,7 @@ from soketler.store.base import (
     Topic,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 # MIGRATIONS[n] takes a database from schema version n to n + 1. Each runs in one
@@ -55,6 +55,17 @@ MIGRATIONS: list[str] = [
         text TEXT NOT NULL,
         set_by TEXT,
         time_ms INTEGER NOT NULL
+    );
+    """,
+    # Accounts (`soketler user add`, see security/accounts.py). IF NOT EXISTS: this step
+    # creates only its own table and is harmless wherever it ends up in this list.
+    """
+    CREATE TABLE IF NOT EXISTS accounts (
+        name_key TEXT PRIMARY KEY,      -- the casemapped nickname (names.key)
+        name TEXT NOT NULL,             -- as it was registered
+        password TEXT NOT NULL,         -- $scrypt$ln=..,r=..,p=..$salt$hash
+        created_ms INTEGER NOT NULL,
+        changed_ms INTEGER NOT NULL
     );
     """,
 ]
@@ -160,6 +171,12 @@ class SqliteStore(HistoryStore):
             raise
         self._db = db
         return db
+
+    def connection(self) -> sqlite3.Connection:
+        """The database, opened and migrated, for other tables in the same file (accounts).
+
+        Use it from one thread at a time, and not from the history writer's."""
+        return self._open()
 
     def load(self) -> Saved:
         db = self._open()

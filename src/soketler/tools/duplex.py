@@ -110,11 +110,11 @@ async def pipe(
             ),
         )
     try:
-        ending = await _supervise(
+        ending = await supervise(
             sock, receiving, sending, sent, received, idle_timeout, quit_after_eof, finish_sending
         )
     except OSError as exc:
-        raise _explain(exc, peer) from None
+        raise explain(exc, peer) from None
     finally:
         stopper.stop()
         # A thread blocked sending to a peer that stopped reading wakes only when
@@ -130,13 +130,13 @@ async def pipe(
     return PipeResult(sent=sent.bytes, received=received.bytes, ending=ending)
 
 
-def _explain(exc: OSError, peer: str) -> ToolError:
+def explain(exc: OSError, peer: str) -> ToolError:
     if exc.errno in (errno.ECONNRESET, errno.EPIPE):
         return ToolError(f"connection reset by peer: {peer}", exitcodes.RESET)
     return from_os_error(exc, peer, None, "transfer with")
 
 
-async def _supervise(
+async def supervise(
     sock: socket.socket,
     receiving: asyncio.Future[fdcopy.Ending],
     sending: asyncio.Future[fdcopy.Ending] | None,
@@ -146,6 +146,11 @@ async def _supervise(
     quit_after_eof: float | None,
     finish_sending: bool,
 ) -> str:
+    """Waits for the two directions of a pipe and says why it ended (see `pipe`).
+
+    `receiving` and `sending` are the two copies (threads, or tasks for TLS); the
+    counters let it notice when nothing has moved for `idle_timeout`.
+    """
     pending: set[asyncio.Future[fdcopy.Ending]] = {receiving}
     if sending is not None:
         pending.add(sending)
