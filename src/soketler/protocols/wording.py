@@ -47,13 +47,18 @@ _TEXTS = {
 }
 
 
+def nick_problem_text(problem: str) -> str:
+    """Why a name cannot be a nickname, from names.nick_problem's code."""
+    return _NICK_PROBLEMS.get(problem, "That cannot be a nickname.")
+
+
 def error_text(error: Error) -> str:
     """The sentence for an error (its own `text` when it came with one)."""
     if error.text:
         return error.text
     code, subject, detail = error.code, error.subject, error.detail
     if code == codes.NICK_INVALID:
-        return _NICK_PROBLEMS.get(detail, "That cannot be a nickname.")
+        return nick_problem_text(detail)
     if code == codes.ROOM_INVALID:
         return _ROOM_PROBLEMS.get(detail, "That cannot be a room name.")
     if code == codes.NOT_IN_ROOM and not subject:

@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from soketler.core.names import key, nick_problem, normalize
 from soketler.errors import SoketlerError
+from soketler.protocols.names import key, nick_problem, normalize
+from soketler.protocols.wording import nick_problem_text
 from soketler.security.passwords import (
     DEFAULT_COST,
     ScryptCost,
@@ -79,7 +80,7 @@ def account_name(name: str) -> str:
     name = normalize(name)
     problem = nick_problem(name)
     if problem is not None:
-        raise InvalidName(f"{name!r} cannot be an account name: {problem}")
+        raise InvalidName(f"{name!r} cannot be an account name: {nick_problem_text(problem)}")
     return name
 
 

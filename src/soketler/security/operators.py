@@ -17,7 +17,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from soketler.core.names import key, normalize
+from soketler.protocols.names import key, normalize
 from soketler.security.access import AccessList, AccessListError
 from soketler.security.accounts import PasswordChecker
 from soketler.security.passwords import DEFAULT_COST, PasswordFormatError, parse_hash
