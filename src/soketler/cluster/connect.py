@@ -87,3 +87,71 @@ def is_cluster(client: AsyncClient | SyncClient) -> bool:
 def slot(key: str) -> int:
     """The Redis Cluster slot of a key (by its hash tag, if it has one)."""
     return key_slot(key.encode())
+
+
+# Errors after which a command may or may not have been carried out.
+LOST = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+
+def single_node(
+    host: str, port: int, timeout: float, *, one_connection: bool = False
+) -> redis.asyncio.Redis:
+    """A client of one server (one shard of a cluster), with no retries of its own.
+    `one_connection`: every command on the same connection (for CLIENT ID)."""
+    return redis.asyncio.Redis(
+        host=host, port=port, single_connection_client=one_connection, **_options(timeout)
+    )
+
+
+class Shards:
+    """Reaches the server that holds a key: the server itself, or its cluster shard.
+
+    redis-py refuses scripts in a cluster pipeline, and a pipeline is what keeps one
+    node's publishes to a stream in order (one connection, one batch). So commands
+    are sent in one pipeline per shard, on a client of that shard alone; a MOVED reply
+    (the cluster was resharded) sends the caller to `refresh` and to try again.
+    """
+
+    def __init__(self, client: AsyncClient, timeout: float = COMMAND_TIMEOUT) -> None:
+        self.client = client
+        self.timeout = timeout
+        self._nodes: dict[str, redis.asyncio.Redis] = {}
+
+    @property
+    def clustered(self) -> bool:
+        return isinstance(self.client, redis.asyncio.cluster.RedisCluster)
+
+    def address(self, key: str) -> tuple[str, int]:
+        """Where the key lives now, as far as the client knows."""
+        if isinstance(self.client, redis.asyncio.cluster.RedisCluster):
+            node = self.client.get_node_from_key(key)
+            if node is None:
+                raise ClusterError(f"no Redis Cluster node serves the slot of {key}")
+            return node.host, int(node.port)
+        kwargs = self.client.connection_pool.connection_kwargs
+        return str(kwargs.get("host", "localhost")), int(kwargs.get("port", 6379))
+
+    def node(self, key: str) -> redis.asyncio.Redis:
+        """A client of the server or shard that holds `key`."""
+        return self.at(self.address(key))
+
+    def at(self, address: tuple[str, int]) -> redis.asyncio.Redis:
+        """A client of the server or shard at `address`."""
+        if isinstance(self.client, redis.asyncio.Redis):
+            return self.client
+        host, port = address
+        name = f"{host}:{port}"
+        client = self._nodes.get(name)
+        if client is None:
+            client = self._nodes[name] = single_node(host, port, self.timeout)
+        return client
+
+    async def refresh(self) -> None:
+        """Asks the cluster again which shard holds which slots."""
+        if isinstance(self.client, redis.asyncio.cluster.RedisCluster):
+            await self.client.nodes_manager.initialize()
+
+    async def aclose(self) -> None:
+        nodes, self._nodes = list(self._nodes.values()), {}
+        for client in nodes:
+            await client.aclose()
