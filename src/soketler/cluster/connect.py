@@ -7,6 +7,8 @@ retry themselves, in ways that cannot duplicate (see `publisher`, `reader`).
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from typing import Any
 
 import redis
@@ -145,6 +147,32 @@ class Shards:
         if client is None:
             client = self._nodes[name] = single_node(host, port, self.timeout)
         return client
+
+    async def run_script(self, body: str, calls: list[tuple[str, list[str | int]]]) -> list[object]:
+        """Runs a one-key script for each (key, args), one pipeline per shard that
+        loads the script first (Redis may have restarted without it); the results (or
+        the error of each call) come back in the order of `calls`."""
+        sha = hashlib.sha1(body.encode()).hexdigest()
+        by_node: dict[int, tuple[redis.asyncio.Redis, list[int]]] = {}
+        for index, (key, _) in enumerate(calls):
+            node = self.node(key)
+            by_node.setdefault(id(node), (node, []))[1].append(index)
+        results: list[object] = [None] * len(calls)
+
+        async def run(node: redis.asyncio.Redis, indexes: list[int]) -> None:
+            pipe = node.pipeline(transaction=False)
+            pipe.script_load(body)
+            for index in indexes:
+                key, args = calls[index]
+                pipe.evalsha(sha, 1, key, *args)
+            loaded, *replies = await pipe.execute(raise_on_error=False)
+            if isinstance(loaded, Exception):
+                raise loaded
+            for index, reply in zip(indexes, replies, strict=True):
+                results[index] = reply
+
+        await asyncio.gather(*(run(node, indexes) for node, indexes in by_node.values()))
+        return results
 
     async def refresh(self) -> None:
         """Asks the cluster again which shard holds which slots."""
