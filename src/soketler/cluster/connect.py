@@ -148,11 +148,12 @@ class Shards:
             client = self._nodes[name] = single_node(host, port, self.timeout)
         return client
 
-    async def run_script(self, body: str, calls: list[tuple[str, list[str | int]]]) -> list[object]:
-        """Runs a one-key script for each (key, args), one pipeline per shard that
-        loads the script first (Redis may have restarted without it); the results (or
-        the error of each call) come back in the order of `calls`."""
-        sha = hashlib.sha1(body.encode()).hexdigest()
+    async def run(
+        self, calls: list[tuple[str, tuple[object, ...]]], prelude: tuple[object, ...] = ()
+    ) -> list[object]:
+        """Runs each (key, command) on the shard that holds the key, one pipeline per
+        shard (after `prelude`, if given, on each); the results (or the error of each
+        command) come back in the order of `calls`."""
         by_node: dict[int, tuple[redis.asyncio.Redis, list[int]]] = {}
         for index, (key, _) in enumerate(calls):
             node = self.node(key)
@@ -161,18 +162,29 @@ class Shards:
 
         async def run(node: redis.asyncio.Redis, indexes: list[int]) -> None:
             pipe = node.pipeline(transaction=False)
-            pipe.script_load(body)
+            if prelude:
+                pipe.execute_command(*prelude)
             for index in indexes:
-                key, args = calls[index]
-                pipe.evalsha(sha, 1, key, *args)
-            loaded, *replies = await pipe.execute(raise_on_error=False)
-            if isinstance(loaded, Exception):
-                raise loaded
+                pipe.execute_command(*calls[index][1])
+            replies = await pipe.execute(raise_on_error=False)
+            if prelude:
+                first, *replies = replies
+                if isinstance(first, Exception):
+                    raise first
             for index, reply in zip(indexes, replies, strict=True):
                 results[index] = reply
 
         await asyncio.gather(*(run(node, indexes) for node, indexes in by_node.values()))
         return results
+
+    async def run_script(self, body: str, calls: list[tuple[str, list[str | int]]]) -> list[object]:
+        """Runs a one-key script for each (key, args), loading the script first on each
+        shard (Redis may have restarted without it)."""
+        sha = hashlib.sha1(body.encode()).hexdigest()
+        commands: list[tuple[str, tuple[object, ...]]] = [
+            (key, ("EVALSHA", sha, 1, key, *args)) for key, args in calls
+        ]
+        return await self.run(commands, prelude=("SCRIPT", "LOAD", body))
 
     async def refresh(self) -> None:
         """Asks the cluster again which shard holds which slots."""
