@@ -145,10 +145,10 @@ class RedisServer:
         return args
 
     def start(self) -> None:
-        """Starts on the same port as before, or a free one the first time."""
-        attempts = 1 if self.port else 5
-        for _ in range(attempts):
-            if not self.port or attempts > 1:
+        """Starts on the same port as before (a restart), or a free one the first time."""
+        restart = self.port != 0
+        for _ in range(1 if restart else 5):
+            if not restart:
                 self.port = free_port(self.cluster)
             self.process = subprocess.Popen(
                 self._arguments(),
@@ -162,10 +162,11 @@ class RedisServer:
                 self.log.wait_for(READY, START_TIMEOUT)
             except ServerFailed:
                 self.kill()
-                if any("Address already in use" in line for line in self.log.lines):
+                if not restart and any("Address already in use" in x for x in self.log.lines):
                     continue  # someone took the port between the probe and the start
                 raise
-            self.client().ping()
+            with contextlib.closing(self.client()) as client:
+                client.ping()
             return
         raise ServerFailed("redis-server found no free port")
 

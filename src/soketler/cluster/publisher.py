@@ -26,7 +26,7 @@ import itertools
 import logging
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import redis
 from redis.backoff import ExponentialWithJitterBackoff
@@ -68,7 +68,7 @@ class _Event:
     # Set when a first attempt may have been written: '-' (anywhere) or the stream id
     # known before the first attempt was sent, above which the script looks for it.
     floor: str | None = None
-    known: str | None = field(default=None)
+    known: str | None = None  # the newest id known in the stream at the first attempt
 
 
 class Publisher:
@@ -106,7 +106,8 @@ class Publisher:
 
     def publish(self, stream: str, fields: Mapping[str, str]) -> asyncio.Future[str]:
         """Queues an event (entry fields, see `entries.encode`); the future gets its
-        stream id once it is in the stream. Raises QueueFull."""
+        stream id once it is in the stream, or PublishFailed / ClusterError (give it a
+        done callback: nobody may be awaiting it). Raises QueueFull at once."""
         if self._closing:
             raise ClusterError("the publisher is closed")
         if len(self._queue) >= self.max_queued:
