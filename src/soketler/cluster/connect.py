@@ -93,6 +93,8 @@ def slot(key: str) -> int:
 
 # Errors after which a command may or may not have been carried out.
 LOST = (redis.ConnectionError, redis.TimeoutError, OSError)
+# Any failure of Redis or of finding the right cluster node: worth trying again later.
+FAILED = (redis.RedisError, redis.exceptions.RedisClusterException, OSError)
 
 
 def single_node(

@@ -14,9 +14,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-import redis
-
-from soketler.cluster.connect import LOST, AsyncClient, Shards
+from soketler.cluster.connect import FAILED, AsyncClient, ClusterError, Shards
 from soketler.cluster.keys import KeyLayout, check_node_id
 from soketler.cluster.scripts import REFRESH_CLAIM, RELEASE_CLAIM
 
@@ -109,7 +107,7 @@ class NickClaims:
             await asyncio.sleep(every)
             try:
                 lost = await self.refresh()
-            except (*LOST, redis.RedisError) as exc:
+            except (*FAILED, ClusterError) as exc:
                 # The claims may expire meanwhile; the first renewal after Redis is back
                 # takes back those nobody took.
                 log.warning("cannot renew nickname claims (%s); retrying", exc)
@@ -135,6 +133,6 @@ class NickClaims:
             calls: list[tuple[str, list[str | int]]] = [
                 (self.layout.nick_claim(nick), [self.node]) for nick in held
             ]
-            with contextlib.suppress(*LOST, redis.RedisError):
+            with contextlib.suppress(*FAILED, ClusterError):
                 await self._shards.run_script(RELEASE_CLAIM, calls)
         await self._shards.aclose()

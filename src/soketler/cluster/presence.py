@@ -23,9 +23,7 @@ import logging
 from dataclasses import dataclass
 from typing import cast
 
-import redis
-
-from soketler.cluster.connect import LOST, AsyncClient, Shards
+from soketler.cluster.connect import FAILED, AsyncClient, ClusterError, Shards
 from soketler.cluster.keys import KeyLayout, check_node_id
 
 log = logging.getLogger("soketler.cluster")
@@ -95,7 +93,7 @@ class Presence:
                 return  # the next heartbeat writes everything, this included
             try:
                 results = await self._shards.run(commands)
-            except (*LOST, redis.RedisError) as exc:
+            except (*FAILED, ClusterError) as exc:
                 self._mark_dirty(what, exc)
                 return
             failed = next((r for r in results if isinstance(r, Exception)), None)
@@ -371,7 +369,7 @@ class Presence:
         while True:
             try:
                 await self.heartbeat()
-            except (*LOST, redis.RedisError) as exc:
+            except (*FAILED, ClusterError) as exc:
                 log.warning("presence heartbeat failed (%s); retrying", exc)
                 self._dirty = True
             await asyncio.sleep(every)
@@ -395,7 +393,7 @@ class Presence:
         ):
             commands.append((key, ("DEL", key)))
         commands.append((self.layout.nodes, ("SREM", self.layout.nodes, self.node)))
-        with contextlib.suppress(*LOST, redis.RedisError):
+        with contextlib.suppress(*FAILED, ClusterError):
             await self._shards.run(commands)
         self._rooms.clear()
         self._users.clear()

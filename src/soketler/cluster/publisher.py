@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import redis
 from redis.backoff import ExponentialWithJitterBackoff
 
-from soketler.cluster.connect import LOST, AsyncClient, ClusterError, Shards
+from soketler.cluster.connect import FAILED, LOST, AsyncClient, ClusterError, Shards
 from soketler.cluster.entries import ORIGIN
 from soketler.cluster.keys import KeyLayout, check_node_id
 from soketler.cluster.scripts import PUBLISH
@@ -163,7 +163,7 @@ class Publisher:
                         event.floor = event.known or "-"
                 again = [event for event in batch if not event.done.done()]
                 self._set_healthy(False, exc)
-            except (redis.RedisError, ClusterError) as exc:
+            except (*FAILED, ClusterError) as exc:
                 # E.g. no node for a slot while the cluster reshards: nothing written.
                 again = [event for event in batch if not event.done.done()]
                 self._set_healthy(False, exc)

@@ -23,7 +23,15 @@ from typing import cast
 import redis
 from redis.backoff import ExponentialWithJitterBackoff
 
-from soketler.cluster.connect import LOST, AsyncClient, Shards, single_node, slot
+from soketler.cluster.connect import (
+    FAILED,
+    LOST,
+    AsyncClient,
+    ClusterError,
+    Shards,
+    single_node,
+    slot,
+)
 
 log = logging.getLogger("soketler.cluster")
 
@@ -187,7 +195,7 @@ class StreamReader:
                 await asyncio.sleep(self._backoff.compute(failures))
             except (redis.exceptions.MovedError, redis.exceptions.AskError):
                 await self._shards.refresh()  # the slot moved to another shard
-            except redis.RedisError as exc:
+            except (*FAILED, ClusterError) as exc:
                 failures += 1
                 self._set_failing(group.key, True, exc)
                 await asyncio.sleep(self._backoff.compute(failures))
