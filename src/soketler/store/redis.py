@@ -118,11 +118,7 @@ class RedisStore(HistoryStore):
                 for room_key, text in _hash(client.hgetall(self.layout.topics)).items()
             }
             streams = sorted(_strings(client.smembers(self.layout.streams)))
-            last_id = 0
-            for stream in streams:
-                last = self._last_generated(client, stream)
-                if last is not None:
-                    last_id = max(last_id, last)
+            last_id = max((self._last_generated(client, streams)), default=0)
         except redis.RedisError as exc:
             raise self._failed("read", exc) from exc
         except (ValueError, KeyError) as exc:
@@ -130,17 +126,24 @@ class RedisStore(HistoryStore):
         self._registered.update(streams)
         return Saved(last_id, topics)
 
-    def _last_generated(self, client: SyncClient, stream: str) -> int | None:
-        # The id the stream gave last, even if retention has removed that entry since:
-        # the next id must be above it, never a reused one.
-        try:
-            info: dict[str, Any] = client.xinfo_stream(stream)
-        except redis.ResponseError:
-            return None  # registered, never written
-        try:
-            return cursors.cursor(str(info["last-generated-id"]))
-        except cursors.CursorError:
-            return None  # not written by soketler
+    def _last_generated(self, client: SyncClient, streams: list[str]) -> list[int]:
+        """The id each stream gave last, even if retention has removed that entry since:
+        the next id must be above it, never a reused one. One round trip per shard."""
+        found = []
+        for start in range(0, len(streams), SCAN_BATCH):
+            pipe = client.pipeline(transaction=False)
+            for stream in streams[start : start + SCAN_BATCH]:
+                pipe.xinfo_stream(stream)
+            for info in pipe.execute(raise_on_error=False):
+                if isinstance(info, redis.ResponseError):
+                    continue  # registered, never written
+                if isinstance(info, Exception):
+                    raise info
+                try:
+                    found.append(cursors.cursor(str(info["last-generated-id"])))
+                except cursors.CursorError:
+                    continue  # not written by soketler
+        return found
 
     # --- writing -----------------------------------------------------------------------
 
