@@ -232,10 +232,15 @@ class FakeHub:
         return h.Members(
             found.name,
             tuple(replace(self._info(s), status=status) for s, status in found.members.items()),
+            secret=h.RoomSetting.SECRET in found.flags,
         )
 
-    def room_list(self) -> tuple[h.RoomSummary, ...]:
-        return tuple(h.RoomSummary(r.name, len(r.members), r.topic) for r in self.rooms.values())
+    def room_list(self, asker: FakeSession) -> tuple[h.RoomSummary, ...]:
+        return tuple(
+            h.RoomSummary(r.name, len(r.members), r.topic)
+            for r in self.rooms.values()
+            if h.RoomSetting.SECRET not in r.flags or asker in r.members
+        )
 
     def room_state(self, room: str) -> h.RoomState | h.Refusal:
         found = self._room(room)
@@ -327,12 +332,15 @@ class FakeHub:
         self.events.append(("invite", (session.nick, target.nick, found.name)))
         return None
 
-    def whois(self, nick: str) -> h.UserInfo | h.Refusal:
+    def whois(self, nick: str, asker: FakeSession) -> h.UserInfo | h.Refusal:
         user = self._user(nick)
         if user is None:
             return h.Refusal(h.NO_SUCH_NICK, nick)
         rooms = tuple(
-            (room.members[user], room.name) for room in self.rooms.values() if user in room.members
+            (room.members[user], room.name)
+            for room in self.rooms.values()
+            if user in room.members
+            and (h.RoomSetting.SECRET not in room.flags or asker in room.members)
         )
         return h.UserInfo(
             user.nick,

@@ -162,3 +162,16 @@ def test_invite() -> None:
     member.send("JOIN #i")
     assert op.lines("INVITE member #i") == [f":{SERVER} 443 op member #i :is already on channel"]
     assert RoomSetting.INVITE_ONLY in door.hub.rooms["#i"].flags
+
+
+def test_secret_rooms_are_marked_in_names_and_hidden_from_list_and_whois() -> None:
+    door = Door()
+    op = door.user("op")
+    op.send("JOIN #hidden,#open", "MODE #hidden +s")
+    assert op.lines("NAMES #hidden")[0] == f":{SERVER} 353 op @ #hidden :@op"
+    outsider = door.user("outsider")
+    assert [m.params[1] for m in outsider.send("LIST") if m.command == "322"] == ["#open"]
+    assert [m.params for m in outsider.send("WHOIS op") if m.command == "319"] == [
+        ("outsider", "op", "@#open")
+    ]
+    assert [m.params[1] for m in op.send("LIST") if m.command == "322"] == ["#hidden", "#open"]

@@ -38,6 +38,7 @@ def test_every_command_of_the_issue_is_in_the_table() -> None:
         "LUSERS",
         "MOTD",
         "VERSION",
+        "INFO",
         "TIME",
         "OPER",
         "KILL",

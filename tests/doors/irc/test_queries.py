@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.doors.irc.door import SERVER, Door, commands
+from tests.doors.irc.fakehub import FIXED
 
 
 def test_who_a_room_with_flags() -> None:
@@ -41,7 +42,7 @@ def test_whois() -> None:
     assert replies[0].params == ("asker", "target", "target", "127.0.0.1", "*", "target real")
     assert replies[1].params == ("asker", "target", "@#a")
     assert replies[5].params[:2] == ("asker", "target")
-    assert replies[6].params[2:4] == ("12", str(int(door.hub.whois("target").signon.timestamp())))  # type: ignore[union-attr]
+    assert replies[6].params[2:4] == ("12", str(int(FIXED.timestamp())))
     assert commands(asker.send("WHOIS irc.test target")) == commands(replies)
     assert asker.lines("WHOIS ghost") == [
         f":{SERVER} 401 asker ghost :No such nick/channel",
@@ -97,6 +98,13 @@ def test_lusers_counts() -> None:
     assert replies["254"][1] == "1"
     assert replies["265"][1:3] == ("3", "3")
     assert replies["255"] == ("asker", "I have 3 clients and 0 servers")
+
+
+def test_info_lines_then_the_end() -> None:
+    replies = Door().user("bob").send("INFO")
+    assert commands(replies) == ["371", "371", "374"]
+    assert replies[0].params[1].startswith("soketler-")
+    assert replies[-1].params == ("bob", "End of INFO list")
 
 
 def test_motd_version_time() -> None:

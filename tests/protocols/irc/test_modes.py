@@ -12,7 +12,7 @@ from soketler.protocols.irc.modes import (
 
 
 def test_the_table_is_what_isupport_advertises() -> None:
-    assert DEFAULT_CHANNEL_MODES.chanmodes() == "b,k,l,imnt"
+    assert DEFAULT_CHANNEL_MODES.chanmodes() == "b,k,l,imnst"
     assert DEFAULT_CHANNEL_MODES.prefix() == "(ov)@+"
     assert DEFAULT_CHANNEL_MODES.with_parameter() == "bklov"
 

@@ -89,7 +89,7 @@ def list_(ctx: Context, message: Message) -> None:
     )
     rooms = [
         (room.name, room.users, room.topic)
-        for room in ctx.hub.room_list()
+        for room in ctx.hub.room_list(ctx.client.session)
         if wanted is None or names_rule.key(room.name) in wanted
     ]
     render.list_replies(ctx, rooms)

@@ -62,6 +62,7 @@ _TABLE = (
     Command("LUSERS", queries.lusers),
     Command("MOTD", queries.motd),
     Command("VERSION", queries.version),
+    Command("INFO", queries.info),
     Command("TIME", queries.time),
     # Operators.
     Command("OPER", operators.oper, min_params=2),

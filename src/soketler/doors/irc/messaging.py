@@ -82,7 +82,7 @@ def _send(ctx: Context, message: Message, *, notice: bool) -> None:
 
 
 def _tell_if_away(ctx: Context, nick: str) -> None:
-    info = ctx.hub.whois(nick)
+    info = ctx.hub.whois(nick, ctx.client.session)
     if isinstance(info, UserInfo) and info.away is not None:
         ctx.numeric(n.RPL_AWAY, info.nick, info.away)
 

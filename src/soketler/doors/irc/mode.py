@@ -30,6 +30,7 @@ ROOM_SETTINGS: dict[str, RoomSetting] = {
     "n": RoomSetting.NO_OUTSIDE,
     "m": RoomSetting.MODERATED,
     "i": RoomSetting.INVITE_ONLY,
+    "s": RoomSetting.SECRET,
     "k": RoomSetting.KEY,
     "l": RoomSetting.LIMIT,
     "b": RoomSetting.BAN,
@@ -134,7 +135,7 @@ def _show_bans(ctx: Context, room: str) -> None:
 def _user_mode(ctx: Context, message: Message) -> None:
     target = message.params[0]
     session = ctx.client.session
-    info = ctx.hub.whois(target)
+    info = ctx.hub.whois(target, session)
     if isinstance(info, Refusal):
         ctx.numeric(n.ERR_NOSUCHNICK, target, texts.NO_SUCH_NICK)
         return

@@ -1,5 +1,5 @@
 """Questions about people and the server: WHO, WHOIS, WHOWAS, ISON, USERHOST, AWAY,
-LUSERS, MOTD, VERSION, TIME."""
+LUSERS, MOTD, VERSION, INFO, TIME."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def who(ctx: Context, message: Message) -> None:
     else:
         # An exact nickname. Wildcard masks over every user are O(users) per line of
         # input and are answered with the end of the list only.
-        info = ctx.hub.whois(mask)
+        info = ctx.hub.whois(mask, ctx.client.session)
         if isinstance(info, UserInfo):
             flags = render.who_flags(
                 ctx, away=info.away is not None, operator=info.operator, bot=info.bot, status=""
@@ -49,7 +49,7 @@ def who(ctx: Context, message: Message) -> None:
 def whois(ctx: Context, message: Message) -> None:
     # WHOIS [<server>] <nick>: with two parameters the nick is the second.
     nick = message.params[-1]
-    info = ctx.hub.whois(nick)
+    info = ctx.hub.whois(nick, ctx.client.session)
     if isinstance(info, Refusal):
         ctx.numeric(n.ERR_NOSUCHNICK, nick, texts.NO_SUCH_NICK)
     else:
@@ -76,7 +76,7 @@ def ison(ctx: Context, message: Message) -> None:
     present: list[str] = []
     for param in message.params:
         for nick in param.split():
-            info = ctx.hub.whois(nick)
+            info = ctx.hub.whois(nick, ctx.client.session)
             if isinstance(info, UserInfo):
                 present.append(info.nick)
     ctx.numeric(n.RPL_ISON, " ".join(present))
@@ -85,7 +85,7 @@ def ison(ctx: Context, message: Message) -> None:
 def userhost(ctx: Context, message: Message) -> None:
     replies: list[str] = []
     for nick in message.params[:MAX_USERHOST]:
-        info = ctx.hub.whois(nick)
+        info = ctx.hub.whois(nick, ctx.client.session)
         if isinstance(info, UserInfo):
             oper = "*" if info.operator else ""
             away = "-" if info.away is not None else "+"
@@ -115,6 +115,12 @@ def version(ctx: Context, message: Message) -> None:
     server = ctx.server
     ctx.numeric(n.RPL_VERSION, server.version, server.name, server.network)
     ctx.out += isupport_messages(server.name, ctx.client.nick, server.isupport())
+
+
+def info(ctx: Context, message: Message) -> None:
+    for line in texts.INFO_LINES:
+        ctx.numeric(n.RPL_INFO, line.format(version=ctx.server.version))
+    ctx.numeric(n.RPL_ENDOFINFO, texts.END_OF_INFO)
 
 
 def time(ctx: Context, message: Message) -> None:

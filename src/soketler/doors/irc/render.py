@@ -17,7 +17,8 @@ from soketler.protocols.irc import texts
 from soketler.protocols.irc.caps import MULTI_PREFIX, USERHOST_IN_NAMES
 from soketler.protocols.irc.message import MAX_LINE_CONTENT, pack_words
 
-PUBLIC_ROOM = "="  # RPL_NAMREPLY's channel type: "=" public, "@" secret, "*" private
+PUBLIC_ROOM = "="  # RPL_NAMREPLY's channel type (RFC 2812 5.1)
+SECRET_ROOM = "@"
 
 
 def status_shown(ctx: Context, status: str) -> str:
@@ -39,7 +40,8 @@ def names_replies(ctx: Context, members: Members) -> None:
     nick = ctx.client.nick
     overhead = len(f":{ctx.server.name} {n.RPL_NAMREPLY} {nick} = {members.room} :".encode())
     for group in pack_words(words, MAX_LINE_CONTENT - overhead):
-        ctx.numeric(n.RPL_NAMREPLY, PUBLIC_ROOM, members.room, " ".join(group))
+        kind = SECRET_ROOM if members.secret else PUBLIC_ROOM
+        ctx.numeric(n.RPL_NAMREPLY, kind, members.room, " ".join(group))
     ctx.numeric(n.RPL_ENDOFNAMES, members.room, texts.END_OF_NAMES)
 
 

@@ -18,7 +18,7 @@ class ChannelModeTable:
     lists: str = "b"  # group A
     always: str = "k"  # group B
     when_set: str = "l"  # group C
-    flags: str = "imnt"  # group D
+    flags: str = "imnst"  # group D
     prefixes: str = "ov"  # PREFIX modes, highest first
     symbols: str = "@+"  # their symbols, same order
 

@@ -66,6 +66,11 @@ WHOIS_IDLE = "seconds idle, signon time"
 WHOIS_OPERATOR = "is an IRC operator"
 WHOIS_ACCOUNT = "is logged in as"
 WHOIS_BOT = "is a bot on {network}"
+INFO_LINES = (
+    "{version}: one chat server for IRC clients, telnet, nc and programs.",
+    "The same rooms on every door; history that survives a crash.",
+)
+END_OF_INFO = "End of INFO list"
 LIST_START = "Users  Name"
 LIST_END = "End of /LIST"
 NOW_AWAY = "You have been marked as being away"
