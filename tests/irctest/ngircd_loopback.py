@@ -18,7 +18,8 @@ class LoopbackNgircdController(NgircdController):
         return reserve_loopback_port(self)
 
     def execute(self, command: Any, proc_name: str | None = None, **kwargs: Any) -> Any:
-        return track(super().execute(command, proc_name, **kwargs))
+        track(self)
+        return super().execute(command, proc_name, **kwargs)
 
 
 def get_irctest_controller_class() -> type[LoopbackNgircdController]:

@@ -2,48 +2,32 @@
 
 irctest stops a test's server in `tearDown`, which unittest skips when `setUp`
 raises (a test class that finds a token missing from ISUPPORT raises in `setUp`), so
-a run can leave servers behind. The controllers here register each process they
-start, and when the session ends (in each xdist worker too) the ones still running
-are stopped: SIGTERM to the process group irctest gave them, then SIGKILL.
-Loaded with `-p tests.irctest.reaper` (the Makefile does it).
+a run can leave servers behind, with their temporary folders and their entries in
+irctest's shared list of ports in use. The controllers here register themselves when
+they start a server, and when the session ends (in each xdist worker too) every one
+still running is killed the way irctest's own `kill` does it, which also frees its
+ports and removes its folder. Loaded with `-p tests.irctest.reaper` (the Makefile
+does it).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
 from typing import Any
 
-STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
-
-_started: list[subprocess.Popen[Any]] = []
+_controllers: list[Any] = []
 
 
-def track(process: subprocess.Popen[Any]) -> subprocess.Popen[Any]:
-    _started.append(process)
-    return process
-
-
-def _signal_group(process: subprocess.Popen[Any], signum: signal.Signals) -> None:
-    # irctest starts servers with start_new_session: the group id is the pid.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signum)
+def track(controller: Any) -> None:
+    if controller not in _controllers:
+        _controllers.append(controller)
 
 
 def reap() -> int:
-    """Stop what is still running; returns how many were."""
-    running = [process for process in _started if process.poll() is None]
-    for process in running:
-        _signal_group(process, signal.SIGTERM)
-    for process in running:
-        try:
-            process.wait(STOP_GRACE)
-        except subprocess.TimeoutExpired:
-            _signal_group(process, signal.SIGKILL)
-            process.wait()
-    _started.clear()
+    """Kill what is still running; returns how many were."""
+    running = [controller for controller in _controllers if controller.proc is not None]
+    for controller in running:
+        controller.kill()
+    _controllers.clear()
     return len(running)
 
 

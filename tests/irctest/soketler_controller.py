@@ -80,7 +80,8 @@ class SoketlerController(BaseServerController, DirectoryBasedController):
         return reserve_loopback_port(self)
 
     def execute(self, command: Any, proc_name: str | None = None, **kwargs: Any) -> Any:
-        return track(super().execute(command, proc_name, **kwargs))
+        track(self)
+        return super().execute(command, proc_name, **kwargs)
 
     def run(
         self,
