@@ -9,6 +9,7 @@ received (`>>`), and on what it shows on the screen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -33,6 +34,7 @@ STARTED = "Irssi v"
 CONNECTED = "Connection to {host} established"
 SENT = "<< "  # rawlog's mark of a line irssi sent
 RECEIVED = ">> "  # and of a line it received
+WELCOME = " 001 "  # RPL_WELCOME: registration is complete
 
 
 class Irssi:
@@ -76,10 +78,15 @@ class Irssi:
         """What a person types: a /command or a line of text for the current window."""
         self.tmux.type(text)
 
-    def connect(self) -> None:
+    def connect(self, timeout: float = 15.0) -> None:
+        """Connects and returns once registered: a command typed before the welcome
+        would be refused by the server (451) and lost."""
         self.command(f"/connect {self.host} {self.port}")
-        self.tmux.wait_for_screen(CONNECTED.format(host=self.host))
+        self.tmux.wait_for_screen(CONNECTED.format(host=self.host), timeout)
         self.command(f"/rawlog open {self.rawlog}")
+        self.wait_for_raw_matching(
+            lambda line: line.startswith(RECEIVED) and WELCOME in line, timeout
+        )
 
     def raw_lines(self) -> list[str]:
         try:
@@ -90,6 +97,12 @@ class Irssi:
     def wait_for_raw(self, line: str, timeout: float = 10.0) -> str:
         """Waits for an exact rawlog line (irssi writes its raw log about once a second)."""
         return wait_for(lambda: line if line in self.raw_lines() else None, timeout, repr(line))
+
+    def wait_for_raw_matching(self, match: Callable[[str], bool], timeout: float = 10.0) -> str:
+        def look() -> str | None:
+            return next((line for line in self.raw_lines() if match(line)), None)
+
+        return wait_for(look, timeout, "a matching rawlog line")
 
     def wait_for_screen(self, text: str, timeout: float = 10.0) -> str:
         return self.tmux.wait_for_screen(text, timeout)
