@@ -29,10 +29,10 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, Protocol
 
 from soketler.core import texts
-from soketler.core.ratelimit import TokenBucket
 from soketler.core.session import Session
 from soketler.protocols import codes
 from soketler.protocols.events import ClientEvent, Error, Info, Request
+from soketler.protocols.ratelimit import TokenBucket
 from soketler.transport.backlog import SENDQ_HARD_FACTOR
 
 if TYPE_CHECKING:
