@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import InMemoryHistory
+from prompt_toolkit.input import Input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
-from prompt_toolkit.output import ColorDepth
+from prompt_toolkit.output import ColorDepth, Output
 from prompt_toolkit.renderer import print_formatted_text
 from prompt_toolkit.styles import Style
 
@@ -84,21 +86,69 @@ class Screen:
             app.invalidate()
 
 
+def prompt_text(state: ChatState) -> FormattedText:
+    """The prompt: the room typed lines go to."""
+    room = state.current or "-"
+    return FormattedText([("class:room", escape(room)), ("class:prompt", "> ")])
+
+
+def toolbar_text(state: ChatState) -> FormattedText:
+    """The bar under the prompt: our nickname, then our rooms, numbered, with unread counts."""
+    parts: Fragments = [("class:toolbar", f" {escape(state.nick)} ")]
+    for number, room in enumerate(state.rooms, 1):
+        unread = state.unread_in(room)
+        if room == state.current:
+            parts.append(("class:toolbar.current", f" {number}:{escape(room)} "))
+        elif unread:
+            parts.append(("class:toolbar.unread", f" {number}:{escape(room)}({unread}) "))
+        else:
+            parts.append(("class:toolbar", f" {number}:{escape(room)} "))
+    return FormattedText(parts)
+
+
+def room_keys(state: ChatState) -> KeyBindings:
+    """Alt-1 ... Alt-9 type into the first ... ninth room."""
+    keys = KeyBindings()
+    for number in range(1, 10):
+
+        def switch(event: KeyPressEvent, number: int = number) -> None:
+            state.switch_to_number(number)
+            event.app.invalidate()
+
+        keys.add("escape", str(number))(switch)
+    return keys
+
+
+def chat_prompt(
+    state: ChatState,
+    color: bool,
+    message: Callable[[], FormattedText] | None = None,
+    input: Input | None = None,
+    output: Output | None = None,
+) -> PromptSession[str]:
+    """The input line of a chat screen, with its room bar, completion and keys: the same
+    for `soketler chat` and for the server's SSH door (which gives its own `input` and
+    `output`, the SSH channel)."""
+    return PromptSession(
+        message or (lambda: prompt_text(state)),
+        history=InMemoryHistory(),
+        completer=ChatCompleter(state),
+        complete_while_typing=False,
+        bottom_toolbar=lambda: toolbar_text(state),
+        key_bindings=room_keys(state),
+        style=Style.from_dict(STYLES),
+        color_depth=None if color else ColorDepth.DEPTH_1_BIT,
+        input=input,
+        output=output,
+    )
+
+
 class ChatScreen:
     def __init__(self, options: ChatOptions) -> None:
         self.options = options
         self.state = ChatState()
         self.renderer = Renderer(self.state)
-        self.session: PromptSession[str] = PromptSession(
-            self._prompt,
-            history=InMemoryHistory(),
-            completer=ChatCompleter(self.state),
-            complete_while_typing=False,
-            bottom_toolbar=self._toolbar,
-            key_bindings=self._keys(),
-            style=Style.from_dict(STYLES),
-            color_depth=None if options.color else ColorDepth.DEPTH_1_BIT,
-        )
+        self.session = chat_prompt(self.state, options.color)
         depth = self.session.output.get_default_color_depth()
         self.screen = Screen(
             self.session,
@@ -107,35 +157,6 @@ class ChatScreen:
         )
         self.lost = False  # the connection is gone for good
         self.leaving = False  # the person asked to leave
-
-    # --- what the bottom of the screen shows --------------------------------------------
-
-    def _prompt(self) -> FormattedText:
-        room = self.state.current or "-"
-        return FormattedText([("class:room", escape(room)), ("class:prompt", "> ")])
-
-    def _toolbar(self) -> FormattedText:
-        parts: Fragments = [("class:toolbar", f" {escape(self.state.nick)} ")]
-        for number, room in enumerate(self.state.rooms, 1):
-            unread = self.state.unread_in(room)
-            if room == self.state.current:
-                parts.append(("class:toolbar.current", f" {number}:{escape(room)} "))
-            elif unread:
-                parts.append(("class:toolbar.unread", f" {number}:{escape(room)}({unread}) "))
-            else:
-                parts.append(("class:toolbar", f" {number}:{escape(room)} "))
-        return FormattedText(parts)
-
-    def _keys(self) -> KeyBindings:
-        keys = KeyBindings()
-        for number in range(1, 10):
-
-            def switch(event: KeyPressEvent, number: int = number) -> None:
-                self.state.switch_to_number(number)
-                event.app.invalidate()
-
-            keys.add("escape", str(number))(switch)
-        return keys
 
     # --- running ------------------------------------------------------------------------
 

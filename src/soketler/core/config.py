@@ -15,6 +15,7 @@ from typing import Any
 from soketler.core.archive import Retention
 
 DEFAULT_PORT = 61000
+DEFAULT_SSH_PORT = 2222  # the usual choice for an SSH door; SSH is off unless a port is given
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,14 @@ class ServerConfig:
     replay: int = 20  # messages shown to someone joining a room; 0: none
     announce_limit: int = 1000  # joins/parts/quits announced in rooms up to this size
     retention: Retention = field(default_factory=Retention)
+    # The SSH door (doors/ssh/): its port (None: off), its host key file (empty: made
+    # once in the data folder), an authorized_keys file that alone decides who may log
+    # in (empty: any key, and account passwords), and the seconds a connection has to
+    # log in before it is cut.
+    ssh_port: int | None = None
+    ssh_host_key: str = ""
+    ssh_allow_keys: str = ""
+    ssh_login_timeout: float = 30.0
 
     @property
     def listeners(self) -> tuple[Listener, ...]:
@@ -77,6 +86,8 @@ class ServerConfig:
             found.append(Listener("lines", self.hosts, self.port))
         if self.unix:
             found.append(Listener("lines", unix=self.unix))
+        if self.ssh_port is not None:
+            found.append(Listener("ssh", self.hosts, self.ssh_port))
         return tuple(found)
 
     def problems(self) -> list[str]:
@@ -85,6 +96,12 @@ class ServerConfig:
         limits = self.limits
         if self.port is not None and not 0 <= self.port <= 65535:
             found.append(f"invalid port {self.port}: use 0-65535")
+        if self.ssh_port is not None and not 0 <= self.ssh_port <= 65535:
+            found.append(f"invalid ssh_port {self.ssh_port}: use 0-65535")
+        if self.ssh_login_timeout <= 0:
+            found.append("ssh_login_timeout must be more than 0")
+        if (self.ssh_allow_keys or self.ssh_host_key) and self.ssh_port is None:
+            found.append("ssh_allow_keys and ssh_host_key need ssh_port")
         if not self.listeners:
             found.append("nothing to listen on: give a port or a Unix socket")
         if limits.max_line < 16:
@@ -154,7 +171,7 @@ def _checked(name: str, value: Any, current: Any) -> Any:
     elif isinstance(current, float):
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         value = float(value) if ok else value
-    elif isinstance(current, int) or name == "port":
+    elif isinstance(current, int) or name == "port" or name.endswith("_port"):
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif name == "hosts":
         ok = isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)

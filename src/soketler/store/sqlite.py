@@ -25,7 +25,7 @@ from soketler.store.base import (
     Topic,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 # MIGRATIONS[n] takes a database from schema version n to n + 1. Each runs in one
@@ -66,6 +66,16 @@ MIGRATIONS: list[str] = [
         password TEXT NOT NULL,         -- $scrypt$ln=..,r=..,p=..$salt$hash
         created_ms INTEGER NOT NULL,
         changed_ms INTEGER NOT NULL
+    );
+    """,
+    # Nicknames claimed by SSH keys (doors/ssh/claims.py): the first key to log in as a
+    # nickname holds it. IF NOT EXISTS, like the accounts: harmless at any place here.
+    """
+    CREATE TABLE IF NOT EXISTS ssh_keys (
+        nick_key TEXT PRIMARY KEY,      -- the casemapped nickname (names.key)
+        nick TEXT NOT NULL,             -- as it was first used
+        fingerprint TEXT NOT NULL,      -- the key's SHA256:... fingerprint
+        created_ms INTEGER NOT NULL
     );
     """,
 ]

@@ -163,22 +163,39 @@ class Pump:
     def start(self, transport: Wire, address: str) -> bool:
         """The transport is up: admit the client (or refuse it with one line) and let
         its door greet it. False when refused."""
+        if not self.admit(transport, address):
+            return False
+        self.begin()
+        return True
+
+    def admit(self, transport: Wire, address: str) -> bool:
+        """Counts the connection against the limits, or refuses it (False). A door whose
+        clients log in first (SSH) admits at once and begins the session later, so
+        connections that have not logged in yet count too."""
         self.transport = transport
         self.address = address
         refusal = self.server.admit(address)
         if refusal is not None:
             log.info("%s refused: %s", address or "unix", refusal)
             self._closing = True
-            transport.write(f"!! {refusal}\r\n".encode())
-            transport.close()
+            self.refuse(transport, refusal)
             return False
         self._counted = True
         self.server.connections.add(self)
+        return True
+
+    def refuse(self, transport: Wire, refusal: str) -> None:
+        """Says why a connection is refused, in one line, and closes it."""
+        transport.write(f"!! {refusal}\r\n".encode())
+        transport.close()
+
+    def begin(self) -> None:
+        """Opens the admitted client's session; its door greets it."""
+        address = self.address
         self.session = self.door.open_session(self.hub, self, address)
         self.session.last_activity = self.loop.time()
         if self.limits.nick_timeout > 0:
             self._nick_timer = self.loop.call_later(self.limits.nick_timeout, self._nick_timeout)
-        return True
 
     def feed(self, data: bytes) -> None:
         """Bytes from the client."""

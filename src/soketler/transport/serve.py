@@ -17,6 +17,7 @@ from typing import Any
 
 from soketler import __version__, exitcodes, loops
 from soketler.core.config import SETTINGS, ConfigError, ServerConfig, build
+from soketler.doors import DoorSetupError
 from soketler.store.base import StoreError
 from soketler.transport.server import ChatServer, UnixPathInUse
 
@@ -93,6 +94,9 @@ async def serve(config: ServerConfig) -> int:
     except StoreError as exc:
         print(f"soketler serve: {exc}", file=sys.stderr)
         return exitcodes.STORE
+    except DoorSetupError as exc:
+        print(f"soketler serve: {exc}", file=sys.stderr)
+        return exitcodes.USAGE
     except UnixPathInUse as exc:
         print(f"soketler serve: {exc}", file=sys.stderr)
         return exitcodes.ADDRESS_IN_USE

@@ -15,7 +15,7 @@ from types import TracebackType
 from soketler.core import texts
 from soketler.core.config import Listener, ServerConfig
 from soketler.core.hub import REPLY_BUDGET, Hub
-from soketler.doors import Door
+from soketler.doors import Door, Listening
 from soketler.doors.registry import DOORS
 from soketler.store.archive import ImmediateArchive, ThreadedArchive
 from soketler.store.memory import MemoryStore
@@ -57,7 +57,7 @@ class ChatServer:
         )
         self.connections: set[Pump] = set()
         self._per_address: Counter[str] = Counter()
-        self._servers: list[tuple[Door, asyncio.Server]] = []
+        self._servers: list[tuple[Door, Listening]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._flusher: Flusher | None = None
         self._backlog: Backlog | None = None
@@ -128,6 +128,9 @@ class ChatServer:
         door = DOORS[listener.door]
         if door.probe is not None and self._sweep_timer is None:
             self._sweep_timer = self.loop.call_later(IDLE_SWEEP_EVERY, self._sweep)
+        if door.listen is not None:
+            self._servers.append((door, await door.listen(self, listener)))
+            return
 
         def connection() -> ChatConnection:
             return ChatConnection(self, door)
