@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 # System programs the tests drive (and the benchmarks' peers). Installed with apt-get
 # where it is usable; elsewhere the tests that need them skip (or fail when CI=true).
-APT_PACKAGES := telnet netcat-openbsd socat ncat tmux redis-server redis-tools openssl irssi ngircd
+APT_PACKAGES := telnet netcat-openbsd socat ncat tmux redis-server redis-tools openssl irssi ngircd openssh-client
 SERVE_ARGS ?=
 
 .PHONY: serve test lint check pytest system-deps bench bench-quick irctest irctest-ngircd clean

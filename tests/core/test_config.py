@@ -47,3 +47,17 @@ def test_listeners_are_entries_of_a_door_on_an_address() -> None:
     assert ServerConfig(port=None, unix="/tmp/x.sock").listeners == (
         Listener("lines", unix="/tmp/x.sock"),
     )
+
+
+def test_the_ssh_door_is_an_entry_when_it_has_a_port() -> None:
+    assert not any(entry.door == "ssh" for entry in ServerConfig().listeners)
+    config = build([{"ssh_port": 2222, "hosts": ["127.0.0.1"]}, {"ssh_login_timeout": 5}])
+    assert config.listeners[-1] == Listener("ssh", ("127.0.0.1",), 2222)
+    assert config.ssh_login_timeout == 5.0
+    assert config.problems() == []
+    with pytest.raises(ConfigError, match="ssh_port cannot be '2222'"):
+        build([{"ssh_port": "2222"}])
+    problems = " ".join(build([{"ssh_port": 70000, "ssh_login_timeout": 0}]).problems())
+    assert "invalid ssh_port 70000" in problems and "ssh_login_timeout" in problems
+    alone = " ".join(build([{"ssh_allow_keys": "keys"}]).problems())
+    assert "ssh_allow_keys and ssh_host_key need ssh_port" in alone

@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from soketler import __version__, exitcodes, loops
-from soketler.core.config import SETTINGS, ConfigError, ServerConfig, build
+from soketler.core.config import SETTINGS, ConfigError, Listener, ServerConfig, build
 from soketler.doors import DoorSetupError
 from soketler.store.base import StoreError
 from soketler.transport.server import ChatServer, UnixPathInUse
@@ -101,7 +101,7 @@ async def serve(config: ServerConfig) -> int:
         print(f"soketler serve: {exc}", file=sys.stderr)
         return exitcodes.ADDRESS_IN_USE
     except OSError as exc:
-        return _start_error(exc, config, where)
+        return _start_error(exc, config, where, server.opening)
     # Everything made so far (modules, functions, the store's state) lives as long as
     # the process: out of the collector's sight, a full collection walks only what
     # clients brought, and a pause in a busy room is that much shorter.
@@ -125,8 +125,13 @@ async def serve(config: ServerConfig) -> int:
     return exitcodes.OK
 
 
-def _start_error(exc: OSError, config: ServerConfig, where: str) -> int:
-    target = f"{where} port {config.port}" if config.port is not None else str(config.unix)
+def _start_error(
+    exc: OSError, config: ServerConfig, where: str, listener: Listener | None = None
+) -> int:
+    if listener is not None:  # the listener that failed to open
+        target = f"{where} port {listener.port}" if listener.port is not None else listener.unix
+    else:
+        target = f"{where} port {config.port}" if config.port is not None else str(config.unix)
     if exc.errno == errno.EADDRINUSE:
         print(f"soketler serve: address already in use: {target}", file=sys.stderr)
         return exitcodes.ADDRESS_IN_USE

@@ -65,6 +65,8 @@ class ChatServer:
         self._archive: ImmediateArchive | ThreadedArchive | None = None
         self._prune_timer: asyncio.TimerHandle | None = None
         self._sweep_timer: asyncio.TimerHandle | None = None
+        # The listener being opened during start(): the one at fault if it fails.
+        self.opening: Listener | None = None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -92,7 +94,9 @@ class ChatServer:
         await self._open_store()
         try:
             for listener in self.config.listeners:
+                self.opening = listener
                 await self._listen(listener)
+            self.opening = None
         except BaseException:
             await self._close_listeners()
             if self._archive is not None:

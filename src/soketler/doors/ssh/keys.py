@@ -66,7 +66,8 @@ def _why(exc: BaseException) -> str:
 
 class Allowlist:
     """The keys that may log in, from an authorized_keys file (options such as
-    `from="10.0.0.0/8"` are honoured). Read again when the file changes."""
+    `from="10.0.0.0/8"` are honoured). Read again when the file changes; while it
+    cannot be read, or lists no key, nobody may log in (see `Gate`)."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -82,9 +83,13 @@ class Allowlist:
             if stamp == self._stamp:
                 return
             with open(self.path, encoding="utf-8") as file:
-                keys = asyncssh.import_authorized_keys(file.read())
-        except (OSError, UnicodeDecodeError, asyncssh.KeyImportError) as exc:
+                text = file.read()
+        except (OSError, UnicodeDecodeError) as exc:
             raise DoorSetupError(f"cannot read the SSH allowlist {self.path}: {_why(exc)}") from exc
+        try:
+            keys = asyncssh.import_authorized_keys(text)
+        except ValueError:  # not one line that is a key (asyncssh skips the others)
+            raise DoorSetupError(f"the SSH allowlist {self.path} lists no keys") from None
         self._keys, self._stamp = keys, stamp
 
     def allows(self, key: asyncssh.SSHKey, address: str) -> bool:

@@ -197,15 +197,23 @@ class SshLogin(asyncssh.SSHServer):
             assert self.key is not None
             login = Login(self.user, fingerprint(self.key))
         self.pump.login = login
+        # Logged in, it must still open its session: a connection that holds a place
+        # without one is cut as one that does not log in is.
+        loop = asyncio.get_running_loop()
+        loop.call_later(self.pump.server.config.ssh_login_timeout, self._no_session_yet)
         # The client already knows it is in, and may ask for its session while the
         # claim is written: the session waits for the claim (see session_requested).
-        self.claimed = asyncio.get_running_loop().create_task(self.gate.claim(login))
+        self.claimed = loop.create_task(self.gate.claim(login))
         if not await self.claimed:
             assert self.connection is not None
             refused = asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE
             self.connection.disconnect(refused, words.CLAIM_LOST)
             return
         log.info("%s logged in over SSH as %s", self.pump.address or "?", _how(login))
+
+    def _no_session_yet(self) -> None:
+        if self.channel is None:
+            self.close()
 
     # --- the session ---------------------------------------------------------------
 
