@@ -288,3 +288,16 @@ async def test_a_login_without_a_session_is_cut_too(start_ssh: StartSsh, telnet:
     async with asyncio.timeout(5):
         while server.connections:  # noqa: ASYNC110 - in-process state, looked at each tick
             await asyncio.sleep(0)
+
+
+async def test_the_line_limit_is_the_servers(start_ssh: StartSsh, telnet: Telnet) -> None:
+    server = await start_ssh(max_line=100)
+    bob = await telnet(lines_port(server), "bob")
+    lines = ["x" * 150, "ş" * 60, "kısa bir satır"]  # too long; 120 bytes as JSON; fine
+    async with await ssh_connect(ssh_port(server), "ayse", new_key()) as conn:
+        result = await conn.run(input="".join(f"{line}\n" for line in lines), timeout=10)
+    assert result.exit_status == 0
+    out = str(result.stdout)
+    assert out.count("Line too long (the limit is 100 bytes)") == 2, out
+    await bob.expect("<ayse> kısa bir satır")
+    assert not [line for line in bob.seen if "xxx" in line or "şşş" in line]

@@ -52,10 +52,15 @@ class Screen:
     keeps every key a key.
     """
 
-    def __init__(self, session: PromptSession[str], style: Style, depth: ColorDepth) -> None:
+    def __init__(
+        self, session: PromptSession[str], style: Style, depth: ColorDepth, delay: float = 0.0
+    ) -> None:
         self.session = session
         self.style = style
         self.depth = depth
+        # Seconds lines may wait to be printed with the ones after them (one redraw of
+        # the prompt for all): a server drawing many screens waits a little.
+        self.delay = delay
         self._pending: list[Fragments] = []
         self._scheduled = False
 
@@ -63,7 +68,11 @@ class Screen:
         self._pending.append(fragments)
         if not self._scheduled:
             self._scheduled = True
-            asyncio.get_running_loop().call_soon(self.flush)
+            loop = asyncio.get_running_loop()
+            if self.delay > 0:
+                loop.call_later(self.delay, self.flush)
+            else:
+                loop.call_soon(self.flush)
 
     def flush(self) -> None:
         self._scheduled = False

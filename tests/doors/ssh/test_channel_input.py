@@ -7,7 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from prompt_toolkit.keys import Keys
 
-from soketler.doors.ssh.terminal import INPUT_HIGH, INPUT_LOW, KEYS_PER_TURN, ChannelInput
+from soketler.doors.ssh.terminal import (
+    CHARS_PER_TURN,
+    INPUT_HIGH,
+    INPUT_LOW,
+    KEYS_PER_TURN,
+    ChannelInput,
+)
 
 
 class Flow:
@@ -28,6 +34,8 @@ def new_input() -> tuple[ChannelInput, Flow]:
 
 
 def all_keys(channel: ChannelInput) -> list[tuple[str, str]]:
+    """(key, data) of every key press, a run of characters given as one counted as the
+    characters it inserts (as prompt_toolkit inserts them)."""
     keys = []
     while True:
         batch = channel.read_keys()
@@ -35,7 +43,13 @@ def all_keys(channel: ChannelInput) -> list[tuple[str, str]]:
             break
         keys += batch
     keys += channel.flush_keys()
-    return [(str(k.key), k.data) for k in keys]
+    pressed = []
+    for key in keys:
+        if key.key == Keys.BracketedPaste:
+            pressed += [(char, char) for char in key.data]
+        else:
+            pressed.append((str(key.key), key.data))
+    return pressed
 
 
 def test_text_enter_and_arrows_become_keys() -> None:
@@ -88,17 +102,33 @@ def test_an_endless_escape_sequence_is_dropped() -> None:
     assert keys[-2:] == [("o", "o"), ("k", "k")]
 
 
-def test_keys_are_parsed_a_slice_at_a_time_and_the_channel_waits_when_far_behind() -> None:
+def test_a_run_of_characters_is_one_insertion_and_control_keys_stay_keys() -> None:
+    channel, _ = new_input()
+    channel.feed(b"hello world\x7fd\r")
+    keys = channel.read_keys()
+    assert [(k.key, k.data) for k in keys] == [
+        (Keys.BracketedPaste, "hello world"),
+        (Keys.ControlH, "\x7f"),
+        ("d", "d"),
+        (Keys.ControlM, "\r"),
+    ]
+
+
+def test_keys_are_handed_over_a_few_at_a_time_and_the_channel_waits_when_far_behind() -> None:
+    channel, flow = new_input()
+    channel.feed(b"\x01" * 1000)  # control keys: each costs prompt_toolkit a key's work
+    assert len(channel.read_keys()) == KEYS_PER_TURN
     channel, flow = new_input()
     channel.feed(b"a" * (INPUT_HIGH + 1))
     assert flow.paused == 1
-    assert len(channel.read_keys()) == KEYS_PER_TURN
+    first = channel.read_keys()
+    assert len(first) == 1 and len(first[0].data) == CHARS_PER_TURN
     turns = 1
     while flow.resumed == 0:
         assert channel.read_keys()
         turns += 1
-    assert turns * KEYS_PER_TURN >= INPUT_HIGH - INPUT_LOW
-    assert len(all_keys(channel)) + turns * KEYS_PER_TURN >= INPUT_HIGH
+    assert (turns + 1) * CHARS_PER_TURN >= INPUT_HIGH - INPUT_LOW
+    assert len(all_keys(channel)) + turns * CHARS_PER_TURN == INPUT_HIGH + 1
 
 
 _PIECES = st.sampled_from(

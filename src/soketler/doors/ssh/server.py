@@ -288,7 +288,8 @@ class SshSession(asyncssh.SSHServerSession[bytes]):
         if self.pty and self.command is None:
             term = chan.get_terminal_type() or ""
             colour = term not in _NO_COLOUR_TERMS and not env.get("NO_COLOR")
-            screen = TerminalScreen(login.pump, chan, term, colour, tz)
+            max_chars = login.pump.limits.max_line
+            screen = TerminalScreen(login.pump, chan, term, max_chars, colour, tz)
         else:
             screen = PipedScreen(login.pump, chan, login.pump.limits.max_line, tz)
         self.screen = screen

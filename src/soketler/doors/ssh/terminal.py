@@ -31,10 +31,12 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO, cast
 from prompt_toolkit.application.current import create_app_session
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.data_structures import Size
+from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.input import Input, vt100_parser
 from prompt_toolkit.input.vt100_parser import Vt100Parser
-from prompt_toolkit.key_binding import KeyPress
+from prompt_toolkit.key_binding import KeyBindings, KeyPress, KeyPressEvent, merge_key_bindings
+from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.output.vt100 import Vt100_Output
 from prompt_toolkit.styles import Style
@@ -46,14 +48,22 @@ from soketler.client.render import STYLES, Fragments, error_line
 from soketler.client.requests import ClientRequest, Register
 from soketler.doors.ssh import words
 from soketler.doors.ssh.screen import SshScreen
+from soketler.protocols.ratelimit import TokenBucket
 
 if TYPE_CHECKING:
     from soketler.doors.ssh.pump import SshPump
 
 log = logging.getLogger("soketler.server")
 
-# Characters of input parsed into keys per loop callback; the rest waits its turn.
-KEYS_PER_TURN = 1024
+# prompt_toolkit spends a quarter of a millisecond on each key press (it looks through
+# the whole layout for key bindings), so a client may not make it work without bound:
+# keys are handed over a few at a time (a turn), turns are rate-limited, and a run of
+# ordinary characters (typed fast, or pasted) is handed over as one insertion.
+KEYS_PER_TURN = 16
+CHARS_PER_TURN = 256
+TURNS_PER_SECOND = 20.0
+TURN_BURST = 20
+_SLICE = 16  # characters parsed at a time, until a turn has its keys
 # Characters of input waiting to be parsed past which the channel is not read (SSH's
 # flow control then makes the client wait), and below which it is read again.
 INPUT_HIGH = 64 * 1024
@@ -66,6 +76,8 @@ MAX_ESCAPE = 32
 MAX_PREFIX_CACHE = 10_000
 # Lines typed while earlier ones wait for the rate limit (as in `soketler chat`).
 TYPED_AHEAD = 100
+# Seconds between two drawings of a session's prompt, at least.
+REDRAW_EVERY = 0.05
 # Seconds to wait for the server's goodbye after the person leaves.
 LEAVE_GRACE = 5.0
 # Seconds the first lines (the welcome, the room's last messages) may take before the
@@ -103,11 +115,14 @@ class ChannelInput(Input):
         self._pending = ""  # text not parsed yet
         self._carry = ""  # the start of an escape sequence, until the rest arrives
         self._keys: list[KeyPress] = []
+        self._presses = 0  # key presses in _keys, as handed over
+        self._in_run = False  # _keys ends with an ordinary character
         self._parser = Vt100Parser(self._key)
         self._callbacks: list[Callable[[], None]] = []
         self._closed = False
         self._paused = False
         self._woken = False
+        self._turns: TokenBucket | None = None  # made with the loop's time, when attached
 
     def feed(self, data: bytes) -> None:
         text = self._clean(self._decoder.decode(data))
@@ -131,12 +146,25 @@ class ChannelInput(Input):
         return _LONG_ESCAPE.sub("", _PASTE_MARKS.sub("", text))
 
     def _key(self, key: KeyPress) -> None:
+        # Counted as prompt_toolkit will see them: a run of ordinary characters is one.
+        ordinary = _ordinary(key)
+        if not (ordinary and self._in_run):
+            self._presses += 1
+        self._in_run = ordinary
         self._keys.append(key)
 
     def _wake(self) -> None:
+        """Asks prompt_toolkit to read keys: now, or when the next turn is due."""
         if self._callbacks and not self._woken:
             self._woken = True
-            asyncio.get_running_loop().call_soon(self._ready)
+            loop = asyncio.get_running_loop()
+            if self._turns is None:
+                self._turns = TokenBucket(TURNS_PER_SECOND, TURN_BURST, loop.time())
+            wait = self._turns.take(loop.time())
+            if wait > 0:
+                loop.call_later(wait, self._ready)
+            else:
+                loop.call_soon(self._ready)
 
     def _ready(self) -> None:
         self._woken = False
@@ -144,18 +172,25 @@ class ChannelInput(Input):
             self._callbacks[-1]()
 
     def read_keys(self) -> list[KeyPress]:
-        chunk, self._pending = self._pending[:KEYS_PER_TURN], self._pending[KEYS_PER_TURN:]
-        self._parser.feed(chunk)
+        parsed = 0
+        while self._pending and parsed < CHARS_PER_TURN and self._presses < KEYS_PER_TURN:
+            piece, self._pending = self._pending[:_SLICE], self._pending[_SLICE:]
+            self._parser.feed(piece)
+            parsed += len(piece)
         if self._pending:
-            self._wake()  # the rest on a later turn of the loop
-        elif self._paused and len(self._pending) < INPUT_LOW:
+            self._wake()  # the rest on a later turn
+        if self._paused and len(self._pending) < INPUT_LOW:
             self._paused = False
             self._resume()
         cache = getattr(vt100_parser, "_IS_PREFIX_OF_LONGER_MATCH_CACHE", None)
         if isinstance(cache, dict) and len(cache) > MAX_PREFIX_CACHE:
             cache.clear()  # a cache: it fills again with what is used
+        return self._take_keys()
+
+    def _take_keys(self) -> list[KeyPress]:
         keys, self._keys = self._keys, []
-        return keys
+        self._presses, self._in_run = 0, False
+        return _runs_as_one(keys)
 
     def flush_keys(self) -> list[KeyPress]:
         # A lone Escape (or Alt) waits for what may follow; after prompt_toolkit's
@@ -163,8 +198,7 @@ class ChannelInput(Input):
         self._parser.feed(self._carry)
         self._carry = ""
         self._parser.flush()
-        keys, self._keys = self._keys, []
-        return keys
+        return self._take_keys()
 
     @property
     def closed(self) -> bool:
@@ -211,6 +245,35 @@ class ChannelInput(Input):
             self._wake()
 
 
+def _ordinary(key: KeyPress) -> bool:
+    """A character that is only inserted (no control key, no escape sequence)."""
+    return not isinstance(key.key, Keys) and key.key == key.data and key.data.isprintable()
+
+
+def _runs_as_one(keys: list[KeyPress]) -> list[KeyPress]:
+    """Consecutive ordinary characters as one key press that inserts them all (the key
+    a bracketed paste gives), so that their cost is one key's. Enter and every other
+    control key stay keys of their own."""
+    out: list[KeyPress] = []
+    run: list[str] = []
+
+    def end_run() -> None:
+        if len(run) > 1:
+            out.append(KeyPress(Keys.BracketedPaste, "".join(run)))
+        elif run:
+            out.append(KeyPress(run[0], run[0]))
+        run.clear()
+
+    for key in keys:
+        if _ordinary(key):
+            run.append(key.data)
+        else:
+            end_run()
+            out.append(key)
+    end_run()
+    return out
+
+
 class ChannelWriter:
     """A text stream onto the channel: what Vt100_Output writes to. There is no
     terminal driver between us and the client's terminal to turn LF into CR LF."""
@@ -223,7 +286,10 @@ class ChannelWriter:
 
     def write(self, text: str) -> int:
         if self.open:
-            self.channel.write(_BARE_LF.sub("\r\n", text).encode("utf-8", "replace"))
+            try:
+                self.channel.write(_BARE_LF.sub("\r\n", text).encode("utf-8", "replace"))
+            except OSError:  # closed under us (the client left): nobody to draw for
+                self.open = False
         return len(text)
 
     def flush(self) -> None:
@@ -247,6 +313,7 @@ class TerminalScreen(SshScreen):
         pump: SshPump,
         channel: TerminalChannel,
         term: str,
+        max_chars: int,
         color: bool = True,
         tz: tzinfo | None = None,
     ) -> None:
@@ -262,8 +329,14 @@ class TerminalScreen(SshScreen):
             self.state, color, message=self._message, input=self.input, output=self.output
         )
         self.prompt.default_buffer.accept_handler = self._accept
+        self.prompt.key_bindings = merge_key_bindings(
+            [self.prompt.key_bindings or KeyBindings(), self._line_limit(max_chars)]
+        )
         shown_depth = self.output.get_default_color_depth()
-        self.screen = Screen(self.prompt, Style.from_dict(STYLES), shown_depth)
+        self.screen = Screen(self.prompt, Style.from_dict(STYLES), shown_depth, REDRAW_EVERY)
+        # Each drawing of the prompt costs a millisecond or more of the server's time:
+        # at most one every REDRAW_EVERY, whatever the keys and lines that ask for it.
+        self.prompt.app.min_redraw_interval = REDRAW_EVERY
         self.asking_nick = False  # the nickname was refused: the next line is another
         self._context: contextvars.Context | None = None
         self._ended = asyncio.Event()  # the hub ended the session
@@ -272,6 +345,25 @@ class TerminalScreen(SshScreen):
         # the cursor is, and lines printed while the answer is on its way scroll away.
         self._first_lines = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+
+    def _line_limit(self, max_chars: int) -> KeyBindings:
+        """Past the server's line limit, typed characters are not taken: a line nobody
+        could send would only cost the server drawing it."""
+        keys = KeyBindings()
+        buffer = self.prompt.default_buffer
+        full = Condition(lambda: len(buffer.text) >= max_chars)
+
+        @keys.add(Keys.Any, filter=full)
+        def _ignore(event: KeyPressEvent) -> None:
+            pass
+
+        @keys.add(Keys.BracketedPaste)
+        def _insert_run(event: KeyPressEvent) -> None:
+            room = max_chars - len(buffer.text)
+            if room > 0:
+                buffer.insert_text(event.data[:room])
+
+        return keys
 
     def _size(self) -> Size:
         width, height, _, _ = self.channel.get_terminal_size()
