@@ -111,12 +111,13 @@ async def listen(server: ChatServer, listener: Listener, door: Door) -> SshListe
 
 
 def _keepalive(server: ChatServer) -> dict[str, Any]:
-    """A dead peer must not keep its nickname: silent for `idle_timeout`, a client is
-    asked (an SSH keepalive request, which every client answers, unseen by the person),
-    and one that answers nothing for `ping_timeout` more is cut."""
+    """A dead peer must not keep its nickname. asyncssh sends a keepalive request (every
+    client answers it, unseen by the person) after each `interval` of silence and cuts a
+    client that leaves more than `count_max` of them unanswered: silent `idle_timeout`
+    plus `ping_timeout`, as the other doors' clients, it is gone."""
     limits = server.config.limits
     if limits.idle_timeout <= 0:
         return {}
-    interval = limits.idle_timeout
-    unanswered = max(1, math.ceil(limits.ping_timeout / interval))
+    interval = limits.ping_timeout if limits.ping_timeout > 0 else limits.idle_timeout
+    unanswered = max(1, math.ceil(limits.idle_timeout / interval))
     return {"keepalive_interval": interval, "keepalive_count_max": unanswered}
