@@ -224,6 +224,8 @@ async def test_connections_logging_in_count_and_are_cut_after_a_while(
         # It has not logged in, and still counts: the lines door refuses a second.
         other = await telnet(lines_port(server))
         await other.expect("Too many connections from your address")
+        with pytest.raises((OSError, asyncssh.Error)):  # cut before the handshake
+            await ssh_connect(ssh_port(server), "ayse", new_key())
         # Silent past the login timeout (not the default 30 s), it is cut, and no
         # longer counts.
         await asyncio.wait_for(_read_to_end(reader), 10)
