@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from soketler.core.names import key
 from soketler.protocols.events import ChatMessage
 from soketler.store.base import HistoryStore, Page, Retention, Saved, Topic
+from soketler.store.query import SearchQuery, matches
 
 # Memory is the one resource a store in memory cannot take from disk: every room and
 # conversation keeps at most this many messages even when retention is unlimited.
@@ -59,6 +60,41 @@ class MemoryStore(HistoryStore):
 
     def private_page(self, key_a: str, key_b: str, limit: int, before: int | None) -> Page:
         return self._page(private_key(key_a, key_b), limit, before)
+
+    def search(
+        self,
+        query: SearchQuery,
+        viewer_key: str,
+        rooms: Collection[str] | None,
+        limit: int,
+        before: int | None,
+        tz: tzinfo = UTC,
+    ) -> Page:
+        # A scan of everything kept: the memory store serves tests and small servers.
+        start, end = query.bounds(tz)
+        sender = key(query.sender) if query.sender is not None else None
+        room = key(query.room) if query.room is not None else None
+        found: list[ChatMessage] = []
+        for kept in self._kept.values():
+            for m in kept:
+                if m.room is not None:
+                    where = key(m.room)
+                    if (room is not None and where != room) or (
+                        rooms is not None and where not in rooms
+                    ):
+                        continue
+                elif room is not None or viewer_key not in (key(m.sender), key(m.to or "")):
+                    continue
+                if (
+                    (before is None or m.id < before)
+                    and (sender is None or key(m.sender) == sender)
+                    and (start is None or m.time >= start)
+                    and (end is None or m.time < end)
+                    and matches(query, m.text)
+                ):
+                    found.append(m)
+        found.sort(key=lambda m: m.id)
+        return Page(found[-limit:] if limit > 0 else [], len(found) > limit)
 
     def prune(self, retention: Retention, now: datetime) -> int:
         removed = 0
