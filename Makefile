@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 # System programs the tests drive (and the benchmarks' peers). Installed with apt-get
 # where it is usable; elsewhere the tests that need them skip (or fail when CI=true).
-APT_PACKAGES := telnet netcat-openbsd socat ncat tmux redis-server
+# chromium: the browser tests (Playwright drives it; its own browser download is not used).
+APT_PACKAGES := telnet netcat-openbsd socat ncat tmux redis-server chromium
 SERVE_ARGS ?=
 
 .PHONY: serve test lint check pytest system-deps bench bench-quick clean

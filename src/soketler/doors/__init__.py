@@ -1,0 +1,1 @@
+"""Ways into the chat: each door wires a wire format and its listener to the hub."""

@@ -1,0 +1,211 @@
+"""The chat page in a real browser (Debian's chromium, driven by Playwright) against a
+real `soketler serve`, beside a plain-line user on a raw socket as telnet would be."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from soketler.doors.web.app import CONTENT_SECURITY_POLICY
+from tests.e2e.lineclient import registered
+from tests.web.bridge import tcp_bridge
+from tests.web.conftest import ChatServer
+from tests.web.pages import ChatPage
+from tests.web.webserver import WebServer
+
+LONG = 15_000  # ms: waits that span a server restart
+
+
+async def test_two_browsers_and_a_telnet_user_talk_in_every_direction(
+    site: WebServer, chat: ChatServer, browser: Any
+) -> None:
+    ayse = await ChatPage.logged_in(browser, site.url, "ayşe")
+    bora = await ChatPage.logged_in(browser, site.url, "bora")
+    cem = await registered("127.0.0.1", chat.port, "cem")
+    try:
+        await expect(ayse.entry("cem joined")).to_be_visible()
+
+        await ayse.say("merhaba herkese 👋")
+        await expect(bora.message("merhaba herkese 👋")).to_be_visible()
+        await cem.expect("<ayşe> merhaba herkese 👋")
+        await expect(ayse.message("merhaba herkese 👋")).to_have_class(re.compile(r"\bown\b"))
+        await expect(bora.message("merhaba herkese 👋")).not_to_have_class(re.compile(r"\bown\b"))
+
+        await bora.say("selam ayşe")
+        await expect(ayse.message("selam ayşe")).to_be_visible()
+        await cem.expect("<bora> selam ayşe")
+
+        cem.send("from the terminal")
+        await expect(ayse.message("from the terminal")).to_be_visible()
+        await expect(bora.message("from the terminal")).to_be_visible()
+
+        await bora.say("/me waves")
+        action = ayse.message("waves")
+        await expect(action).to_have_class(re.compile(r"\baction\b"))
+        await expect(action.locator(".nick")).to_have_text("bora")
+        await cem.expect("* bora waves")
+
+        # Private, both ways, between the browser and the terminal.
+        cem.send("/msg ayşe psst, only you")
+        await expect(ayse.conversation("cem").locator(".badge")).to_have_text("1")
+        await ayse.conversation("cem").locator(".conv").click()
+        await expect(ayse.page.locator("#conv-title")).to_have_text("cem")
+        await expect(ayse.message("psst, only you")).to_be_visible()
+        await ayse.say("got it")
+        await cem.expect("*ayşe* got it")
+        await expect(bora.message("psst, only you")).to_have_count(0)
+
+        # Who is in the room, as the members panel shows it.
+        await ayse.conversation("lobby").locator(".conv").click()
+        members = ayse.page.locator("#member-list .name")
+        await expect(members).to_have_text(["ayşe", "bora", "cem"])
+        await expect(ayse.page.locator("#member-count")).to_have_text("3")
+        await cem.close()
+        await expect(ayse.entry("cem quit")).to_be_visible()
+        await expect(members).to_have_text(["ayşe", "bora"])
+        ayse.assert_clean()
+        bora.assert_clean()
+    finally:
+        await cem.close()
+
+
+async def test_markup_in_a_message_is_shown_as_text_and_runs_nothing(
+    site: WebServer, chat: ChatServer, browser: Any
+) -> None:
+    ayse = await ChatPage.logged_in(browser, site.url, "ayşe")
+    cem = await registered("127.0.0.1", chat.port, "cem")
+    attacks = [
+        "<img src=x onerror=\"window.__pwned=1;document.title='pwned'\">",
+        "<script>window.__pwned=2</script>",
+        '<a href="javascript:window.__pwned=3">click</a> javascript:window.__pwned=4',
+        "<svg onload=window.__pwned=5>",
+    ]
+    try:
+        for attack in attacks:
+            cem.send(attack)
+            await expect(ayse.message(attack)).to_be_visible()
+        await ayse.say(attacks[0])  # one's own message takes another path through the page
+        await expect(ayse.message(attacks[0])).to_have_count(2)
+        log = ayse.page.locator("#entries")
+        await expect(log.locator("img, script, svg, a")).to_have_count(0)
+        assert await ayse.page.evaluate("window.__pwned") is None
+        assert "pwned" not in await ayse.page.title()
+        ayse.assert_clean()
+    finally:
+        await cem.close()
+
+
+async def test_the_policy_is_sent_and_the_browser_enforces_it(
+    site: WebServer, browser: Any
+) -> None:
+    context = await browser.new_context()
+    page = await context.new_page()
+    response = await page.goto(site.url)
+    assert response is not None
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    # A script added by anything but a file of this origin does not run.
+    ran = await page.evaluate(
+        """() => {
+            const script = document.createElement("script");
+            script.textContent = "window.__inline = true";
+            document.body.append(script);
+            return window.__inline === true;
+        }"""
+    )
+    assert ran is False
+    await context.close()
+
+
+@pytest.mark.parametrize("history", ["sqlite", "memory"])
+async def test_the_page_reconnects_after_the_servers_restart(
+    history: str, tmp_path: Path, browser: Any
+) -> None:
+    chat = await ChatServer(str(tmp_path / "h.db") if history == "sqlite" else None).start()
+    site = await WebServer(tcp_bridge("127.0.0.1", chat.port)).start()
+    try:
+        ayse = await ChatPage.logged_in(browser, site.url, "ayşe")
+        await ayse.say("/join #dev")
+        await expect(ayse.page.locator("#conv-title")).to_have_text("#dev")
+        await ayse.say("before the restart")
+        await expect(ayse.message("before the restart")).to_be_visible()
+
+        await site.stop()
+        await chat.stop()
+        await expect(ayse.status).not_to_have_attribute("data-state", "connected")
+        await expect(ayse.page.locator("#banner")).to_be_visible()
+        await expect(ayse.page.locator("#banner-text")).to_contain_text("Connection lost")
+
+        await chat.start()
+        await site.start()
+        await expect(ayse.status).to_have_attribute("data-state", "connected", timeout=LONG)
+        await expect(ayse.page.locator("#banner")).to_be_hidden()
+        await expect(ayse.entry("Reconnected.")).to_be_visible()
+        # Back in the rooms it was in.
+        await expect(ayse.conversation("dev")).to_be_visible()
+        await expect(ayse.conversation("lobby")).to_be_visible()
+        await expect(ayse.page.locator("#conv-title")).to_have_text("#dev")
+
+        cem = await registered("127.0.0.1", chat.port, "cem")
+        try:
+            cem.send("/join #dev")
+            await expect(ayse.entry("cem joined")).to_be_visible()
+            cem.send("after the restart")
+            await expect(ayse.message("after the restart")).to_be_visible()
+            await ayse.say("heard you")
+            await cem.expect("<ayşe> heard you")
+        finally:
+            await cem.close()
+        if history == "sqlite":
+            # Kept by the server, replayed on rejoining, shown once.
+            assert await ayse.texts() == ["before the restart", "after the restart", "heard you"]
+        else:
+            # The server forgot it and counts message ids from 1 again: the page lets go
+            # of what it held rather than mix two histories.
+            await expect(ayse.entry("without its history")).to_be_visible()
+            assert await ayse.texts() == ["after the restart", "heard you"]
+        ayse.assert_clean()
+    finally:
+        await site.stop()
+        await chat.stop()
+
+
+async def test_scrolling_up_loads_older_history(
+    site: WebServer, chat: ChatServer, browser: Any
+) -> None:
+    cem = await registered("127.0.0.1", chat.port, "cem")
+    try:
+        for i in range(1, 121):
+            cem.send(f"line {i:03}")
+        await cem.expect("<cem> line 120")
+    finally:
+        await cem.close()
+    # A short window, so that the 20 messages replayed on joining fill it and the page
+    # has no reason to fetch more before the reader scrolls.
+    viewport = {"width": 1000, "height": 400}
+    ayse = await ChatPage.logged_in(browser, site.url, "ayşe", viewport=viewport)
+    page = ayse.page
+    await expect(ayse.message("line 120")).to_be_in_viewport()
+    await expect(ayse.message("line 101")).to_have_count(1)
+    await expect(ayse.message("line 100")).to_have_count(0)
+
+    # One step up: the next 50 arrive above, and what was read stays in view.
+    await page.locator("#log").evaluate("log => { log.scrollTop = 0; }")
+    await expect(ayse.message("line 051")).to_have_count(1)
+    await expect(ayse.message("line 101")).to_be_in_viewport()
+
+    # All the way up, step by step, to the first message.
+    await page.wait_for_function(
+        """() => {
+            document.getElementById("log").scrollTop = 0;
+            return [...document.querySelectorAll("#entries .text")]
+                .some((e) => e.textContent === "line 001");
+        }""",
+        polling=100,
+    )
+    await expect(page.locator("#log-top")).to_have_text("This is the beginning of #lobby.")
+    assert await ayse.texts() == [f"line {i:03}" for i in range(1, 121)]
+    ayse.assert_clean()
