@@ -209,3 +209,179 @@ async def test_scrolling_up_loads_older_history(
     await expect(page.locator("#log-top")).to_have_text("This is the beginning of #lobby.")
     assert await ayse.texts() == [f"line {i:03}" for i in range(1, 121)]
     ayse.assert_clean()
+
+
+# The page as seen from a tab in the background: visibility is what the test says, and
+# notifications are recorded instead of shown (headless chromium has no desktop for them).
+BACKGROUND_TAB = """
+(() => {
+  window.__hidden = false;
+  Object.defineProperty(Document.prototype, "visibilityState", {
+    get: () => (window.__hidden ? "hidden" : "visible"),
+  });
+  Object.defineProperty(Document.prototype, "hidden", { get: () => window.__hidden });
+  window.__asked = 0;
+  window.__notes = [];
+  class RecordedNotification {
+    static permission = "default";
+    static requestPermission() {
+      window.__asked += 1;
+      RecordedNotification.permission = "granted";
+      return Promise.resolve("granted");
+    }
+    constructor(title, options) {
+      window.__notes.push({ title, body: options.body });
+    }
+    addEventListener() {}
+    close() {}
+  }
+  window.Notification = RecordedNotification;
+})();
+"""
+
+
+async def set_hidden(page: Any, hidden: bool) -> None:
+    await page.evaluate(
+        "hidden => { window.__hidden = hidden;"
+        " document.dispatchEvent(new Event('visibilitychange')); }",
+        hidden,
+    )
+
+
+async def test_a_mention_is_marked_notified_and_counted_in_the_title(
+    site: WebServer, chat: ChatServer, browser: Any
+) -> None:
+    context = await browser.new_context()
+    await context.add_init_script(BACKGROUND_TAB)
+    page = await context.new_page()
+    ayse = ChatPage(page)
+    await page.goto(site.url)
+    await ayse.login("ayşe")
+    assert await page.evaluate("window.__asked") == 1  # asked once, on logging in
+    cem = await registered("127.0.0.1", chat.port, "cem")
+    try:
+        await set_hidden(page, True)
+        cem.send("AYŞE: are you there?")
+        mention = ayse.message("AYŞE: are you there?")
+        await expect(mention).to_have_class(re.compile(r"\bmention\b"))
+        await expect(mention.locator("mark")).to_have_text("AYŞE")
+        await expect(page).to_have_title("(1) #lobby · soketler")
+        notes = await page.evaluate("window.__notes")
+        assert notes == [{"title": "cem in #lobby", "body": "AYŞE: are you there?"}]
+
+        cem.send("ayşegül is someone else")  # not a mention, but counted: the open room
+        await expect(ayse.message("ayşegül is someone else")).not_to_have_class(
+            re.compile(r"\bmention\b")
+        )
+        await expect(page).to_have_title("(2) #lobby · soketler")
+        cem.send("/msg ayşe private word")
+        await expect(page).to_have_title("(3) #lobby · soketler")
+        assert len(await page.evaluate("window.__notes")) == 2  # the private one too
+
+        await set_hidden(page, False)
+        await expect(page).to_have_title("#lobby · soketler")
+
+        # Logging in again later does not ask again.
+        again = ChatPage(await context.new_page())
+        await again.page.goto(site.url)
+        await again.login("ayşe2")
+        assert await again.page.evaluate("window.__asked") == 0
+        ayse.assert_clean()
+    finally:
+        await cem.close()
+        await context.close()
+
+
+async def test_rooms_unread_counts_and_the_keyboard(
+    site: WebServer, chat: ChatServer, browser: Any
+) -> None:
+    ayse = await ChatPage.logged_in(browser, site.url, "ayşe")
+    page = ayse.page
+    cem = await registered("127.0.0.1", chat.port, "cem")
+    try:
+        # Ctrl+K: join (and so create) a room from the keyboard.
+        await page.keyboard.press("Control+k")
+        await expect(page.locator("#join-input")).to_be_focused()
+        await page.keyboard.type("yeni-oda")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#conv-title")).to_have_text("#yeni-oda")
+        await expect(page.locator("#composer-input")).to_be_focused()
+
+        cem.send("in the lobby meanwhile")
+        badge = ayse.conversation("lobby").locator(".badge")
+        await expect(badge).to_have_text("1")
+        cem.send("and again")
+        await expect(badge).to_have_text("2")
+
+        # Alt+Up goes to the conversation above, and reading it clears its count.
+        await page.keyboard.press("Alt+ArrowUp")
+        await expect(page.locator("#conv-title")).to_have_text("#lobby")
+        await expect(badge).to_have_count(0)
+
+        # Tab completes a nick of the room; Up recalls the last line sent.
+        box = page.locator("#composer-input")
+        await box.fill("ce")
+        await box.press("Tab")
+        await expect(box).to_have_value("cem: ")
+        await box.type("hello")
+        await box.press("Enter")
+        await cem.expect("<ayşe> cem: hello")
+        await box.press("ArrowUp")
+        await expect(box).to_have_value("cem: hello")
+        await box.fill("")
+
+        # Leaving a room from its item in the list.
+        room = ayse.conversation("yeni-oda")
+        await room.hover()
+        await room.locator(".part").click()
+        await expect(room).to_have_count(0)
+        await expect(page.locator("#conv-title")).to_have_text("#lobby")
+
+        # A command the server refuses is shown, in the conversation, as an error.
+        await ayse.say("/join #a,b")
+        await expect(page.locator("#entries .entry.error")).to_have_count(1)
+        ayse.assert_clean()
+    finally:
+        await cem.close()
+
+
+async def test_a_taken_nickname_is_explained_and_another_one_works(
+    site: WebServer, chat: ChatServer, browser: Any
+) -> None:
+    cem = await registered("127.0.0.1", chat.port, "cem")
+    try:
+        page = await ChatPage.open(browser, site.url)
+        await page.page.fill("#nick-input", "CEM")
+        await page.page.press("#nick-input", "Enter")
+        await expect(page.page.locator("#login-error")).to_contain_text("taken")
+        await expect(page.page.locator("#app")).to_have_attribute("data-phase", "login")
+        await page.login("cem2")
+        await expect(page.page.locator("#me-nick")).to_have_text("cem2")
+        page.assert_clean()
+    finally:
+        await cem.close()
+
+
+async def test_on_a_phone_the_lists_are_drawers_and_nothing_overflows(
+    site: WebServer, browser: Any
+) -> None:
+    phone = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
+    ayse = await ChatPage.logged_in(browser, site.url, "ayşe", **phone)
+    page = ayse.page
+    await ayse.say("a long line " + "without-any-space-to-break-at-" * 6)
+    sidebar, members = page.locator("#sidebar"), page.locator("#members")
+    await expect(sidebar).not_to_be_in_viewport()
+    await expect(members).not_to_be_in_viewport()
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    await page.locator("#menu-button").tap()
+    await expect(sidebar).to_be_in_viewport()
+    await ayse.conversation("lobby").locator(".conv").tap()
+    await expect(sidebar).not_to_be_in_viewport()
+
+    await page.locator("#members-button").tap()
+    await expect(members.locator(".name")).to_have_text(["ayşe"])
+    await expect(members).to_be_in_viewport()
+    await page.keyboard.press("Escape")
+    await expect(members).not_to_be_in_viewport()
+    ayse.assert_clean()

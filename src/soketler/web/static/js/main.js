@@ -10,7 +10,8 @@ const NICK_KEY = "soketler.nick";
 const PAGE_SIZE = 50; // messages asked for per step back through history
 const NEAR_TOP_PX = 160; // this close to the top, the next older page is fetched
 const NEAR_BOTTOM_PX = 48; // this close to the bottom, new messages keep the view at the end
-const WIDE = window.matchMedia("(min-width: 1100px)");
+const WIDE = window.matchMedia("(min-width: 1100px)"); // the people list fits beside the chat
+const NARROW = window.matchMedia("(max-width: 719px)"); // the room list is a drawer
 
 const TEXT = Object.freeze({
   connected: "Connected",
@@ -861,7 +862,8 @@ function setSidebar(open) {
 
 function updateScrim() {
   const overlayMembers = !WIDE.matches && ui.app.dataset.members === "open";
-  ui.scrim.hidden = !(ui.app.dataset.sidebar === "open" || overlayMembers);
+  const overlaySidebar = NARROW.matches && ui.app.dataset.sidebar === "open";
+  ui.scrim.hidden = !(overlaySidebar || overlayMembers);
 }
 
 function closeDrawers() {
@@ -873,7 +875,7 @@ function toggleJoinForm(open = ui.joinForm.hidden) {
   ui.joinForm.hidden = !open;
   ui.addRoom.setAttribute("aria-expanded", String(open));
   if (open) {
-    setSidebar(true);
+    if (NARROW.matches) setSidebar(true);
     ui.joinInput.value = "";
     ui.directory.replaceChildren();
     request({ type: "rooms" }, { kind: "directory" });
@@ -901,6 +903,7 @@ ui.entries.addEventListener("click", (event) => {
   if (nick && nick.dataset.nick && !chat.isMe(nick.dataset.nick)) openPrivate(nick.dataset.nick);
 });
 WIDE.addEventListener("change", () => setMembersPanel(WIDE.matches));
+NARROW.addEventListener("change", () => setSidebar(false));
 window.addEventListener("online", () => connection.retryNow());
 
 document.addEventListener("keydown", (event) => {

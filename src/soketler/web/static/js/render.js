@@ -87,7 +87,7 @@ function sameDay(a, b) {
 
 // Local time; the date too when it is not today.
 export function shortTime(date, now = new Date()) {
-  const time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const time = date.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
   if (sameDay(date, now)) return time;
   const day = date.toLocaleDateString([], {
     day: "numeric",
