@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := telnet netcat-openbsd socat ncat tmux redis-server chromium
 SERVE_ARGS ?=
 
-.PHONY: serve test lint check pytest system-deps bench bench-quick clean
+.PHONY: serve test lint check pytest system-deps bench bench-quick screenshots clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ bench: $(BIN)/.installed-test system-deps
 
 bench-quick: $(BIN)/.installed-test system-deps
 	$(BIN)/python -m benchmarks --quick
+
+# Pictures of the browser page for docs/ (a real server and chromium on loopback).
+screenshots: $(BIN)/.installed-test system-deps
+	$(BIN)/python -m tests.web.screenshot docs
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
