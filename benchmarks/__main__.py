@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from benchmarks import echo, fanout, history, joins, pipe, report, slow, startup, util
+from benchmarks import echo, fanout, history, joins, pipe, report, search, slow, startup, util
 from benchmarks.report import Figure
 from benchmarks.servers import Options
 
@@ -25,6 +25,7 @@ SCENARIOS: dict[str, tuple[Scenario, str]] = {
     "fanout-100": (partial(fanout.run_room, clients=100), "one room of 100 at 50K/s"),
     "slow": (slow.run, "100 clients and one that never reads"),
     "history": (history.run, "fan-out with SQLite history against --db :memory:"),
+    "search": (search.run, "SQLite writes with and without the search index; search latency"),
     "joins": (joins.run_storm, "5,000 clients join one room"),
     "capacity": (joins.run_capacity, "memory per idle connection, 10,000 connections"),
     "fanout-10k": (partial(fanout.run_room, clients=10_000), "one room of 10,000 at 50K/s"),
