@@ -2,52 +2,17 @@
 
 import { Attention, recall, remember } from "./attention.js";
 import { HELP, parseLine } from "./commands.js";
+import { NickCompletion } from "./completion.js";
 import { Connection, State, socketUrl } from "./connection.js";
+import { conversationItem, memberItems } from "./lists.js";
 import { Chat, Kind, fold, insertEntry } from "./model.js";
+import { Panels } from "./panels.js";
 import { initial, mentionPattern, mentions, nickColour, renderEntry } from "./render.js";
+import { atBottom, keep, nearTop, place } from "./scroll.js";
+import { TEXT } from "./texts.js";
 
 const NICK_KEY = "soketler.nick";
 const PAGE_SIZE = 50; // messages asked for per step back through history
-const NEAR_TOP_PX = 160; // this close to the top, the next older page is fetched
-const NEAR_BOTTOM_PX = 48; // this close to the bottom, new messages keep the view at the end
-const WIDE = window.matchMedia("(min-width: 1100px)"); // the people list fits beside the chat
-const NARROW = window.matchMedia("(max-width: 719px)"); // the room list is a drawer
-
-const TEXT = Object.freeze({
-  connected: "Connected",
-  connecting: "Connecting…",
-  waiting: (seconds) => `Reconnecting in ${seconds} s`,
-  offline: "Offline",
-  lost: (seconds) => `Connection lost. Trying again in ${seconds} s…`,
-  reconnecting: "Connection lost. Reconnecting…",
-  unreachable: (seconds) => `Cannot reach the server. Trying again in ${seconds} s…`,
-  reconnected: "Reconnected.",
-  historyReset: "The server started again without its history; earlier messages are no longer shown.",
-  notSent: "Not connected: your message was not sent. It is still in the box.",
-  loadingOlder: "Loading older messages…",
-  beginningRoom: (room) => `This is the beginning of ${room}.`,
-  beginningPrivate: (nick) => `This is the beginning of your conversation with ${nick}.`,
-  youJoined: (room) => `You joined ${room}`,
-  joined: (nick) => `${nick} joined`,
-  left: (nick, reason) => (reason ? `${nick} left (${reason})` : `${nick} left`),
-  quit: (nick, reason) => (reason ? `${nick} quit (${reason})` : `${nick} quit`),
-  renamed: (old, now) => `${old} is now known as ${now}`,
-  topicSet: (nick, text) => (nick ? `${nick} set the topic: ${text}` : `Topic: ${text}`),
-  topicIs: (room, text) => (text ? `Topic of ${room}: ${text}` : `${room} has no topic.`),
-  who: (room, users, total) =>
-    `${room} (${total}): ${users.join(", ")}${total > users.length ? `, and ${total - users.length} more` : ""}`,
-  rooms: (rooms) => ["Rooms:", ...rooms.map((r) => `${r.name} (${r.users})${r.topic ? ` — ${r.topic}` : ""}`)].join("\n"),
-  usage: (text) => `Usage: ${text}`,
-  unknown: (name) => `Unknown command /${name}. Type /help for the list.`,
-  roomOnly: "That works in a room; this is a private conversation.",
-  left_server: "You left the chat. Choose a nickname to come back.",
-  server: (text) => `Server: ${text}`,
-  membersMore: (n) => `and ${n} more (/who lists everyone)`,
-  you: "(you)",
-  leaveRoom: (room) => `Leave ${room}`,
-  closePrivate: (nick) => `Close the conversation with ${nick}`,
-  messagePlaceholder: (name) => `Message ${name}`,
-});
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -92,6 +57,7 @@ const ui = {
 
 const chat = new Chat();
 const attention = new Attention();
+const panels = new Panels(ui);
 let mention = null; // the reader's nick as a pattern
 let requestCounter = 0;
 const pending = new Map(); // request id -> what it was for
@@ -100,7 +66,7 @@ let registeredOnce = false; // since the last login: a later hello is a reconnec
 let joinTarget = null; // fold(room) the reader asked to join: switch to it when joined
 let lastLine = "";
 let countdown = null;
-let completion = null; // Tab completion in progress
+const completion = new NickCompletion();
 
 const connection = new Connection(socketUrl(window.location), {
   onOpen: () => {
@@ -403,7 +369,7 @@ function failed(message, note) {
     return;
   }
   if (note && note.kind === "join") joinTarget = null;
-  notice((note && chat.conversations.get(note.conversation)) || chat.active, text, true);
+  notice(chat.active, text, true);
 }
 
 // --- entries -------------------------------------------------------------------------
@@ -416,13 +382,13 @@ function addEntry(conversation, entry) {
     if (atEnd) chat.trim(conversation);
     return index;
   }
-  const where = place();
+  const where = place(ui.log);
   ui.entries.insertBefore(renderEntry(entry, mention), ui.entries.children[index] || null);
   if (atEnd) {
     for (let dropped = chat.trim(conversation); dropped > 0; dropped -= 1) ui.entries.firstElementChild.remove();
     if (!where.atBottom) ui.jump.hidden = false;
   }
-  keep(where, atEnd);
+  keep(ui.log, where, atEnd);
   return index;
 }
 
@@ -443,23 +409,6 @@ function notice(conversation, text, error = false) {
 
 // --- scrolling -------------------------------------------------------------------------
 
-function atBottom() {
-  return ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < NEAR_BOTTOM_PX;
-}
-
-// Where the reader is: at the end, or so many pixels above it.
-function place() {
-  return { atBottom: atBottom(), fromBottom: ui.log.scrollHeight - ui.log.scrollTop };
-}
-
-// An entry added at the end keeps a reader who was at the end there, and moves no one
-// else. An entry inserted higher up (older history) must not move what the reader
-// looks at: the distance from the end is kept.
-function keep(where, atEnd) {
-  if (where.atBottom) scrollToBottom();
-  else if (!atEnd) ui.log.scrollTop = ui.log.scrollHeight - where.fromBottom;
-}
-
 function scrollToBottom() {
   ui.log.scrollTop = ui.log.scrollHeight;
   ui.jump.hidden = true;
@@ -469,7 +418,7 @@ function maybeLoadOlder() {
   const conversation = chat.active;
   if (!conversation || conversation.loading || connection.state !== State.CONNECTED) return;
   const more = conversation.more === true || (conversation.more === null && conversation.kind === Kind.PRIVATE);
-  if (more && ui.log.scrollTop < NEAR_TOP_PX) loadOlder(conversation);
+  if (more && nearTop(ui.log)) loadOlder(conversation);
 }
 
 function loadOlder(conversation) {
@@ -516,102 +465,24 @@ function renderHeader() {
   attention.setLabel(conversation ? conversation.name : "");
 }
 
-function conversationItem(conversation) {
-  const item = document.createElement("li");
-  item.dataset.id = conversation.id;
-  if (conversation.id === chat.activeId) item.classList.add("active");
-  if (conversation.unread) item.classList.add("unread");
-  const button = document.createElement("button");
-  button.type = "button";
-  button.className = "conv";
-  if (conversation.id === chat.activeId) button.setAttribute("aria-current", "page");
-  const sigil = document.createElement("span");
-  if (conversation.kind === Kind.ROOM) {
-    sigil.className = "sigil";
-    sigil.textContent = "#";
-  } else {
-    sigil.className = `avatar ${nickColour(conversation.name)}`;
-    sigil.textContent = initial(conversation.name);
-  }
-  const name = document.createElement("span");
-  name.className = "name";
-  name.textContent = conversation.kind === Kind.ROOM ? conversation.name.replace(/^#/u, "") : conversation.name;
-  button.append(sigil, name);
-  if (conversation.unread) {
-    const badge = document.createElement("span");
-    badge.className = conversation.mentions ? "badge hot" : "badge";
-    badge.textContent = conversation.unread > 99 ? "99+" : String(conversation.unread);
-    badge.setAttribute("aria-label", `${conversation.unread} unread`);
-    button.append(badge);
-  }
-  button.addEventListener("click", () => activate(conversation.id));
-  const leave = document.createElement("button");
-  leave.type = "button";
-  leave.className = "part";
-  const label = conversation.kind === Kind.ROOM ? TEXT.leaveRoom(conversation.name) : TEXT.closePrivate(conversation.name);
-  leave.setAttribute("aria-label", label);
-  leave.title = label;
-  leave.append(icon("M6 6l12 12M18 6L6 18"));
-  leave.addEventListener("click", () => leaveConversation(conversation));
-  item.append(button, leave);
-  return item;
-}
-
-function icon(path) {
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("aria-hidden", "true");
-  const shape = document.createElementNS("http://www.w3.org/2000/svg", "path");
-  shape.setAttribute("d", path);
-  svg.append(shape);
-  return svg;
-}
-
 function renderSidebar() {
-  ui.rooms.replaceChildren(...chat.list(Kind.ROOM).map(conversationItem));
+  const actions = { open: (c) => activate(c.id), leave: leaveConversation };
+  const item = (c) => conversationItem(c, c.id === chat.activeId, actions);
+  ui.rooms.replaceChildren(...chat.list(Kind.ROOM).map(item));
   const privates = chat.list(Kind.PRIVATE);
-  ui.privates.replaceChildren(...privates.map(conversationItem));
+  ui.privates.replaceChildren(...privates.map(item));
   ui.privatesHint.hidden = privates.length > 0;
   ui.menuUnread.hidden = !chat.ordered().some((c) => c.unread && c.id !== chat.activeId);
 }
 
 function renderMembers() {
   const conversation = chat.active;
-  if (!conversation || conversation.kind !== Kind.ROOM) {
-    ui.memberList.replaceChildren();
-    ui.membersTotal.textContent = "";
-    ui.membersMore.hidden = true;
-    return;
-  }
-  const nicks = [...conversation.members.values()].sort((a, b) => fold(a).localeCompare(fold(b)));
-  ui.memberList.replaceChildren(
-    ...nicks.map((nick) => {
-      const item = document.createElement("li");
-      const button = document.createElement("button");
-      button.type = "button";
-      const avatar = document.createElement("span");
-      avatar.className = `avatar ${nickColour(nick)}`;
-      avatar.textContent = initial(nick);
-      const name = document.createElement("span");
-      name.className = "name";
-      name.textContent = nick;
-      button.append(avatar, name);
-      if (chat.isMe(nick)) {
-        const you = document.createElement("span");
-        you.className = "you";
-        you.textContent = TEXT.you;
-        button.append(you);
-        button.disabled = true;
-      } else {
-        button.addEventListener("click", () => openPrivate(nick));
-      }
-      item.append(button);
-      return item;
-    }),
-  );
-  const total = Math.max(conversation.memberTotal, nicks.length);
-  ui.membersTotal.textContent = String(total);
-  ui.memberCount.textContent = String(total);
+  const room = conversation && conversation.kind === Kind.ROOM;
+  const nicks = room ? [...conversation.members.values()].sort((a, b) => fold(a).localeCompare(fold(b))) : [];
+  ui.memberList.replaceChildren(...memberItems(nicks, (nick) => chat.isMe(nick), openPrivate));
+  const total = room ? Math.max(conversation.memberTotal, nicks.length) : 0;
+  ui.membersTotal.textContent = room ? String(total) : "";
+  if (room) ui.memberCount.textContent = String(total);
   ui.membersMore.hidden = total <= nicks.length;
   ui.membersMore.textContent = TEXT.membersMore(total - nicks.length);
 }
@@ -626,7 +497,7 @@ function activate(id) {
   renderSidebar();
   renderMembers();
   rerenderActive();
-  closeDrawers();
+  panels.closeDrawers();
 }
 
 function activateFirst() {
@@ -669,7 +540,7 @@ function joinRoom(room) {
 
 function leaveConversation(conversation) {
   if (conversation.kind === Kind.ROOM) {
-    request({ type: "part", room: conversation.name }, { kind: "part", conversation: conversation.id });
+    request({ type: "part", room: conversation.name });
     return;
   }
   const wasActive = conversation.id === chat.activeId;
@@ -681,6 +552,7 @@ function leaveConversation(conversation) {
 // --- state of the connection ----------------------------------------------------------
 
 function showState(state) {
+  if (state === State.WAITING || state === State.OFFLINE) forgetRequests();
   clearInterval(countdown);
   countdown = null;
   ui.status.dataset.state = state;
@@ -704,6 +576,13 @@ function showState(state) {
   ui.input.disabled = !usable && !inChat;
   ui.send.disabled = !usable;
   if (state === State.CONNECTED) maybeLoadOlder();
+}
+
+// Answers to what was asked on a connection that is gone will never come.
+function forgetRequests() {
+  pending.clear();
+  for (const conversation of chat.conversations.values()) conversation.loading = false;
+  renderLogTop();
 }
 
 // --- the composer ------------------------------------------------------------------------
@@ -736,10 +615,10 @@ function sendLine(line) {
         if (conversation) leaveConversation(conversation);
         return true;
       }
-      return request({ type: "part", room: withHash(room), reason: command.reason }, { kind: "part" }) !== null;
+      return request({ type: "part", room: withHash(room), reason: command.reason }) !== null;
     }
     case "nick":
-      return request({ type: "nick", nick: command.nick }, { kind: "nick" }) !== null;
+      return request({ type: "nick", nick: command.nick }) !== null;
     case "topic":
       if (!conversation || conversation.kind !== Kind.ROOM) {
         notice(conversation, TEXT.roomOnly, true);
@@ -749,7 +628,7 @@ function sendLine(line) {
         notice(conversation, TEXT.topicIs(conversation.name, conversation.topic));
         return true;
       }
-      return request({ type: "topic", room: conversation.name, text: command.text }, { kind: "topic" }) !== null;
+      return request({ type: "topic", room: conversation.name, text: command.text }) !== null;
     case "who":
       if (!conversation || conversation.kind !== Kind.ROOM) {
         notice(conversation, TEXT.roomOnly, true);
@@ -799,44 +678,24 @@ ui.composer.addEventListener("submit", (event) => {
   }
   lastLine = line;
   ui.input.value = "";
-  completion = null;
+  completion.reset();
   scrollToBottom();
 });
 
-function completeNick() {
-  const value = ui.input.value;
-  const caret = ui.input.selectionStart ?? value.length;
-  if (!completion || completion.caret !== caret || completion.value !== value) {
-    const start = value.slice(0, caret).search(/[^\s]*$/u);
-    const prefix = fold(value.slice(start, caret));
-    if (!prefix) return;
-    const conversation = chat.active;
-    const names = conversation
-      ? conversation.kind === Kind.ROOM
-        ? [...conversation.members.values()]
-        : [conversation.name]
-      : [];
-    const matches = names.filter((n) => fold(n).startsWith(prefix) && !chat.isMe(n)).sort((a, b) => fold(a).localeCompare(fold(b)));
-    if (!matches.length) return;
-    completion = { start, matches, index: -1, tail: value.slice(caret) };
-  }
-  completion.index = (completion.index + 1) % completion.matches.length;
-  const nick = completion.matches[completion.index];
-  const suffix = completion.start === 0 ? ": " : " ";
-  const head = ui.input.value.slice(0, completion.start) + nick + suffix;
-  ui.input.value = head + completion.tail;
-  ui.input.setSelectionRange(head.length, head.length);
-  completion.caret = head.length;
-  completion.value = ui.input.value;
+function completionNames() {
+  const conversation = chat.active;
+  if (!conversation) return [];
+  const names = conversation.kind === Kind.ROOM ? [...conversation.members.values()] : [conversation.name];
+  return names.filter((nick) => !chat.isMe(nick));
 }
 
 ui.input.addEventListener("keydown", (event) => {
   if (event.key === "Tab" && !event.shiftKey && ui.input.value) {
     event.preventDefault();
-    completeNick();
+    completion.complete(ui.input, completionNames());
     return;
   }
-  if (event.key !== "Tab") completion = null;
+  if (event.key !== "Tab") completion.reset();
   if (event.key === "ArrowUp" && !ui.input.value && lastLine && !event.altKey) {
     event.preventDefault();
     ui.input.value = lastLine;
@@ -848,34 +707,11 @@ ui.input.addEventListener("keydown", (event) => {
 
 // --- panels and keys ---------------------------------------------------------------------
 
-function setMembersPanel(open) {
-  ui.app.dataset.members = open ? "open" : "closed";
-  ui.membersButton.setAttribute("aria-expanded", String(open));
-  updateScrim();
-}
-
-function setSidebar(open) {
-  ui.app.dataset.sidebar = open ? "open" : "closed";
-  ui.menuButton.setAttribute("aria-expanded", String(open));
-  updateScrim();
-}
-
-function updateScrim() {
-  const overlayMembers = !WIDE.matches && ui.app.dataset.members === "open";
-  const overlaySidebar = NARROW.matches && ui.app.dataset.sidebar === "open";
-  ui.scrim.hidden = !(overlaySidebar || overlayMembers);
-}
-
-function closeDrawers() {
-  setSidebar(false);
-  if (!WIDE.matches) setMembersPanel(false);
-}
-
 function toggleJoinForm(open = ui.joinForm.hidden) {
   ui.joinForm.hidden = !open;
   ui.addRoom.setAttribute("aria-expanded", String(open));
   if (open) {
-    if (NARROW.matches) setSidebar(true);
+    if (panels.narrow) panels.setSidebar(true);
     ui.joinInput.value = "";
     ui.directory.replaceChildren();
     request({ type: "rooms" }, { kind: "directory" });
@@ -888,22 +724,16 @@ ui.joinForm.addEventListener("submit", (event) => {
   event.preventDefault();
   if (ui.joinInput.value.trim()) joinRoom(ui.joinInput.value);
 });
-ui.menuButton.addEventListener("click", () => setSidebar(ui.app.dataset.sidebar !== "open"));
-ui.closeSidebar.addEventListener("click", () => setSidebar(false));
-ui.membersButton.addEventListener("click", () => setMembersPanel(ui.app.dataset.members !== "open"));
-ui.scrim.addEventListener("click", closeDrawers);
 ui.retry.addEventListener("click", () => connection.retryNow());
 ui.jump.addEventListener("click", scrollToBottom);
 ui.log.addEventListener("scroll", () => {
-  if (atBottom()) ui.jump.hidden = true;
+  if (atBottom(ui.log)) ui.jump.hidden = true;
   maybeLoadOlder();
 });
 ui.entries.addEventListener("click", (event) => {
   const nick = event.target instanceof Element ? event.target.closest(".nick") : null;
   if (nick && nick.dataset.nick && !chat.isMe(nick.dataset.nick)) openPrivate(nick.dataset.nick);
 });
-WIDE.addEventListener("change", () => setMembersPanel(WIDE.matches));
-NARROW.addEventListener("change", () => setSidebar(false));
 window.addEventListener("online", () => connection.retryNow());
 
 document.addEventListener("keydown", (event) => {
@@ -916,7 +746,7 @@ document.addEventListener("keydown", (event) => {
     event.preventDefault();
     toggleJoinForm(true);
   } else if (event.key === "Escape") {
-    closeDrawers();
+    panels.closeDrawers();
     if (!ui.joinForm.hidden) toggleJoinForm(false);
     ui.input.focus();
   } else if (
@@ -953,8 +783,6 @@ ui.loginForm.addEventListener("submit", (event) => {
 });
 
 ui.nickInput.value = recall(NICK_KEY) || "";
-setMembersPanel(WIDE.matches);
-setSidebar(false);
 renderSidebar();
 renderHeader();
 showState(State.OFFLINE);
