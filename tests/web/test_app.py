@@ -37,9 +37,10 @@ async def shouting(channel: Channel) -> None:
     while (text := await channel.receive()) is not None:
         if text == "boom":
             raise RuntimeError("secret internal detail")
-        if text.startswith("close "):
+        if text.startswith("close "):  # "close CODE [REASON]"
+            _, code, *reason = text.split(" ", 2)
             channel.send("closing")
-            channel.close(int(text.split()[1]), "asked to")
+            channel.close(int(code), reason[0] if reason else "asked to")
             return
         channel.send(text.upper())
 
@@ -117,6 +118,17 @@ async def test_frames_go_to_the_door_and_back(
         closing = await ws.receive(timeout=TIMEOUT)
         assert closing.type is aiohttp.WSMsgType.CLOSE and closing.data == 4001
         assert closing.extra == "asked to"
+
+
+async def test_a_long_close_reason_is_cut_to_what_a_close_frame_holds(
+    server: WebServer, http: aiohttp.ClientSession
+) -> None:
+    async with http.ws_connect(server.ws_url, headers=same_origin(server)) as ws:
+        await ws.send_str("close 1000 " + "ş" * 100)  # 200 bytes
+        assert await ws.receive_str(timeout=TIMEOUT) == "closing"
+        closing = await ws.receive(timeout=TIMEOUT)
+        assert closing.type is aiohttp.WSMsgType.CLOSE and closing.data == 1000
+        assert closing.extra == "ş" * 61  # 122 bytes: the 62nd would not fit whole
 
 
 async def test_a_page_from_elsewhere_is_refused_before_the_handshake(

@@ -28,7 +28,11 @@ CLOSE_INTERNAL = 1011  # our bug; the peer learns nothing more
 CLOSE_RESTART = 1012  # the chat server behind the door is restarting
 CLOSE_TRY_LATER = 1013  # the chat server behind the door is not reachable now
 
-# Reasons sent with a close (at most 123 bytes, RFC 6455 section 5.5).
+# A close frame's reason is at most 123 bytes (RFC 6455 section 5.5); a longer one
+# (a quit message, say) is cut at a character boundary.
+MAX_REASON = 123
+
+# Reasons sent with a close.
 TEXT_ONLY = "text frames only"
 SENDQ_EXCEEDED = "SendQ exceeded"
 INTERNAL_ERROR = "internal error"
@@ -128,7 +132,8 @@ class WebSocketChannel:
 
     def close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
         if self._closing is None:
-            self._closing = (code, reason)
+            fitted = reason.encode()[:MAX_REASON].decode("utf-8", "ignore")
+            self._closing = (code, fitted)
             self._wake.set()
 
     def _cut_off(self) -> None:
