@@ -4,10 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 # System programs the tests drive (and the benchmarks' peers). Installed with apt-get
 # where it is usable; elsewhere the tests that need them skip (or fail when CI=true).
-APT_PACKAGES := telnet netcat-openbsd socat ncat tmux redis-server redis-tools openssl irssi ngircd
+# chromium: the browser tests (Playwright drives it; its own browser download is not used).
+APT_PACKAGES := telnet netcat-openbsd socat ncat tmux redis-server redis-tools openssl irssi ngircd chromium
 SERVE_ARGS ?=
 
-.PHONY: serve test lint check pytest system-deps bench bench-quick irctest irctest-ngircd clean
+.PHONY: serve test lint check pytest system-deps bench bench-quick irctest irctest-ngircd screenshots clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -72,6 +73,10 @@ _irctest:
 	cd $(IRCTEST) && PYTHONPATH=$(CURDIR) $(CURDIR)/$(BIN)/python -m pytest -p no:cacheprovider -p no:asyncio -p tests.irctest.reaper \
 	  --controller $(IRCTEST_CONTROLLER) -m "$(IRCTEST_MARKERS)" \
 	  $$($(CURDIR)/$(BIN)/python -c 'import xdist' 2>/dev/null && printf '%s' '-n 4') $(IRCTEST_ARGS)
+
+# Pictures of the browser page for docs/ (a real server and chromium on loopback).
+screenshots: $(BIN)/.installed-test system-deps
+	$(BIN)/python -m tests.web.screenshot docs
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
