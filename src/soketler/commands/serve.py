@@ -9,7 +9,8 @@ EXAMPLES = """\
 examples:
   soketler serve                          all addresses, IPv4 and IPv6, port 61000
   soketler serve --host 127.0.0.1        this machine only
-  soketler serve --port 7000 --unix /tmp/chat.sock
+  soketler serve --unix /tmp/chat.sock    this Unix socket only, no TCP
+  soketler serve --port 7000 --unix /tmp/chat.sock   TCP port 7000 and the socket
   telnet localhost 61000                  then chat; /help lists the commands
 """
 
@@ -30,8 +31,19 @@ def register(sub: Any) -> None:
         metavar="ADDR",
         help="address to listen on; repeatable (default: all addresses, IPv4 and IPv6)",
     )
-    net.add_argument("--port", "-p", type=int, default=61000, help="TCP port (default 61000)")
-    net.add_argument("--unix", metavar="PATH", help="also listen on this Unix socket")
+    net.add_argument(
+        "--port",
+        "-p",
+        type=int,
+        default=None,
+        help="TCP port (default 61000; with --unix alone, no TCP at all)",
+    )
+    net.add_argument(
+        "--unix",
+        metavar="PATH",
+        help="listen on this Unix socket; alone it is the only listener "
+        "(add --host or --port to listen on TCP too)",
+    )
     net.add_argument(
         "--loop",
         choices=("auto", "asyncio", "uvloop"),

@@ -14,7 +14,7 @@ import sys
 
 from soketler import __version__, exitcodes, loops
 from soketler.core.archive import Retention
-from soketler.core.config import Limits, ServerConfig
+from soketler.core.config import DEFAULT_PORT, Limits, ServerConfig
 from soketler.store.base import StoreError
 from soketler.transport.server import ChatServer, UnixPathInUse
 
@@ -34,7 +34,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     )
     return ServerConfig(
         hosts=tuple(args.host or ()),
-        port=args.port,
+        port=DEFAULT_PORT if args.port is None else args.port,
         unix=args.unix,
         limits=limits,
         close_words=not args.no_close_words,
@@ -52,8 +52,13 @@ def default_db() -> str:
     return os.path.join(platformdirs.user_data_dir("soketler"), "history.sqlite3")
 
 
+def listens_on_tcp(args: argparse.Namespace) -> bool:
+    """`--unix PATH` alone is a private socket: TCP only when --host or --port asks."""
+    return not args.unix or args.host is not None or args.port is not None
+
+
 def _check(args: argparse.Namespace) -> str | None:
-    if not 0 <= args.port <= 65535:
+    if args.port is not None and not 0 <= args.port <= 65535:
         return f"invalid port {args.port}: use 0-65535"
     if args.max_line < 16:
         return "--max-line must be at least 16"
@@ -79,8 +84,9 @@ def run_from_args(args: argparse.Namespace) -> int:
         stream=sys.stderr,
     )
     config = config_from_args(args)
+    tcp = listens_on_tcp(args)
     try:
-        return loops.run(lambda: serve(config), args.loop)
+        return loops.run(lambda: serve(config, tcp=tcp), args.loop)
     except loops.LoopUnavailable as exc:
         print(f"soketler serve: {exc}", file=sys.stderr)
         return exitcodes.USAGE
@@ -92,9 +98,9 @@ def run_from_args(args: argparse.Namespace) -> int:
 SWITCH_INTERVAL = 0.0005
 
 
-async def serve(config: ServerConfig) -> int:
+async def serve(config: ServerConfig, *, tcp: bool = True) -> int:
     sys.setswitchinterval(SWITCH_INTERVAL)
-    server = ChatServer(config)
+    server = ChatServer(config, tcp=tcp)
     where = ", ".join(config.hosts) or "all addresses"
     try:
         await server.start()
@@ -108,7 +114,7 @@ async def serve(config: ServerConfig) -> int:
         print(f"soketler serve: {exc}", file=sys.stderr)
         return exitcodes.ADDRESS_IN_USE
     except OSError as exc:
-        return _start_error(exc, config, where)
+        return _start_error(exc, config, where if tcp else None)
     # Everything made so far (modules, functions, the store's state) lives as long as
     # the process: out of the collector's sight, a full collection walks only what
     # clients brought, and a pause in a busy room is that much shorter.
@@ -132,13 +138,15 @@ async def serve(config: ServerConfig) -> int:
     return exitcodes.OK
 
 
-def _start_error(exc: OSError, config: ServerConfig, where: str) -> int:
-    target = f"{where} port {config.port}"
+def _start_error(exc: OSError, config: ServerConfig, where: str | None) -> int:
+    """One line for a listener that would not open (`where` None: the Unix socket only)."""
+    target = f"{where} port {config.port}" if where is not None else str(config.unix)
     if exc.errno == errno.EADDRINUSE:
         print(f"soketler serve: address already in use: {target}", file=sys.stderr)
         return exitcodes.ADDRESS_IN_USE
     if exc.errno == errno.EACCES:
-        hint = " (ports below 1024 need root)" if 0 < config.port < 1024 else ""
+        low = where is not None and 0 < config.port < 1024
+        hint = " (ports below 1024 need root)" if low else ""
         print(f"soketler serve: permission denied: {target}{hint}", file=sys.stderr)
         return exitcodes.PERMISSION_DENIED
     if exc.errno == errno.EADDRNOTAVAIL:

@@ -40,8 +40,11 @@ def format_address(sockname: object) -> str:
 class ChatServer:
     """Listeners plus a hub. `async with ChatServer(config) as server:` listens."""
 
-    def __init__(self, config: ServerConfig, hub: Hub | None = None) -> None:
+    def __init__(self, config: ServerConfig, hub: Hub | None = None, *, tcp: bool = True) -> None:
         self.config = config
+        # False: the Unix socket only (`serve --unix PATH` without --host or --port),
+        # so asking for a private socket does not open a public one as well.
+        self.tcp = tcp or not config.unix
         self.hub = hub or Hub(
             config.server_name or socket.gethostname(),
             replay=config.replay,
@@ -76,16 +79,17 @@ class ChatServer:
         self.hub.defer = self._loop.call_soon
         await self._open_store()
         try:
-            hosts = list(self.config.hosts) or None  # None: every address, v4 and v6
-            self._servers.append(
-                await self._loop.create_server(
-                    self._new_connection,
-                    host=hosts,
-                    port=self.config.port,
-                    backlog=LISTEN_BACKLOG,
-                    reuse_address=True,
+            if self.tcp:
+                hosts = list(self.config.hosts) or None  # None: every address, v4 and v6
+                self._servers.append(
+                    await self._loop.create_server(
+                        self._new_connection,
+                        host=hosts,
+                        port=self.config.port,
+                        backlog=LISTEN_BACKLOG,
+                        reuse_address=True,
+                    )
                 )
-            )
             if self.config.unix:
                 _clear_stale_unix_socket(self.config.unix)
                 self._servers.append(
