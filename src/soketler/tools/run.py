@@ -93,6 +93,13 @@ def run_connect(args: argparse.Namespace) -> int:
     return _run_async("connect", args, lambda: _connect(args))
 
 
+def _protocol(args: argparse.Namespace) -> str | None:
+    """The protocol whose service names a port may be given as; None with -n (numbers)."""
+    if args.numeric:
+        return None
+    return "udp" if args.udp else "tcp"
+
+
 def _connect_target(args: argparse.Namespace) -> tuple[str, int | None]:
     if args.unix:
         if args.host is not None:
@@ -101,8 +108,24 @@ def _connect_target(args: argparse.Namespace) -> tuple[str, int | None]:
             raise ToolError("-u and -U together are not supported", exitcodes.USAGE)
         return args.unix, None
     if args.host is None or args.port is None:
+        if args.source_port is not None:
+            # `-p 5555 HOST` in nc is the port to come *from*; say so, with its value.
+            raise ToolError(
+                f"need HOST and PORT: -p {args.source_port} is the local port to connect "
+                f"from (as in nc); the port to connect to goes after HOST",
+                exitcodes.USAGE,
+            )
         raise ToolError("need HOST and PORT (or -U PATH)", exitcodes.USAGE)
-    return args.host, parse_port(args.port, allow_zero=False)
+    return args.host, parse_port(args.port, allow_zero=False, protocol=_protocol(args))
+
+
+def _source_port(args: argparse.Namespace) -> int:
+    if args.source_port is None:
+        return 0
+    try:
+        return parse_port(args.source_port, protocol=_protocol(args))
+    except ToolError as exc:
+        raise ToolError(f"-p (local port): {exc.message}", exc.exit_code) from None
 
 
 async def _connect(args: argparse.Namespace) -> int:
@@ -111,13 +134,23 @@ async def _connect(args: argparse.Namespace) -> int:
     _check_seconds("-w", args.wait)
     _check_seconds("-q", args.quit)
     host, port = _connect_target(args)
+    source_port = _source_port(args)
     flush_stdout()
     if port is None:
+        if args.source is not None or source_port:
+            raise ToolError("-s and -p do not apply to a Unix socket (-U)", exitcodes.USAGE)
         sock = await endpoints.connect_unix(host, attempt_timeout=args.wait)
         peer = host
     else:
         sock = await endpoints.connect(
-            host, port, family=_family(args), udp=args.udp, attempt_timeout=args.wait
+            host,
+            port,
+            family=_family(args),
+            udp=args.udp,
+            attempt_timeout=args.wait,
+            numeric=args.numeric,
+            source=args.source,
+            source_port=source_port,
         )
         peer = endpoints.show(sock.getpeername())
     with sock:
@@ -166,13 +199,37 @@ def _greeting(args: argparse.Namespace) -> bytes | None:
     return text.encode("utf-8")
 
 
+DEFAULT_LISTEN_PORT = "12345"
+
+
+def _listen_where(args: argparse.Namespace) -> tuple[str | None, str]:
+    """(address or None for all, port text) from `[[ADDR] PORT]`, -s and -p, as nc takes
+    them; the same thing said twice differently is an error, not a guess."""
+    where: list[str] = args.where or []
+    if len(where) > 2:
+        raise ToolError(
+            f"too many arguments: {' '.join(where)} (expected [[ADDR] PORT])", exitcodes.USAGE
+        )
+    address = where[0] if len(where) == 2 else None
+    port = where[-1] if where else None
+    for option, given, named in (("-s", args.source, address), ("-p", args.port, port)):
+        if given is not None and named is not None and given != named:
+            raise ToolError(f"{option} {given} and {named} disagree: give one", exitcodes.USAGE)
+    return args.source or address, args.port or port or DEFAULT_LISTEN_PORT
+
+
 async def _open_listener(args: argparse.Namespace) -> socket.socket:
     if args.unix:
-        if args.source is not None:
-            raise ToolError("-U takes the socket path; give no -s with it", exitcodes.USAGE)
+        if args.source is not None or args.where:
+            raise ToolError(
+                "-U takes the socket path; give no address or port with it", exitcodes.USAGE
+            )
         return endpoints.unix_listener(args.unix, udp=args.udp)
-    port = parse_port(args.port)
-    return await endpoints.listener(args.source, port, family=_family(args), udp=args.udp)
+    host, port_text = _listen_where(args)
+    port = parse_port(port_text, protocol=_protocol(args))
+    return await endpoints.listener(
+        host, port, family=_family(args), udp=args.udp, numeric=args.numeric
+    )
 
 
 async def _listen(args: argparse.Namespace) -> int:
@@ -337,7 +394,7 @@ def run_probe(args: argparse.Namespace) -> int:
 async def _probe(args: argparse.Namespace) -> int:
 
     _check_seconds("-w", args.wait)
-    ports = parse_ports(args.ports)
+    ports = parse_ports(args.ports, protocol="tcp")
     address, states = await prober.probe(
         args.host,
         ports,
