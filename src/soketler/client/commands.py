@@ -7,6 +7,7 @@ checks the arguments in one place and never raises.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -150,13 +151,29 @@ KEYS = (
 )
 
 
+# /help fits an 80-column terminal: "-- " before each line, 76 columns of text.
+HELP_WIDTH = 76
+HELP_USAGE_COLUMN = 24  # a longer usage gets its summary on the line below
+
+
+def _two_columns(rows: list[tuple[str, str]]) -> list[str]:
+    width = max(len(left) for left, _ in rows if len(left) <= HELP_USAGE_COLUMN)
+    column = 2 + width + 2
+    lines: list[str] = []
+    for left, right in rows:
+        parts = textwrap.wrap(right, HELP_WIDTH - column) or [""]
+        if len(left) > width:
+            lines.append(f"  {left}")
+        else:
+            lines.append(f"  {left:<{width}}  {parts.pop(0)}".rstrip())
+        lines += [" " * column + part for part in parts]
+    return lines
+
+
 def help_text() -> str:
-    width = max(len(command.usage) for command in COMMANDS.values())
-    lines = ["Commands:"]
-    lines += [f"  {c.usage:<{width}}  {c.summary}" for c in COMMANDS.values()]
-    lines += ["  //text".ljust(width + 4) + "a message that starts with /", "Keys:"]
-    lines += [f"  {name:<{width}}  {what}" for name, what in KEYS]
-    return "\n".join(lines)
+    commands = [(c.usage, c.summary) for c in COMMANDS.values()]
+    commands.append(("//text", "a message that starts with /"))
+    return "\n".join(["Commands:", *_two_columns(commands), "Keys:", *_two_columns(list(KEYS))])
 
 
 def parse(line: str, current: str | None) -> Action | None:

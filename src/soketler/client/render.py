@@ -36,6 +36,7 @@ from soketler.client.events import (
 )
 from soketler.client.state import ChatState
 from soketler.core.names import key
+from soketler.protocols.columns import TAB_SIZE
 from soketler.protocols.plain import history_end_text
 
 Fragments = list[tuple[str, str]]
@@ -43,7 +44,7 @@ Fragments = list[tuple[str, str]]
 # C0 and C1 controls, DEL, and the bidirectional overrides and isolates, which can
 # make a line display in an order other than the one it was sent in.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\x1b": "\\e"}
+_NAMED = {"\n": "\\n", "\r": "\\r", "\x1b": "\\e"}
 
 # Nickname colours: readable on dark and light backgrounds (no black, no white).
 NICK_COLOURS = (
@@ -80,9 +81,13 @@ STYLES: dict[str, str] = {
 
 
 def escape(text: str) -> str:
-    """Text with every control character shown as an escape, never executed."""
+    """Text with every control character shown as an escape, never executed.
+
+    A tab is harmless and common in pasted code, so it becomes spaces instead."""
     if text.isprintable() and not _UNSAFE.search(text):
         return text
+    if "\t" in text:
+        text = text.expandtabs(TAB_SIZE)
     return _UNSAFE.sub(lambda m: _NAMED.get(m.group(), f"\\u{ord(m.group()):04x}"), text)
 
 

@@ -7,6 +7,7 @@ events through the hub; they never see a socket.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -92,10 +93,21 @@ def dispatch(hub: Hub, session: Session, event: ClientEvent) -> None:
 
 
 def _help(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
-    width = max(len(c.usage) for c in COMMANDS.values() if c.listed)
-    lines = [texts.HELP_HEADER]
-    lines += [f"  {c.usage:<{width}}  {c.summary}" for c in COMMANDS.values() if c.listed]
-    lines.append(texts.HELP_FOOTER)
+    # Two columns within HELP_WIDTH: a usage too long for the first puts its summary
+    # on the next line, and summaries wrap under their column, so nothing reaches past
+    # an 80-column terminal's edge.
+    listed = [c for c in COMMANDS.values() if c.listed]
+    width = max(len(c.usage) for c in listed if len(c.usage) <= texts.HELP_USAGE_COLUMN)
+    column = 2 + width + 2
+    lines = [*textwrap.wrap(texts.HELP_HEADER, texts.HELP_WIDTH)]
+    for c in listed:
+        summary = textwrap.wrap(c.summary, texts.HELP_WIDTH - column) or [""]
+        if len(c.usage) > width:
+            lines.append(f"  {c.usage}")
+        else:
+            lines.append(f"  {c.usage:<{width}}  {summary.pop(0)}".rstrip())
+        lines += [" " * column + part for part in summary]
+    lines += textwrap.wrap(texts.HELP_FOOTER, texts.HELP_WIDTH)
     hub.send(session, Info("\n".join(lines), re))
 
 

@@ -41,6 +41,9 @@ BUSY_TEXT = "Not sent: the server is busy storing messages; try again in a momen
 HISTORY_USAGE = "/history [#room | NICK] [N | before ID]"
 HELP_HEADER = "Commands (a line without / is a message to your current room):"
 HELP_FOOTER = "//text sends a line that starts with /."
+# /help fits a terminal of 80 columns: "-- " before each line and 76 columns of text.
+HELP_WIDTH = 76
+HELP_USAGE_COLUMN = 24  # a longer usage gets its summary on the line below
 CLOSE_WORDS_HELP = "A line that is only bye, close, quit, q, kapat or exit also quits."
 
 # Reasons shown when a connection ends.
