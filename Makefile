@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := telnet netcat-openbsd socat ncat tmux redis-server
 SERVE_ARGS ?=
 
-.PHONY: serve test lint check pytest system-deps bench bench-quick clean
+.PHONY: serve venv example test lint check pytest system-deps bench bench-quick clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,17 @@ $(BIN)/.installed-test: $(BIN)/.installed
 
 serve: $(BIN)/.installed
 	$(BIN)/soketler serve $(SERVE_ARGS)
+
+# .venv with soketler installed: then `.venv/bin/python examples/time_bot.py` runs.
+venv: $(BIN)/.installed
+
+# Runs one of examples/ with the venv's Python: make example NAME=time_bot ARGS="--join '#dev'"
+NAME ?=
+ARGS ?=
+example: $(BIN)/.installed
+	@test -n "$(NAME)" || { echo 'usage: make example NAME=time_bot [ARGS="..."]'; \
+	  ls examples | sed -n 's/\.py$$//p' | tr '\n' ' '; echo; exit 2; }
+	$(BIN)/python examples/$(NAME:.py=).py $(ARGS)
 
 # Installs what is missing of APT_PACKAGES; needs root (or password-less sudo).
 system-deps:
