@@ -27,6 +27,7 @@ class ChatOptions:
     color: bool
     reconnect: bool
     timeout: float
+    verbose: bool = False  # in a pipe: print what arrives, not only errors
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ChatOptions:
@@ -41,9 +42,16 @@ class ChatOptions:
             color=not (args.no_color or os.environ.get("NO_COLOR")),
             reconnect=not args.no_reconnect,
             timeout=args.timeout,
+            verbose=args.verbose,
         )
 
-    def client(self, nick: str, on_event: Callable[[Event], None] | None = None) -> ChatClient:
+    def client(
+        self,
+        nick: str,
+        on_event: Callable[[Event], None] | None = None,
+        *,
+        only_rooms: bool = False,
+    ) -> ChatClient:
         return ChatClient(
             self.host,
             self.port,
@@ -55,6 +63,7 @@ class ChatOptions:
             connect_timeout=self.timeout,
             request_timeout=self.timeout,
             on_event=on_event,
+            only_rooms=only_rooms,
         )
 
 

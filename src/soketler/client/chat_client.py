@@ -112,7 +112,8 @@ class ChatClient:
     `Disconnected` and `Reconnected` events. rate, burst: the client keeps below the
     server's flood limit by itself (0 turns pacing off). max_events: events not yet
     consumed are kept up to this many; past it the oldest are dropped and counted in
-    `dropped_events`.
+    `dropped_events`. only_rooms: be in `rooms` alone, leaving the room the server
+    puts everyone in (#lobby) once they are joined.
     """
 
     def __init__(
@@ -132,6 +133,7 @@ class ChatClient:
         max_line: int = DEFAULT_MAX_LINE,
         max_events: int = 10_000,
         on_event: Callable[[Event], None] | None = None,
+        only_rooms: bool = False,
     ) -> None:
         self.host = host
         self.port = port
@@ -147,6 +149,8 @@ class ChatClient:
         # what must stay in step with the connection (a screen's room list) uses it.
         self.on_event = on_event
         self._initial_rooms = tuple(rooms)
+        # Be in `rooms` alone: leave the room the server puts everyone in on arrival.
+        self._only_rooms = only_rooms and bool(self._initial_rooms)
         self._rate = rate
         self._burst = burst
         self._bucket: TokenBucket | None = None
@@ -224,6 +228,11 @@ class ChatClient:
         try:
             for room in self._initial_rooms:
                 await self.join(room)
+            if self._only_rooms:
+                # Joined first, left after: the server never lets anyone be in no room.
+                wanted = {key(room) for room in self._initial_rooms}
+                for room in [r for r in self.membership.rooms if key(r) not in wanted]:
+                    await self.part(room)
         except BaseException:
             await self.close()
             raise

@@ -223,6 +223,10 @@ def info_line(text: str) -> Fragments:
     return [("class:info", "\n".join(f"-- {line}" for line in text.split("\n")))]
 
 
+ERROR_STYLE = "class:error"
+ERROR_MARK = "!! "
+
+
 def error_line(text: str) -> Fragments:
     """A problem, marked `!! `; the text must be safe already."""
-    return [("class:error", f"!! {text}")]
+    return [(ERROR_STYLE, f"{ERROR_MARK}{text}")]

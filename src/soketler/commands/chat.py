@@ -11,8 +11,9 @@ commands, Tab to complete, Up/Down for earlier lines, Alt-1..9 to switch rooms,
 Ctrl-C or Ctrl-D to leave. Lost connections are retried with growing pauses.
 
 Without a terminal (stdin is a pipe or a file) each stdin line is sent as if typed,
-incoming lines are printed plainly, and the command exits once the server has
-handled every line.
+and the command exits once the server has handled every line. It prints nothing but
+errors (on stderr), so cron mails nothing when all went well; -v prints what arrives
+too. With --join it is in those rooms only.
 
 examples:
   soketler chat                               localhost, port 61000; asks for a nickname
@@ -27,7 +28,8 @@ exit status:
   4  connection refused
   5  network unreachable
   6  timed out (connecting, or waiting for the server to answer)
-  9  the server said no: nickname rejected (with its reason), server full, ...
+  9  the server said no: nickname rejected (with its reason), server full, or,
+     without a terminal, a line was refused (the reason is on stderr)
  10  the connection was lost (and --no-reconnect, or reconnecting gave up)
 """
 
@@ -71,6 +73,12 @@ def register(sub: Any) -> None:
     )
     parser.add_argument(
         "--no-reconnect", action="store_true", help="exit when the connection is lost"
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="without a terminal: print what arrives too (by default only errors, on stderr)",
     )
     parser.add_argument(
         "--timeout",
