@@ -192,6 +192,13 @@ class ChatClient:
         """Where the server sends a message that names no room."""
         return self.membership.current
 
+    def seconds_to_send(self, count: int) -> float:
+        """About how long `count` more requests take at the client's pace: a burst goes
+        at once, the rest at `rate` a second (0.0 without pacing)."""
+        if self._rate <= 0:
+            return 0.0
+        return max(0, count - self._burst) / self._rate
+
     @property
     def connected(self) -> bool:
         return self._link is not None

@@ -13,9 +13,11 @@ import contextlib
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.buffer import Buffer
+from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.renderer import print_formatted_text
 from prompt_toolkit.styles import Style
@@ -26,8 +28,10 @@ from soketler.client.actions import perform, showing
 from soketler.client.app import ChatOptions, default_nick
 from soketler.client.chat_client import ChatClient
 from soketler.client.completion import ChatCompleter
-from soketler.client.errors import NickRejected
-from soketler.client.render import STYLES, Fragments, Renderer, error_line, escape
+from soketler.client.errors import ClientError, ConnectionLost, NickRejected
+from soketler.client.paste import CONFIRM_ABOVE_LINES, Paste, messages, split_paste
+from soketler.client.render import STYLES, Fragments, Renderer, error_line, escape, info_line
+from soketler.client.requests import Say
 from soketler.client.state import ChatState
 
 # A person who mistypes their nickname is asked again, but not forever.
@@ -107,10 +111,16 @@ class ChatScreen:
         )
         self.lost = False  # the connection is gone for good
         self.leaving = False  # the person asked to leave
+        # A big paste waiting for Enter (send) or Esc (cancel).
+        self.pending_paste: Paste | None = None
+        self._typed: asyncio.Queue[str | Paste] = asyncio.Queue(_TYPED_AHEAD)
 
     # --- what the bottom of the screen shows --------------------------------------------
 
     def _prompt(self) -> FormattedText:
+        if self.pending_paste is not None:
+            count = len(self.pending_paste.lines)
+            return FormattedText([("class:prompt", f"Send {count} pasted lines? [Enter/Esc] ")])
         room = self.state.current or "-"
         return FormattedText([("class:room", escape(room)), ("class:prompt", "> ")])
 
@@ -135,7 +145,85 @@ class ChatScreen:
                 event.app.invalidate()
 
             keys.add("escape", str(number))(switch)
+
+        @keys.add(Keys.BracketedPaste)
+        def paste(event: KeyPressEvent) -> None:
+            self.paste(event.current_buffer, event.data)
+
+        asking = Condition(lambda: self.pending_paste is not None)
+
+        @keys.add("enter", filter=asking)
+        @keys.add("y", filter=asking)
+        def send_paste(event: KeyPressEvent) -> None:
+            self.answer_paste(send=True)
+
+        # Eager: Esc alone answers at once instead of waiting to see if Alt is meant.
+        @keys.add("escape", filter=asking, eager=True)
+        @keys.add("n", filter=asking)
+        @keys.add("c-c", filter=asking)
+        def cancel_paste(event: KeyPressEvent) -> None:
+            self.answer_paste(send=False)
+
         return keys
+
+    # --- pasting ------------------------------------------------------------------------
+
+    def paste(self, buffer: Buffer, data: str) -> None:
+        """A bracketed paste: each line a message of its own; big ones asked about first."""
+        document = buffer.document
+        split = split_paste(document.text_before_cursor, data, document.text_after_cursor)
+        buffer.text = split.rest
+        buffer.cursor_position = split.cursor
+        if not split.lines:
+            return
+        paste = Paste(split.lines, self.state.current)
+        if len(paste.lines) <= CONFIRM_ABOVE_LINES:
+            self._queue(paste)
+            return
+        if self.pending_paste is not None:  # a second big paste before answering the first
+            paste = Paste(self.pending_paste.lines + paste.lines, self.pending_paste.room)
+        self.pending_paste = paste
+        where = escape(paste.room or "your current room")
+        self.screen.show(
+            info_line(
+                f"Paste {len(paste.lines)} lines into {where}? "
+                "Enter sends them, one message each; Esc cancels."
+            )
+        )
+
+    def answer_paste(self, send: bool) -> None:
+        paste, self.pending_paste = self.pending_paste, None
+        if paste is None:
+            return
+        if send:
+            self._queue(paste)
+        else:
+            self.screen.show(info_line(f"Paste cancelled: {len(paste.lines)} lines not sent."))
+        self.session.app.invalidate()
+
+    def _queue(self, item: str | Paste) -> None:
+        try:
+            self._typed.put_nowait(item)
+        except asyncio.QueueFull:
+            self.screen.show(error_line("Too many lines at once: that one was dropped."))
+
+    async def _send_paste(self, client: ChatClient, paste: Paste) -> None:
+        parts = messages(paste)
+        about = client.seconds_to_send(len(parts))
+        where = escape(paste.room or "your current room")
+        took = f" (about {about:.0f} s, at the server's pace)" if about >= 1 else ""
+        self.screen.show(info_line(f"Sending {len(parts)} lines to {where}{took}..."))
+        for sent, text in enumerate(parts):
+            try:
+                await client.submit(Say(text, room=paste.room))
+            except ConnectionLost:
+                left = len(parts) - sent
+                self.screen.show(error_line(f"Not connected: {left} pasted lines were not sent."))
+                return
+        # Said once the server has handled them all, below their echoes.
+        with contextlib.suppress(ClientError):
+            await client.ping()
+        self.screen.show(info_line(f"Sent {len(parts)} lines to {where}."))
 
     # --- running ------------------------------------------------------------------------
 
@@ -192,17 +280,13 @@ class ChatScreen:
         terminal stays in raw mode throughout, and a key typed right after Enter is
         never taken by the terminal driver in between.
         """
-        typed: asyncio.Queue[str] = asyncio.Queue(_TYPED_AHEAD)
 
         def accept(buffer: Buffer) -> bool:
-            try:
-                typed.put_nowait(buffer.text)
-            except asyncio.QueueFull:
-                self.screen.show(error_line("Too many lines at once: that one was dropped."))
+            self._queue(buffer.text)
             return False  # clear the line; the prompt stays
 
         self.session.default_buffer.accept_handler = accept
-        worker = asyncio.create_task(self._carry_out(client, typed))
+        worker = asyncio.create_task(self._carry_out(client, self._typed))
         try:
             return await self.session.prompt_async() or None
         except (EOFError, KeyboardInterrupt, _StreamEnded):
@@ -212,9 +296,13 @@ class ChatScreen:
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
 
-    async def _carry_out(self, client: ChatClient, typed: asyncio.Queue[str]) -> None:
+    async def _carry_out(self, client: ChatClient, typed: asyncio.Queue[str | Paste]) -> None:
         while True:  # one typed line per round, until the prompt ends and cancels us
-            action = commands.parse(await typed.get(), self.state.current)
+            item = await typed.get()
+            if isinstance(item, Paste):
+                await self._send_paste(client, item)
+                continue
+            action = commands.parse(item, self.state.current)
             if isinstance(action, commands.QuitChat):
                 self.session.app.exit(result=action.reason or "")
                 return
