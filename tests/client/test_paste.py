@@ -7,86 +7,17 @@ parser into the chat screen, as they would from a terminal.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 from hypothesis import given
 from hypothesis import strategies as st
-from prompt_toolkit.application import create_app_session
-from prompt_toolkit.input import PipeInput, create_pipe_input
-from prompt_toolkit.output import DummyOutput
 
-from soketler.client import ChatClient, ChatMessage, Joined
-from soketler.client.app import ChatOptions
+from soketler.client import ChatClient
 from soketler.client.codec import encode
-from soketler.client.interactive import ChatScreen
 from soketler.client.paste import SERVER_MAX_LINE, Paste, fitted, messages, split_paste
-from soketler.client.render import Fragments, plain
 from soketler.client.requests import Say
-from soketler.core.config import ServerConfig
-from soketler.transport.server import ChatServer
-from tests.client.conftest import next_matching
-
-PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
-ENTER, CTRL_D = "\r", "\x04"
-WITHIN = 10.0
-
-
-@dataclass
-class Terminal:
-    """The chat screen, the keys a person (or their terminal) sends it, what it showed."""
-
-    screen: ChatScreen
-    keys: PipeInput
-    shown: list[str] = field(default_factory=list)
-
-    def paste(self, text: str) -> None:
-        self.keys.send_text(PASTE_START + text + PASTE_END)
-
-    async def wait_shown(self, part: str) -> str:
-        async with asyncio.timeout(WITHIN):
-            while True:  # bounded by the timeout; the screen is ours, but shows by callback
-                found = [line for line in self.shown if part in line]
-                if found:
-                    return found[-1]
-                await asyncio.sleep(0.02)
-
-
-@contextlib.asynccontextmanager
-async def chat_server() -> AsyncIterator[int]:
-    """A server with the default limits: 5 lines a second, bursts of 20, Excess flood."""
-    server = ChatServer(ServerConfig(hosts=("127.0.0.1",), port=0))
-    await server.start()
-    try:
-        yield server.tcp_addresses[0][1]
-    finally:
-        await server.shutdown(grace=1.0)
-
-
-@contextlib.asynccontextmanager
-async def terminal(port: int, watcher: ChatClient) -> AsyncIterator[Terminal]:
-    with create_pipe_input() as keys, create_app_session(input=keys, output=DummyOutput()):
-        options = ChatOptions("127.0.0.1", port, None, "alice", (), None, False, True, 5.0)
-        seen = Terminal(ChatScreen(options), keys)
-        show = seen.screen.screen.show
-
-        def recording(fragments: Fragments) -> None:
-            seen.shown.append(plain(fragments))
-            show(fragments)
-
-        seen.screen.screen.show = recording  # type: ignore[method-assign]
-        running = asyncio.create_task(seen.screen.run())
-        try:
-            await next_matching(watcher, lambda e: isinstance(e, Joined) and e.nick == "alice")
-            yield seen
-            keys.send_text(CTRL_D)
-            assert await asyncio.wait_for(running, WITHIN) == 0
-        finally:
-            running.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await running
+from tests.client.screenharness import ENTER, Terminal, chat_server, said_by, terminal
 
 
 @contextlib.asynccontextmanager
@@ -101,14 +32,7 @@ async def alice_and_bob() -> AsyncIterator[tuple[ChatClient, Terminal]]:
 
 
 async def said_by_alice(watcher: ChatClient, count: int) -> list[str]:
-    got = []
-    for _ in range(count):
-        event = await next_matching(
-            watcher, lambda e: isinstance(e, ChatMessage) and e.sender == "alice", WITHIN
-        )
-        assert isinstance(event, ChatMessage)
-        got.append(event.text)
-    return got
+    return await said_by(watcher, "alice", count)
 
 
 async def test_a_small_paste_is_one_message_per_line_at_once() -> None:

@@ -15,6 +15,8 @@ from soketler.client.chat_client import ChatClient
 from soketler.client.errors import ClientError
 from soketler.client.events import Event
 
+RECONNECT_BACKOFF = Backoff(initial=1.0, maximum=5.0)
+
 
 @dataclass(frozen=True, slots=True)
 class ChatOptions:
@@ -28,6 +30,9 @@ class ChatOptions:
     reconnect: bool
     timeout: float
     verbose: bool = False  # in a pipe: print what arrives, not only errors
+    # At most 5 s between attempts: someone is waiting to chat, and learns that the
+    # server is back within seconds (jitter still spreads a crowd's returns).
+    backoff: Backoff = RECONNECT_BACKOFF
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ChatOptions:
@@ -59,7 +64,7 @@ class ChatOptions:
             nick=nick,
             rooms=self.rooms,
             reconnect=self.reconnect,
-            backoff=Backoff(initial=1.0, maximum=30.0),
+            backoff=self.backoff,
             connect_timeout=self.timeout,
             request_timeout=self.timeout,
             on_event=on_event,

@@ -49,6 +49,7 @@ from soketler.client.events import (
     Members,
     Pong,
     Reconnected,
+    Reconnecting,
     RequestId,
     RoomInfo,
     RoomList,
@@ -109,8 +110,9 @@ class ChatClient:
     host, port: the server (or `path`, a Unix socket). nick: the nickname to register.
     rooms: rooms to join once connected. reconnect: after losing the connection, get
     it back (with `backoff`) and rejoin the rooms; the stream reports it with
-    `Disconnected` and `Reconnected` events. rate, burst: the client keeps below the
-    server's flood limit by itself (0 turns pacing off). max_events: events not yet
+    `Disconnected`, a `Reconnecting` before each attempt, and `Reconnected` events.
+    rate, burst: the client keeps below the server's flood limit by itself (0 turns
+    pacing off). max_events: events not yet
     consumed are kept up to this many; past it the oldest are dropped and counted in
     `dropped_events`. only_rooms: be in `rooms` alone, leaving the room the server
     puts everyone in (#lobby) once they are joined.
@@ -166,6 +168,7 @@ class ChatClient:
         self._closing = False
         self._ended = False
         self._online = asyncio.Event()
+        self._retry = asyncio.Event()  # set: stop waiting, reconnect now
 
     # --- what we know -----------------------------------------------------------------
 
@@ -384,8 +387,11 @@ class ChatClient:
         rooms = list(self.membership.rooms)
         current = self.membership.current
         last = ""
-        for delay in self.backoff.delays():
-            await asyncio.sleep(delay)
+        for attempt, delay in enumerate(self.backoff.delays(), 1):
+            self._announce(Reconnecting(delay, attempt))
+            self._retry.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._retry.wait(), delay)
             try:
                 await self._register_again()
                 await self._rejoin(rooms, current)
@@ -415,7 +421,11 @@ class ChatClient:
         # Join the current room last: the server makes the last joined room current.
         # The rooms the server put us in already need no join, except to make one current.
         order = [room for room in rooms if room != current and self.membership.room(room) is None]
-        for room in [*order, *([current] if current else [])]:
+        # The server makes the room it puts us in current: no join needed if it is ours.
+        here = self.membership.current
+        if current and (here is None or key(here) != key(current) or order):
+            order.append(current)
+        for room in order:
             await self._send(Join(room, id=next(self._ids)))
         wanted = {key(room) for room in rooms}
         # The server put us in its default room; leave it if we had left it before.
@@ -423,6 +433,13 @@ class ChatClient:
             if key(room) not in wanted and wanted:
                 await self._send(Part(room, id=next(self._ids)))
         await self.ping()
+
+    def retry_now(self) -> bool:
+        """Ends the wait before the next reconnection attempt; False if not waiting."""
+        waiting = self._supervisor is not None and not self._supervisor.done()
+        if waiting:
+            self._retry.set()
+        return waiting
 
     async def wait_connected(self) -> bool:
         """Waits while the client reconnects; False if it has given up or was closed."""

@@ -147,6 +147,7 @@ KEYS = (
     ("Tab", "complete commands, #rooms and nicknames"),
     ("Up, Down", "earlier lines"),
     ("Alt-1 ... Alt-9", "type into your first ... ninth room"),
+    ("Ctrl-R", "while reconnecting: try at once"),
     ("Ctrl-C, Ctrl-D", "leave"),
 )
 

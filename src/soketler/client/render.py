@@ -178,7 +178,7 @@ class Renderer:
                 return info_line(f"The server is closing the connection: {escape(reason)}")
             case Disconnected(reason=reason, reconnecting=again):
                 return error_line(
-                    f"Connection lost ({reason}). " + ("Reconnecting..." if again else "")
+                    f"Connection lost ({escape(reason)})." + (" Reconnecting..." if again else "")
                 )
             case Reconnected(nick=nick, rooms=rooms):
                 where = ", ".join(escape(room) for room in rooms)
