@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from soketler import __version__
-from soketler.commands.parser import SubcommandParser
+from soketler.commands.parser import HelpFormatter, SubcommandParser
 
 # Order here is the order in `soketler --help`.
 COMMAND_MODULES = (
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="soketler",
         description="A socket toolkit: a multi-user chat server, a terminal chat client "
         "and netcat-style tools.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
         epilog="Run 'soketler COMMAND --help' for the options and examples of a command.",
     )
     parser.add_argument("--version", action="version", version=f"soketler {__version__}")

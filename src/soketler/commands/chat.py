@@ -50,7 +50,6 @@ def register(sub: Any) -> None:
         help="terminal chat client for a soketler server",
         description="Chat on a soketler server from a terminal, or from a script.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("host", nargs="?", default="localhost", help="server (default localhost)")
     parser.add_argument(
@@ -62,12 +61,21 @@ def register(sub: Any) -> None:
         "-j",
         action="append",
         metavar="#ROOM",
-        help="join a room after connecting; repeatable (the last one is current)",
+        help="join a room after connecting; repeatable (the last one is current; "
+        "default: #lobby, where the server puts everyone)",
     )
     parser.add_argument(
-        "--send", "-s", metavar="TEXT", help="send one line (a message or /command) and exit"
+        "--send",
+        "-s",
+        metavar="TEXT",
+        help="send one line (a message or /command) and exit (default: the lines of stdin, "
+        "or what you type)",
     )
-    parser.add_argument("--unix", metavar="PATH", help="connect to a Unix socket instead")
+    parser.add_argument(
+        "--unix",
+        metavar="PATH",
+        help="connect to a Unix socket instead (default: TCP to HOST PORT)",
+    )
     parser.add_argument(
         "--no-color", action="store_true", help="no colours (also when NO_COLOR is set)"
     )

@@ -22,7 +22,6 @@ def register(sub: Any) -> None:
         description="Run the chat server: rooms and nicknames for telnet/nc users and "
         "JSON-lines clients.",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     net = parser.add_argument_group("where to listen")
     net.add_argument(
@@ -42,7 +41,7 @@ def register(sub: Any) -> None:
         "--unix",
         metavar="PATH",
         help="listen on this Unix socket; alone it is the only listener "
-        "(add --host or --port to listen on TCP too)",
+        "(add --host or --port to listen on TCP too; default: no Unix socket)",
     )
     net.add_argument(
         "--loop",
@@ -56,7 +55,11 @@ def register(sub: Any) -> None:
         action="store_true",
         help="do not end a session on a line that is only bye/close/quit/q/kapat/exit",
     )
-    chat.add_argument("--server-name", metavar="NAME", help="name shown in the welcome line")
+    chat.add_argument(
+        "--server-name",
+        metavar="NAME",
+        help="name shown in the welcome line (default: this host's name)",
+    )
     chat.add_argument(
         "--announce-limit",
         type=int,
@@ -73,24 +76,44 @@ def register(sub: Any) -> None:
         "':memory:' keeps history only while the server runs",
     )
     history.add_argument(
-        "--replay", type=int, default=20, metavar="N", help="messages shown on join (0: none)"
+        "--replay", type=int, default=20, metavar="N", help="messages shown on join; 0: none"
     )
     history.add_argument(
-        "--retain-days", type=float, default=0, metavar="DAYS", help="0: keep forever"
+        "--retain-days",
+        type=float,
+        default=0,
+        metavar="DAYS",
+        help="days a message is kept; 0: forever",
     )
     history.add_argument(
         "--retain-messages",
         type=int,
         default=0,
         metavar="N",
-        help="per room and private conversation; 0: no limit",
+        help="messages kept per room and private conversation; 0: no limit",
     )
     limits = parser.add_argument_group("limits (0 turns a limit off where noted)")
-    limits.add_argument("--max-line", type=int, default=4096, metavar="BYTES")
     limits.add_argument(
-        "--rate", type=float, default=5.0, metavar="LINES", help="lines per second (0: off)"
+        "--max-line",
+        type=int,
+        default=4096,
+        metavar="BYTES",
+        help="longest line a client may send; longer ones are refused",
     )
-    limits.add_argument("--burst", type=int, default=20, metavar="LINES")
+    limits.add_argument(
+        "--rate",
+        type=float,
+        default=5.0,
+        metavar="LINES",
+        help="lines a client may send per second; 0: off",
+    )
+    limits.add_argument(
+        "--burst",
+        type=int,
+        default=20,
+        metavar="LINES",
+        help="lines a client may send at once before --rate applies",
+    )
     limits.add_argument(
         "--flood-lines",
         type=int,
@@ -98,13 +121,36 @@ def register(sub: Any) -> None:
         metavar="LINES",
         help="lines waiting beyond the rate before 'Excess flood' disconnects",
     )
-    limits.add_argument("--sendq", type=int, default=1 << 20, metavar="BYTES")
-    limits.add_argument("--max-clients", type=int, default=10_000)
     limits.add_argument(
-        "--max-per-address", type=int, default=20, help="connections per address (0: off)"
+        "--sendq",
+        type=int,
+        default=1 << 20,
+        metavar="BYTES",
+        help="bytes waiting for a client that does not read before it is dropped",
     )
-    limits.add_argument("--nick-timeout", type=float, default=60.0, metavar="SECONDS")
-    parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning"))
+    limits.add_argument(
+        "--max-clients", type=int, default=10_000, metavar="N", help="connections in all"
+    )
+    limits.add_argument(
+        "--max-per-address",
+        type=int,
+        default=20,
+        metavar="N",
+        help="connections from one address; 0: off",
+    )
+    limits.add_argument(
+        "--nick-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="time to choose a nickname before the connection is closed",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=("debug", "info", "warning"),
+        help="how much the server logs on stderr",
+    )
     parser.set_defaults(handler=_run)
 
 

@@ -151,7 +151,12 @@ def _family(parser: argparse.ArgumentParser) -> None:
 def _stream_options(parser: argparse.ArgumentParser) -> None:
     """Options `connect` and `listen` share, with nc's letters."""
     parser.add_argument("-u", dest="udp", action="store_true", help="UDP instead of TCP")
-    parser.add_argument("-U", dest="unix", metavar="PATH", help="a Unix stream socket at PATH")
+    parser.add_argument(
+        "-U",
+        dest="unix",
+        metavar="PATH",
+        help="a Unix stream socket at PATH (default: TCP, or UDP with -u)",
+    )
     _family(parser)
     parser.add_argument(
         "-n",
@@ -170,7 +175,8 @@ def _stream_options(parser: argparse.ArgumentParser) -> None:
         dest="wait",
         type=float,
         metavar="SECONDS",
-        help="connect timeout, and idle timeout: quit (exit 6) when nothing moves that long",
+        help="connect timeout, and idle timeout: quit (exit 6) when nothing moves that long "
+        "(default: no timeout)",
     )
     parser.add_argument("-C", dest="crlf", action="store_true", help="send CRLF line endings")
     parser.add_argument("-d", dest="no_stdin", action="store_true", help="do not read stdin")
@@ -217,7 +223,7 @@ def register(sub: Any) -> None:
         dest="quit",
         type=float,
         metavar="SECONDS",
-        help="quit SECONDS after stdin ends instead of waiting for the peer to close",
+        help="quit SECONDS after stdin ends (default: wait for the peer to close)",
     )
     connect.set_defaults(handler=_run_connect)
     connect.hinter = _hinter("connect", connect)
@@ -256,7 +262,11 @@ def register(sub: Any) -> None:
     listen.add_argument(
         "-k", dest="keep_open", action="store_true", help="keep listening; many clients at once"
     )
-    listen.add_argument("--greet", metavar="TEXT", help="send TEXT and a newline to each client")
+    listen.add_argument(
+        "--greet",
+        metavar="TEXT",
+        help="send TEXT and a newline to each client first (default: send nothing first)",
+    )
     listen.add_argument("--echo", action="store_true", help="send each client its bytes back")
     _stream_options(listen)
     listen.set_defaults(handler=_run_listen)
@@ -271,7 +281,12 @@ def register(sub: Any) -> None:
         RESOLVE_EXAMPLES,
     )
     resolve.add_argument("name", nargs="?", metavar="NAME")
-    resolve.add_argument("-r", dest="reverse", metavar="ADDRESS", help="reverse lookup")
+    resolve.add_argument(
+        "-r",
+        dest="reverse",
+        metavar="ADDRESS",
+        help="reverse lookup: the name of ADDRESS (default: the addresses of NAME)",
+    )
     _family(resolve)
     resolve.add_argument("--json", action="store_true", help="machine-readable output")
     resolve.set_defaults(handler=_run_resolve)

@@ -1,0 +1,40 @@
+"""Every `--help`: each option has a description and says what happens without it."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from soketler.cli import build_parser, subcommand_parsers
+
+PARSERS = subcommand_parsers(build_parser())
+
+
+def options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    return [
+        action
+        for action in parser._actions
+        if action.option_strings and not isinstance(action, argparse._HelpAction)
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(PARSERS))
+def test_every_option_is_described_with_its_default(name: str) -> None:
+    parser = PARSERS[name]
+    text = parser.format_help()
+    for action in options(parser):
+        assert action.help, f"{name} {action.option_strings[0]} has no description"
+        if action.nargs == 0:
+            continue  # a flag: off unless given
+        help_text = parser._get_formatter()._expand_help(action)
+        assert "default" in help_text.lower(), f"{name} {action.option_strings[0]}: {help_text}"
+    assert "%(" not in text
+
+
+def test_a_default_is_shown_once_and_as_the_value_used() -> None:
+    text = " ".join(PARSERS["serve"].format_help().split())
+    assert "(default: 4096)" in text  # --max-line, added from the argument's default
+    assert "(default 61000; with --unix alone, no TCP at all)" in text
+    assert text.count("(default: 20)") == 3  # --replay, --burst, --max-per-address: once each
+    assert "(default: 20) (default" not in text
