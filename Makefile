@@ -4,10 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 # System programs the tests drive (and the benchmarks' peers). Installed with apt-get
 # where it is usable; elsewhere the tests that need them skip (or fail when CI=true).
-APT_PACKAGES := telnet netcat-openbsd socat ncat tmux redis-server
+APT_PACKAGES := telnet netcat-openbsd socat ncat tmux redis-server zsh fish man-db groff-base
 SERVE_ARGS ?=
 
-.PHONY: serve venv example test lint check pytest system-deps bench bench-quick clean
+.PHONY: serve venv example share test lint check pytest system-deps bench bench-quick clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ example: $(BIN)/.installed
 	@test -n "$(NAME)" || { echo 'usage: make example NAME=time_bot [ARGS="..."]'; \
 	  ls examples | sed -n 's/\.py$$//p' | tr '\n' ' '; echo; exit 2; }
 	$(BIN)/python examples/$(NAME:.py=).py $(ARGS)
+
+# The man page and shell completions the wheel installs, from the argparse definitions.
+share: $(BIN)/.installed
+	$(BIN)/python -m soketler.docgen .
 
 # Installs what is missing of APT_PACKAGES; needs root (or password-less sudo).
 system-deps:

@@ -38,3 +38,19 @@ def test_a_default_is_shown_once_and_as_the_value_used() -> None:
     assert "(default 61000; with --unix alone, no TCP at all)" in text
     assert text.count("(default: 20)") == 3  # --replay, --burst, --max-per-address: once each
     assert "(default: 20) (default" not in text
+
+
+def test_building_the_parser_imports_no_generator_and_no_tool() -> None:
+    # `soketler --help` stays fast: completion and man page writers load only when asked.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from soketler.cli import build_parser; build_parser();"
+        "print(sorted(m for m in sys.modules if m.startswith(('soketler.docgen', "
+        "'soketler.tools.', 'soketler.client', 'asyncio', 'json'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=20, check=True
+    )
+    assert done.stdout.strip() == "[]"

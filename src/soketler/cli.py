@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "soketler.commands.serve",
     "soketler.commands.chat",
     "soketler.commands.tools",
+    "soketler.commands.completion",
 )
 
 

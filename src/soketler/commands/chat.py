@@ -8,7 +8,9 @@ from typing import Any
 EPILOG = """\
 On a terminal: type to talk in the current room (shown in the prompt), /help for
 commands, Tab to complete, Up/Down for earlier lines, Alt-1..9 to switch rooms,
-Ctrl-C or Ctrl-D to leave. Lost connections are retried with growing pauses.
+Ctrl-C or Ctrl-D to leave. A pasted block goes out line by line (asked about first
+above 5 lines). A lost connection is retried at most 5 s apart (Ctrl-R: at once),
+and what you type meanwhile is sent once back.
 
 Without a terminal (stdin is a pipe or a file) each stdin line is sent as if typed,
 and the command exits once the server has handled every line. It prints nothing but
