@@ -183,6 +183,13 @@ def _stream_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hex", action="store_true", help="hex dump of what is received")
     parser.add_argument("-v", dest="verbose", action="store_true", help="say what happens")
     parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="bytes, rate and time left on stderr (default: on when stderr is a terminal "
+        "and stdin a file of 1 MiB or more)",
+    )
+    parser.add_argument(
         "--loop",
         choices=("auto", "asyncio", "uvloop"),
         default="auto",
@@ -332,6 +339,13 @@ def register(sub: Any) -> None:
         help="list closed ports too when probing more than 25 (by default they are counted)",
     )
     probe.add_argument("--json", action="store_true", help="machine-readable output")
+    probe.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="ports done so far on stderr (default: on when stderr is a terminal and "
+        "there are 100 ports or more)",
+    )
     probe.add_argument(
         "--loop", choices=("auto", "asyncio", "uvloop"), default="auto", help="event loop"
     )

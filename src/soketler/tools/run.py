@@ -19,7 +19,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from soketler import exitcodes, loops
-from soketler.tools import endpoints, hub, prober, resolver, udp, wellknown
+from soketler.tools import endpoints, hub, meter, prober, resolver, udp, wellknown
 from soketler.tools.duplex import pipe
 from soketler.tools.errors import ToolError, from_os_error
 from soketler.tools.portspec import parse_port, parse_ports
@@ -164,16 +164,30 @@ async def _connect(args: argparse.Namespace) -> int:
 async def _pipe_stdio(args: argparse.Namespace, sock: socket.socket, peer: str) -> PipeResult:
     """stdin/stdout through `sock` with the options connect and listen share."""
 
-    return await pipe(
-        sock,
-        _stdin(args),
-        STDOUT,
-        crlf=args.crlf,
-        hex_dump=args.hex,
-        idle_timeout=args.wait,
-        quit_after_eof=getattr(args, "quit", None),
-        peer=peer,
-    )
+    stdin = _stdin(args)
+    total = meter.file_size(stdin)
+    shown = meter.wanted(args.progress, total is not None and total >= meter.BIG_TRANSFER)
+    progress = meter.TransferMeter(total) if shown else None
+    try:
+        result = await pipe(
+            sock,
+            stdin,
+            STDOUT,
+            crlf=args.crlf,
+            hex_dump=args.hex,
+            idle_timeout=args.wait,
+            quit_after_eof=getattr(args, "quit", None),
+            peer=peer,
+            on_progress=progress.update if progress is not None else None,
+            progress_every=meter.EVERY,
+        )
+    except BaseException:
+        if progress is not None:
+            progress.finish()  # the line ends before the error is said
+        raise
+    if progress is not None:
+        progress.finish(result.sent, result.received)
+    return result
 
 
 def flush_stdout() -> None:
@@ -236,6 +250,10 @@ async def _listen(args: argparse.Namespace) -> int:
 
     log = make_log(args.verbose)
     _check_seconds("-w", args.wait)
+    if args.progress and (args.udp or args.keep_open or args.echo):
+        raise ToolError(
+            "--progress follows one transfer: not with -k, --echo or -u", exitcodes.USAGE
+        )
     listening = await _open_listener(args)
     socket_file = endpoints.socket_file_id(args.unix) if args.unix else None
     stop = asyncio.Event()
@@ -391,17 +409,49 @@ def run_probe(args: argparse.Namespace) -> int:
     return _run_async("probe", args, lambda: _probe(args))
 
 
+class _ProbeProgress:
+    """`probed 512 of 1024 ports (50%), 3 open` on stderr as results come in."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+        self.open = 0
+        self.meter = meter.Meter()
+
+    def add(self, state: prober.PortState) -> None:
+        self.done += 1
+        self.open += state.state == "open"
+        if self.meter.due():
+            self.meter.draw(self._line())
+
+    def finish(self) -> None:
+        self.meter.finish(self._line())
+
+    def _line(self) -> str:
+        return meter.probe_line(self.done, self.total, self.open, self.meter.elapsed)
+
+
 async def _probe(args: argparse.Namespace) -> int:
 
     _check_seconds("-w", args.wait)
     ports = parse_ports(args.ports, protocol="tcp")
-    address, states = await prober.probe(
-        args.host,
-        ports,
-        concurrency=args.concurrency,
-        connect_timeout=args.wait,
-        family=_family(args),
+    progress = (
+        _ProbeProgress(len(ports))
+        if meter.wanted(args.progress, len(ports) >= meter.MANY_PORTS)
+        else None
     )
+    try:
+        address, states = await prober.probe(
+            args.host,
+            ports,
+            concurrency=args.concurrency,
+            connect_timeout=args.wait,
+            family=_family(args),
+            on_result=progress.add if progress is not None else None,
+        )
+    finally:
+        if progress is not None:
+            progress.finish()
     services = wellknown.names()
     shown = [s for s in states if s.state == "open"] if args.open else states
     hidden = 0
