@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := telnet netcat-openbsd socat ncat tmux redis-server zsh fish man-db groff-base
 SERVE_ARGS ?=
 
-.PHONY: serve venv example share test lint check pytest system-deps bench bench-quick clean
+.PHONY: serve venv example share test lint check pytest system-deps bench bench-quick bench-plots clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,10 @@ bench: $(BIN)/.installed-test system-deps
 
 bench-quick: $(BIN)/.installed-test system-deps
 	$(BIN)/python -m benchmarks --quick
+
+# Redraws the README's SVG figures from benchmarks/results/latest-full.json.
+bench-plots: $(BIN)/.installed
+	$(BIN)/python -m benchmarks.plots
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

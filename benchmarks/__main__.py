@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from benchmarks import echo, fanout, history, joins, pipe, report, slow, startup, util
+from benchmarks import echo, fanout, history, joins, pipe, plots, report, slow, startup, util
 from benchmarks.report import Figure
 from benchmarks.servers import Options
 
@@ -107,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     wanted = args.readme == "yes" or (args.readme == "auto" and everything)
     if wanted and report.update_readme(report.table(figures, info, options)):
         print("README.md: table updated")
+    if everything:
+        # The README's pictures: redrawn from the run that also wrote its table.
+        for drawn in plots.write(path):
+            print(f"drew {drawn.relative_to(util.ROOT)}")
     print("\n" + report.table(figures, info, options))
     return 0
 
