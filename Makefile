@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 # System programs the tests drive (and the benchmarks' peers). Installed with apt-get
 # where it is usable; elsewhere the tests that need them skip (or fail when CI=true).
-APT_PACKAGES := telnet netcat-openbsd socat ncat tmux redis-server zsh fish man-db groff-base
+APT_PACKAGES := telnet netcat-openbsd socat ncat tmux redis-server redis-tools openssl \
+	zsh fish man-db groff-base
 SERVE_ARGS ?=
 
 .PHONY: serve venv example share test lint check pytest system-deps bench bench-quick bench-plots clean

@@ -12,7 +12,19 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from benchmarks import echo, fanout, history, joins, pipe, plots, report, slow, startup, util
+from benchmarks import (
+    echo,
+    fanout,
+    history,
+    joins,
+    pipe,
+    plots,
+    redis_streams,
+    report,
+    slow,
+    startup,
+    util,
+)
 from benchmarks.report import Figure
 from benchmarks.servers import Options
 
@@ -30,6 +42,7 @@ SCENARIOS: dict[str, tuple[Scenario, str]] = {
     "fanout-10k": (partial(fanout.run_room, clients=10_000), "one room of 10,000 at 50K/s"),
     "pipe": (pipe.run, "1 GiB through listen ← connect, against socat, ncat, nc"),
     "echo": (echo.run, "1 KiB request/response over 10 connections"),
+    "redis": (redis_streams.run, "one room's stream through redis-server: latency, msg/s"),
 }
 # Left out of --quick (run them with --only): building a room of 10,000 takes minutes.
 SLOW_SCENARIOS = ("fanout-10k",)

@@ -20,6 +20,7 @@ from soketler.commands.parser import HelpFormatter, SubcommandParser
 COMMAND_MODULES = (
     "soketler.commands.serve",
     "soketler.commands.chat",
+    "soketler.commands.user",
     "soketler.commands.tools",
     "soketler.commands.completion",
 )

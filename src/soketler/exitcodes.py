@@ -12,4 +12,6 @@ PERMISSION_DENIED = 8
 PROTOCOL = 9  # the peer said no or spoke nonsense (e.g. a nickname was rejected)
 RESET = 10  # the peer reset the connection in the middle of a transfer
 STORE = 11  # the history store cannot be used (unwritable, damaged, newer schema)
+TLS = 12  # TLS: the peer's certificate was refused (untrusted, expired, wrong name or
+# fingerprint), ours could not be loaded, or the handshake failed
 INTERRUPTED = 130

@@ -173,5 +173,6 @@ def test_help_documents_every_exit_code_it_uses() -> None:
         exitcodes.TIMEOUT,
         exitcodes.PROTOCOL,
         exitcodes.RESET,
+        exitcodes.TLS,
     ):
         assert re.search(rf"^\s+{code}  \S", text, re.MULTILINE), code

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from soketler.core.hub import Hub
+from soketler.doors import lines
 from soketler.protocols.connection import ServerConnection
 
 FIXED = datetime(2026, 11, 23, 20, 15, tzinfo=UTC)
@@ -42,7 +43,7 @@ class Person:
         self.hub = hub
         self.peer = FakePeer()
         self.conn = ServerConnection()
-        self.session = hub.open(self.peer, "127.0.0.1")
+        self.session = lines.open_session(hub, self.peer, "127.0.0.1")
         if nick is not None:
             if json_lines:
                 self.send({"type": "hello", "nick": nick})
@@ -55,7 +56,7 @@ class Person:
         self.conn.receive_data(line.encode() + b"\r\n")
         self.session.codec = self.conn.codec
         for event in self.conn.events_received():
-            self.hub.handle(self.session, event)
+            lines.handle(self.hub, self.session, event)
 
     def send(self, obj: dict[str, Any]) -> None:
         self.type(json.dumps(obj))

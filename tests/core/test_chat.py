@@ -85,7 +85,7 @@ def test_rooms_join_switch_part_and_where_lines_go(hub: Hub) -> None:
     a.take()
     a.type("/part #dev so long")
     assert a.lines() == [f"{HHMM} -- a left #dev (so long)"]
-    assert "#dev" not in [r.name for r in hub.rooms.values()]  # empty rooms are forgotten
+    assert "#dev" not in [r.name for r in hub.rooms.by_key.values()]  # empty rooms are forgotten
     a.type("/part")
     assert "only room" in a.text()
 
@@ -160,7 +160,7 @@ def test_quit_and_close_words_announce_and_close(hub: Hub) -> None:
     assert a.lines() == [f"{HHMM} -- b quit (Quit)"]
     assert b.lines() == ["-- Goodbye (Quit)"]
     assert b.peer.closed == "Quit"
-    assert "b" not in hub.by_nick
+    assert "b" not in hub.nicks.by_key
     c = Person(hub, "c")
     a.take()
     c.type("/quit gone fishing")

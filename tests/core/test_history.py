@@ -168,7 +168,7 @@ def test_topics_come_back_when_a_room_is_made_again(hub: Hub) -> None:
     a.type("/join #çay")
     a.type("/topic demlik hazır")
     a.type("/part")
-    assert "#çay" not in hub.rooms
+    assert "#çay" not in hub.rooms.by_key
     a.take()
     a.type("/join #ÇAY")
     lines = a.lines()

@@ -16,13 +16,17 @@ StartServer = Callable[..., Any]
 
 @pytest.fixture
 async def start_server() -> AsyncIterator[StartServer]:
-    """`await start_server(hosts=..., **limits)` starts a server; all stop after the test."""
+    """`await start_server(hosts=..., db=..., **limits)` starts a server; all stop after
+    the test. History stays in memory unless `db` names an SQLite file."""
     servers: list[ChatServer] = []
 
     async def start(
-        hosts: tuple[str, ...] = ("127.0.0.1",), unix: str | None = None, **limits: Any
+        hosts: tuple[str, ...] = ("127.0.0.1",),
+        unix: str | None = None,
+        db: str = ":memory:",
+        **limits: Any,
     ) -> ChatServer:
-        config = ServerConfig(hosts=hosts, port=0, unix=unix, limits=Limits(**limits))
+        config = ServerConfig(hosts=hosts, port=0, unix=unix, db=db, limits=Limits(**limits))
         server = ChatServer(config)
         await server.start()
         servers.append(server)

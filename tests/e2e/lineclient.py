@@ -17,6 +17,7 @@ class LineClient:
         self.reader = reader
         self.writer = writer
         self.seen: list[str] = []  # every line read, for failure messages
+        self.seen_nick = ""  # the nickname it registered, once it has
 
     @classmethod
     async def connect(
@@ -78,6 +79,7 @@ class LineClient:
         await self.expect("Choose a nickname")
         self.send(nick)
         await self.expect("You are in #lobby")
+        self.seen_nick = nick
         await self.expect(lambda line: line.startswith("-- #lobby ("))
 
     async def closed(self, timeout: float = TIMEOUT) -> list[str]:

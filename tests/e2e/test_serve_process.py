@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import socket
+from pathlib import Path
 
+from tests.e2e.conftest import StartServer
 from tests.e2e.lineclient import LineClient, registered
 from tests.e2e.serverprocess import SOKETLER, serve_process
 from tests.helpers import require_program
@@ -133,3 +136,69 @@ async def test_the_real_telnet_program_chats() -> None:
     telnet = require_program("telnet")
     async with serve_process() as server:
         await _program_chat([telnet, "127.0.0.1", str(server.port)], server.port)
+
+
+async def test_a_unix_socket_alone_opens_no_tcp_port(tmp_path: Path) -> None:
+    path = str(tmp_path / "chat.sock")
+    proc = await asyncio.create_subprocess_exec(
+        *SOKETLER,
+        "serve",
+        "--db",
+        ":memory:",
+        "--unix",
+        path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        first = await asyncio.wait_for(proc.stdout.readline(), 15)
+        assert first.decode().strip() == f"listening on {path}"
+        client = await LineClient.unix(path)
+        await client.register("yalnız")
+        await client.close()
+        assert not _listening_tcp(proc.pid)
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+def _listening_tcp(pid: int) -> bool:
+    """Whether process `pid` holds a listening TCP socket of any port or address."""
+    inodes = {
+        line.split()[9]
+        for name in ("/proc/net/tcp", "/proc/net/tcp6")
+        for line in Path(name).read_text().splitlines()[1:]
+        if line.split()[3] == "0A"  # LISTEN
+    }
+    links = (os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir())
+    return any(link.startswith("socket:[") and link[8:-1] in inodes for link in links)
+
+
+async def test_a_config_file_is_read_and_flags_win(tmp_path: Path) -> None:
+    config = tmp_path / "soketler.toml"
+    config.write_text('server_name = "dosya"\nreplay = 0\n[limits]\nmax_line = 100\n')
+    async with serve_process("--config", str(config), "--max-line", "200") as server:
+        client = await LineClient.connect("127.0.0.1", server.port)
+        assert "on dosya." in await client.expect("Welcome")
+        await client.register("ayar")
+        client.send("x" * 150)  # within the flag's 200, past the file's 100
+        assert (await client.expect("<ayar>")).endswith("x" * 150)
+        await client.close()
+    bad = tmp_path / "bad.toml"
+    bad.write_text("replay = 'many'\n")
+    code, _, err = await run_cli("serve", "--config", str(bad))
+    assert code == 2 and err.strip() == "soketler serve: replay cannot be 'many'"
+
+
+async def test_tcp_clients_are_watched_by_keepalive(start_server: StartServer) -> None:
+    server = await start_server(idle_timeout=30, ping_timeout=20)
+    host, port = server.tcp_addresses[0]
+    client = await registered(host, port, "kalıcı")
+    [connection] = server.connections
+    assert connection.transport is not None
+    sock = connection.transport.get_extra_info("socket")
+    assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 30
+    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == 5
+    await client.close()

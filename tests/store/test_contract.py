@@ -12,16 +12,27 @@ from soketler.core.archive import Retention, Topic
 from soketler.protocols.events import ChatMessage
 from soketler.store.base import HistoryStore
 from soketler.store.memory import MemoryStore
+from soketler.store.redis import RedisStore
 from soketler.store.sqlite import SqliteStore
+from tests.redisfix import RedisClusterServers
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> HistoryStore:
+    if request.param == "memory":
+        return MemoryStore()
+    if request.param == "sqlite":
+        return SqliteStore(str(tmp_path / "h.db"))
+    if request.param == "redis":
+        return RedisStore(request.getfixturevalue("redis_url"))
+    cluster: RedisClusterServers = request.getfixturevalue("redis_cluster")
+    return RedisStore(cluster.url)
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis", "redis-cluster"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HistoryStore]:
-    backend: HistoryStore = (
-        MemoryStore() if request.param == "memory" else SqliteStore(str(tmp_path / "h.db"))
-    )
+    backend = make_store(request, tmp_path)
     backend.load()
     yield backend
     backend.close()
@@ -116,3 +127,11 @@ def test_a_large_group_is_written_whole_and_in_order(store: HistoryStore, count:
     assert texts(rooms.messages) == expected_room[-200:]
     assert texts(private.messages) == expected_private[-200:]
     assert store.load().last_id == count
+
+
+def test_private_pages_start_where_the_reader_took_the_nickname(store: HistoryStore) -> None:
+    store.write([dm(n, "ali", "veli", f"d{n}") for n in range(1, 7)], [])
+    page = store.private_page("veli", "ali", 10, None, after=4)
+    assert texts(page.messages) == ["d4", "d5", "d6"] and not page.more
+    assert texts(store.private_page("veli", "ali", 2, None, after=2).messages) == ["d5", "d6"]
+    assert store.private_page("veli", "ali", 10, None, after=7).messages == []

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import types
 
-from soketler.core.config import Limits
+from soketler.core.config import Limits, ServerConfig
 from soketler.core.hub import Hub
-from soketler.transport.connection import FLUSH_SLICE, ChatConnection, Flusher
+from soketler.doors import Door, lines
+from soketler.protocols.events import Request
+from soketler.transport.backlog import Backlog
+from soketler.transport.connection import ChatConnection
+from soketler.transport.flusher import FLUSH_SLICE, Flusher
 
 
 class RecordingTransport:
@@ -15,6 +20,7 @@ class RecordingTransport:
 
     def __init__(self) -> None:
         self.writes: list[bytes] = []
+        self.closed = False
 
     def write(self, data: bytes) -> None:
         self.writes.append(data)
@@ -22,21 +28,37 @@ class RecordingTransport:
     def get_write_buffer_size(self) -> int:
         return 0
 
+    def set_write_buffer_limits(self, high: int, low: int) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
     def is_closing(self) -> bool:
-        return False
+        return self.closed
 
     def get_extra_info(self, name: str, default: object = None) -> object:
         return default
 
 
-def connections(count: int) -> tuple[list[ChatConnection], list[RecordingTransport]]:
+def connections(
+    count: int, door: Door = lines.DOOR
+) -> tuple[list[ChatConnection], list[RecordingTransport]]:
     loop = asyncio.get_running_loop()
+    limits = Limits(nick_timeout=0)
+    backlog = Backlog(loop, limits)
     server = types.SimpleNamespace(
         hub=Hub(),
-        config=types.SimpleNamespace(limits=Limits(nick_timeout=0)),
+        config=ServerConfig(limits=limits),
         loop=loop,
-        close_words=frozenset(),
-        flusher=Flusher(loop),
+        backlog=backlog,
+        flusher=Flusher(loop, backlog),
         connections=set(),
         admit=lambda address: None,
         address_of=lambda transport: "127.0.0.1",
@@ -44,7 +66,7 @@ def connections(count: int) -> tuple[list[ChatConnection], list[RecordingTranspo
     )
     made, transports = [], []
     for _ in range(count):
-        connection = ChatConnection(server)  # type: ignore[arg-type]
+        connection = ChatConnection(server, door)  # type: ignore[arg-type]
         transport = RecordingTransport()
         connection.connection_made(transport)  # type: ignore[arg-type]
         made.append(connection)
@@ -107,3 +129,27 @@ async def test_other_callbacks_run_between_slices() -> None:
     # The callback ran after the first slice and before the second.
     assert seen == [FLUSH_SLICE]
     assert all(t.writes for t in transports)
+
+
+async def test_an_idle_client_of_a_door_that_asks_is_asked_then_ended() -> None:
+    asked: list[str] = []
+    door = dataclasses.replace(
+        lines.DOOR, probe=lambda hub, session: asked.append(session.nick) or None
+    )
+    [connection], _ = connections(1, door)
+    assert connection.session is not None
+    lines.handle(connection.hub, connection.session, Request("hello", fields={"nick": "idle"}))
+    limits = connection.limits
+    start = connection.session.last_activity
+    connection.check_idle(start + limits.idle_timeout - 1)
+    assert asked == []
+    connection.check_idle(start + limits.idle_timeout + 1)
+    assert asked == ["idle"]
+    connection.feed(b'{"type":"ping"}\n')  # any byte answers
+    connection.check_idle(connection.session.last_activity + limits.ping_timeout + 1)
+    assert not connection.session.closed
+    later = connection.session.last_activity + limits.idle_timeout + 1
+    connection.check_idle(later)
+    assert asked == ["idle", "idle"]
+    connection.check_idle(later + limits.ping_timeout + 1)
+    assert connection.session.closed and connection.reason == "Ping timeout"

@@ -8,13 +8,26 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from soketler import exitcodes, loops
 from soketler.client.backoff import Backoff
-from soketler.client.chat_client import ChatClient
-from soketler.client.errors import ClientError
+from soketler.client.chat_client import DEFAULT_PORT, DEFAULT_TLS_PORT, ChatClient
+from soketler.client.errors import ClientError, ConnectFailed
 from soketler.client.events import Event
 
+if TYPE_CHECKING:
+    from soketler.security.tls import ClientTls
+
+_TLS_OPTIONS = (
+    "tls",
+    "insecure",
+    "tls_fingerprint",
+    "tls_ca",
+    "tls_servername",
+    "tls_cert",
+    "tls_key",
+)
 RECONNECT_BACKOFF = Backoff(initial=1.0, maximum=5.0)
 
 
@@ -29,6 +42,7 @@ class ChatOptions:
     color: bool
     reconnect: bool
     timeout: float
+    tls: ClientTls | None = None
     verbose: bool = False  # in a pipe: print what arrives, not only errors
     # At most 5 s between attempts: someone is waiting to chat, and learns that the
     # server is back within seconds (jitter still spreads a crowd's returns).
@@ -36,9 +50,12 @@ class ChatOptions:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ChatOptions:
+        """Raises ConnectFailed for TLS options that cannot be used (before connecting)."""
+        tls = _tls(args)
+        default_port = DEFAULT_PORT if tls is None else DEFAULT_TLS_PORT
         return cls(
             host=args.host,
-            port=args.port,
+            port=args.port if args.port is not None else default_port,
             path=args.unix,
             nick=args.nick,
             rooms=tuple(args.join or ()),
@@ -47,6 +64,7 @@ class ChatOptions:
             color=not (args.no_color or os.environ.get("NO_COLOR")),
             reconnect=not args.no_reconnect,
             timeout=args.timeout,
+            tls=tls,
             verbose=args.verbose,
         )
 
@@ -69,7 +87,32 @@ class ChatOptions:
             request_timeout=self.timeout,
             on_event=on_event,
             only_rooms=only_rooms,
+            tls=self.tls,
         )
+
+
+def _tls(args: argparse.Namespace) -> ClientTls | None:
+    if not any(getattr(args, name, None) for name in _TLS_OPTIONS):
+        return None
+    from soketler.security.fingerprints import FingerprintError, parse_fingerprint
+    from soketler.security.tls import TlsError, client_tls
+
+    if args.tls_key is not None and args.tls_cert is None:
+        raise ConnectFailed("--tls-key needs --tls-cert", exitcodes.USAGE)
+    try:
+        pinned = parse_fingerprint(args.tls_fingerprint) if args.tls_fingerprint else None
+        return client_tls(
+            ca_file=args.tls_ca,
+            insecure=args.insecure,
+            pinned=pinned,
+            server_name=args.tls_servername,
+            cert=args.tls_cert,
+            key=args.tls_key,
+        )
+    except FingerprintError as exc:
+        raise ConnectFailed(str(exc), exitcodes.USAGE) from None
+    except TlsError as exc:
+        raise ConnectFailed(exc.message, exc.exit_code) from None
 
 
 def default_nick() -> str:
@@ -81,7 +124,11 @@ def default_nick() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    options = ChatOptions.from_args(args)
+    try:
+        options = ChatOptions.from_args(args)
+    except ClientError as exc:
+        print(f"soketler chat: {exc}", file=sys.stderr)
+        return exc.exit_code
     on_terminal = options.send is None and sys.stdin.isatty() and sys.stdout.isatty()
 
     async def main() -> int:

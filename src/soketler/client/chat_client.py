@@ -21,11 +21,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import ssl
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Any, Self
 
 from soketler import exitcodes
 from soketler.client.backoff import Backoff
@@ -37,6 +38,7 @@ from soketler.client.errors import (
     NickRejected,
     RequestFailed,
     RequestTimeout,
+    TlsFailed,
 )
 from soketler.client.events import (
     Bye,
@@ -70,11 +72,15 @@ from soketler.client.requests import (
     Who,
 )
 from soketler.client.state import Membership
-from soketler.core.names import MAX_NICK, key
 from soketler.core.ratelimit import TokenBucket
+from soketler.protocols.names import MAX_NICK, key
 from soketler.tools.errors import from_os_error, where
 
+if TYPE_CHECKING:
+    from soketler.security.tls import ClientTls
+
 DEFAULT_PORT = 61000
+DEFAULT_TLS_PORT = 61001
 _READ_SIZE = 65536
 # How long `close` waits for the server to confirm a quit before hanging up anyway.
 _CLOSE_GRACE = 2.0
@@ -112,10 +118,12 @@ class ChatClient:
     it back (with `backoff`) and rejoin the rooms; the stream reports it with
     `Disconnected`, a `Reconnecting` before each attempt, and `Reconnected` events.
     rate, burst: the client keeps below the server's flood limit by itself (0 turns
-    pacing off). max_events: events not yet
-    consumed are kept up to this many; past it the oldest are dropped and counted in
+    pacing off). max_events: events not yet consumed are kept up to this many; past it
+    the oldest are dropped and counted in
     `dropped_events`. only_rooms: be in `rooms` alone, leaving the room the server
-    puts everyone in (#lobby) once they are joined.
+    puts everyone in (#lobby) once they are joined. tls: speak TLS, checking the server
+    as it says (`soketler.security.tls.client_tls`); a refused certificate raises
+    TlsFailed and is never retried by reconnecting.
     """
 
     def __init__(
@@ -136,8 +144,10 @@ class ChatClient:
         max_events: int = 10_000,
         on_event: Callable[[Event], None] | None = None,
         only_rooms: bool = False,
+        tls: ClientTls | None = None,
     ) -> None:
         self.host = host
+        self.tls = tls
         self.port = port
         self.path = path
         self.reconnect = reconnect
@@ -280,15 +290,22 @@ class ChatClient:
         try:
             async with asyncio.timeout(self.connect_timeout):
                 if self.path is not None:
-                    reader, writer = await asyncio.open_unix_connection(self.path)
+                    reader, writer = await asyncio.open_unix_connection(
+                        self.path, **self._tls_options("localhost")
+                    )
                 else:
-                    reader, writer = await asyncio.open_connection(self.host, self.port)
+                    reader, writer = await asyncio.open_connection(
+                        self.host, self.port, **self._tls_options(self.host)
+                    )
                 link = _Link(reader, writer, ClientProtocol(self.max_line))
                 try:
+                    self._check_certificate(writer)
                     return link, await self._handshake(link, nick)
                 except BaseException:
                     writer.close()
                     raise
+        except ssl.SSLError as exc:  # before OSError, which it is a kind of
+            raise self._tls_failure(exc) from None
         except TimeoutError:
             raise ConnectFailed(
                 f"timed out: no answer from {self.address} within {self.connect_timeout:g} s",
@@ -298,6 +315,32 @@ class ChatClient:
             port = None if self.path is not None else self.port
             failure = from_os_error(exc, self.path or self.host, port, "connect")
             raise ConnectFailed(failure.message, failure.exit_code) from None
+
+    def _tls_options(self, host: str) -> dict[str, Any]:
+        if self.tls is None:
+            return {}
+        return {
+            "ssl": self.tls.context,
+            "server_hostname": self.tls.name_for(host),
+            "ssl_handshake_timeout": self.connect_timeout,
+        }
+
+    def _check_certificate(self, writer: asyncio.StreamWriter) -> None:
+        if self.tls is None:
+            return
+        from soketler.security.tls import TlsError
+
+        try:
+            self.tls.check_peer(writer.get_extra_info("ssl_object"), self.address)
+        except TlsError as exc:
+            raise TlsFailed(exc.message, exc.exit_code) from None
+
+    def _tls_failure(self, exc: ssl.SSLError) -> TlsFailed:
+        from soketler.security.tls import explain_handshake_error
+
+        assert self.tls is not None, "an ssl error without TLS"
+        failure = explain_handshake_error(exc, self.address, self.tls.name_for(self.host))
+        return TlsFailed(failure.message, failure.exit_code)
 
     async def _handshake(self, link: _Link, nick: str) -> list[Event]:
         link.writer.write(_encoded(link.protocol, Register(nick, id=next(self._ids))))
@@ -395,6 +438,11 @@ class ChatClient:
             try:
                 await self._register_again()
                 await self._rejoin(rooms, current)
+            except TlsFailed as exc:
+                # Not retried: a server whose certificate changed while we were away
+                # looks exactly like an impostor.
+                last = str(exc)
+                break
             except ClientError as exc:
                 last = str(exc)
                 if self._link is not None:  # registered, but the rooms did not follow

@@ -7,7 +7,6 @@ checks the arguments in one place and never raises.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,7 +21,8 @@ from soketler.client.requests import (
     Topic,
     Who,
 )
-from soketler.core.names import room_name
+from soketler.protocols.columns import two_columns
+from soketler.protocols.names import room_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,29 +152,10 @@ KEYS = (
 )
 
 
-# /help fits an 80-column terminal: "-- " before each line, 76 columns of text.
-HELP_WIDTH = 76
-HELP_USAGE_COLUMN = 24  # a longer usage gets its summary on the line below
-
-
-def _two_columns(rows: list[tuple[str, str]]) -> list[str]:
-    width = max(len(left) for left, _ in rows if len(left) <= HELP_USAGE_COLUMN)
-    column = 2 + width + 2
-    lines: list[str] = []
-    for left, right in rows:
-        parts = textwrap.wrap(right, HELP_WIDTH - column) or [""]
-        if len(left) > width:
-            lines.append(f"  {left}")
-        else:
-            lines.append(f"  {left:<{width}}  {parts.pop(0)}".rstrip())
-        lines += [" " * column + part for part in parts]
-    return lines
-
-
 def help_text() -> str:
     commands = [(c.usage, c.summary) for c in COMMANDS.values()]
     commands.append(("//text", "a message that starts with /"))
-    return "\n".join(["Commands:", *_two_columns(commands), "Keys:", *_two_columns(list(KEYS))])
+    return "\n".join(["Commands:", *two_columns(commands), "Keys:", *two_columns(list(KEYS))])
 
 
 def parse(line: str, current: str | None) -> Action | None:

@@ -9,7 +9,7 @@ from prompt_toolkit.document import Document
 
 from soketler.client.commands import COMMANDS
 from soketler.client.state import ChatState
-from soketler.core.names import key
+from soketler.protocols.names import key
 
 
 def candidates(state: ChatState, line_before_cursor: str) -> tuple[str, list[str]]:

@@ -24,6 +24,17 @@ class ConnectFailed(ClientError):
         self.exit_code = exit_code
 
 
+class TlsFailed(ConnectFailed):
+    """TLS: the server's certificate was refused, or the handshake failed.
+
+    Never retried by reconnecting: a certificate that changes while we are away is
+    what an impostor's looks like, and a person must decide.
+    """
+
+    def __init__(self, message: str, exit_code: int = exitcodes.TLS) -> None:
+        super().__init__(message, exit_code)
+
+
 class NickRejected(ClientError):
     """The server refused the nickname; `code` is its error code, the message its reason."""
 

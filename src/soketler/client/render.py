@@ -35,8 +35,8 @@ from soketler.client.events import (
     Welcome,
 )
 from soketler.client.state import ChatState
-from soketler.core.names import key
 from soketler.protocols.columns import TAB_SIZE
+from soketler.protocols.names import key
 from soketler.protocols.plain import history_end_text
 
 Fragments = list[tuple[str, str]]

@@ -21,7 +21,7 @@ from soketler.client.events import (
     RoomList,
     Welcome,
 )
-from soketler.core.names import key
+from soketler.protocols.names import key
 
 # Completion remembers at most this many nicknames and room names; the oldest go first.
 MAX_REMEMBERED = 5000

@@ -22,6 +22,8 @@ examples:
   soketler chat chat.example.org 7000 --nick ayşe --join '#dev'
   echo 'backup done' | soketler chat --nick cron --join '#ops'
   soketler chat --nick deploy --send 'v1.2 is live'
+  soketler chat --tls chat.example.org        TLS on port 61001, certificate verified
+  soketler chat --tls-fingerprint AB:CD:... localhost   a self-signed server, pinned
 
 exit status:
   0  left normally; in a pipe: every line was delivered
@@ -33,6 +35,8 @@ exit status:
   9  the server said no: nickname rejected (with its reason), server full, or,
      without a terminal, a line was refused (the reason is on stderr)
  10  the connection was lost (and --no-reconnect, or reconnecting gave up)
+ 12  TLS: the server's certificate was refused (untrusted, expired, wrong name or
+     fingerprint), or the handshake failed; never retried by reconnecting
 """
 
 
@@ -55,7 +59,7 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("host", nargs="?", default="localhost", help="server (default localhost)")
     parser.add_argument(
-        "port", nargs="?", type=_port, default=61000, help="TCP port (default 61000)"
+        "port", nargs="?", type=_port, help="TCP port (default 61000; 61001 with TLS)"
     )
     parser.add_argument("--nick", "-n", metavar="NAME", help="nickname (default: asks, or $USER)")
     parser.add_argument(
@@ -103,6 +107,32 @@ def register(sub: Any) -> None:
         default="auto",
         help="event loop (default: uvloop when installed)",
     )
+    tls = parser.add_argument_group(
+        "TLS (any of these turns TLS on; the server's certificate and name are verified)"
+    )
+    tls.add_argument("--tls", action="store_true", help="speak TLS")
+    trust = tls.add_mutually_exclusive_group()
+    trust.add_argument(
+        "--tls-fingerprint",
+        metavar="SHA256",
+        help="accept only the certificate with this SHA-256 fingerprint (self-signed "
+        "servers; default: the certificate is verified against the system's authorities)",
+    )
+    trust.add_argument(
+        "--tls-ca",
+        metavar="FILE",
+        help="trust the authorities in FILE (PEM), not the system's (default: the system's)",
+    )
+    trust.add_argument(
+        "--insecure", action="store_true", help="check no certificate (encrypted, to anyone)"
+    )
+    tls.add_argument(
+        "--tls-servername", metavar="NAME", help="name to ask for (SNI) and verify (default: host)"
+    )
+    tls.add_argument(
+        "--tls-cert", metavar="FILE", help="client certificate (PEM; default: none is offered)"
+    )
+    tls.add_argument("--tls-key", metavar="FILE", help="its key (default: in --tls-cert)")
     parser.set_defaults(handler=_run)
 
 

@@ -1,18 +1,33 @@
-"""`soketler serve`: the chat server (arguments only)."""
+"""`soketler serve`: the chat server (arguments only).
+
+Every option defaults to "not given" (None): the configuration is built from the
+defaults, then `--config FILE`, then the options given, and checked as a whole
+(core/config.py). The help shows each default from the same place.
+"""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from soketler.core.config import DEFAULT_PORT, Limits, ServerConfig
+
 EXAMPLES = """\
 examples:
   soketler serve                          all addresses, IPv4 and IPv6, port 61000
   soketler serve --host 127.0.0.1        this machine only
-  soketler serve --unix /tmp/chat.sock    this Unix socket only, no TCP
-  soketler serve --port 7000 --unix /tmp/chat.sock   TCP port 7000 and the socket
+  soketler serve --port 7000 --unix /tmp/chat.sock
+  soketler serve --unix /tmp/chat.sock   only the Unix socket, no TCP
+  soketler serve --config soketler.toml  settings from a file (flags still win)
   telnet localhost 61000                  then chat; /help lists the commands
 """
+
+_LIMITS = Limits()
+_SERVER = ServerConfig()
+
+
+def _mib(size: int) -> str:
+    return f"{size >> 20} MiB" if size % (1 << 20) == 0 else f"{size} bytes"
 
 
 def register(sub: Any) -> None:
@@ -23,9 +38,16 @@ def register(sub: Any) -> None:
         "JSON-lines clients.",
         epilog=EXAMPLES,
     )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="a TOML file of settings, named like these options with _ for - "
+        "(limits may be under [limits]); options given here win (default: none)",
+    )
     net = parser.add_argument_group("where to listen")
     net.add_argument(
         "--host",
+        dest="hosts",
         action="append",
         metavar="ADDR",
         help="address to listen on; repeatable (default: all addresses, IPv4 and IPv6)",
@@ -34,14 +56,13 @@ def register(sub: Any) -> None:
         "--port",
         "-p",
         type=int,
-        default=None,
-        help="TCP port (default 61000; with --unix alone, no TCP at all)",
+        help=f"TCP port for telnet, nc and JSON lines (default {DEFAULT_PORT})",
     )
     net.add_argument(
         "--unix",
         metavar="PATH",
-        help="listen on this Unix socket; alone it is the only listener "
-        "(add --host or --port to listen on TCP too; default: no Unix socket)",
+        help="listen on this Unix socket; alone, only there (no TCP unless --port or --host; "
+        "default: no Unix socket)",
     )
     net.add_argument(
         "--loop",
@@ -52,104 +73,113 @@ def register(sub: Any) -> None:
     chat = parser.add_argument_group("chat")
     chat.add_argument(
         "--no-close-words",
-        action="store_true",
+        dest="close_words",
+        action="store_const",
+        const=False,
         help="do not end a session on a line that is only bye/close/quit/q/kapat/exit",
     )
     chat.add_argument(
-        "--server-name",
-        metavar="NAME",
-        help="name shown in the welcome line (default: this host's name)",
+        "--server-name", metavar="NAME", help="name shown in the welcome line (default: host name)"
     )
     chat.add_argument(
         "--announce-limit",
         type=int,
-        default=1000,
         metavar="N",
         help="announce joins, parts and quits only in rooms of up to N people "
-        "(default 1000; 0: always)",
+        f"(default {_SERVER.announce_limit}; 0: always)",
     )
     history = parser.add_argument_group("history")
     history.add_argument(
         "--db",
         metavar="PATH",
-        help="SQLite file for history (default: in your user data folder); "
+        help="SQLite file for history (default: history.sqlite3 in your user data folder); "
         "':memory:' keeps history only while the server runs",
     )
     history.add_argument(
-        "--replay", type=int, default=20, metavar="N", help="messages shown on join; 0: none"
+        "--replay",
+        type=int,
+        metavar="N",
+        help=f"messages shown on join (default {_SERVER.replay}; 0: none)",
     )
     history.add_argument(
-        "--retain-days",
-        type=float,
-        default=0,
-        metavar="DAYS",
-        help="days a message is kept; 0: forever",
+        "--retain-days", type=float, metavar="DAYS", help="delete older messages (default 0: keep)"
     )
     history.add_argument(
         "--retain-messages",
         type=int,
-        default=0,
         metavar="N",
-        help="messages kept per room and private conversation; 0: no limit",
+        help="keep the newest N per room and private conversation (default 0: no limit)",
     )
     limits = parser.add_argument_group("limits (0 turns a limit off where noted)")
     limits.add_argument(
         "--max-line",
         type=int,
-        default=4096,
         metavar="BYTES",
-        help="longest line a client may send; longer ones are refused",
+        help=f"longest line a client may send (default {_LIMITS.max_line})",
     )
     limits.add_argument(
         "--rate",
         type=float,
-        default=5.0,
         metavar="LINES",
-        help="lines a client may send per second; 0: off",
+        help=f"lines per second a client may send (default {_LIMITS.rate:g}; 0: off)",
     )
     limits.add_argument(
         "--burst",
         type=int,
-        default=20,
         metavar="LINES",
-        help="lines a client may send at once before --rate applies",
+        help=f"lines a client may send at once before the rate applies (default {_LIMITS.burst})",
     )
     limits.add_argument(
         "--flood-lines",
         type=int,
-        default=50,
         metavar="LINES",
-        help="lines waiting beyond the rate before 'Excess flood' disconnects",
+        help="lines waiting for the rate past which 'Excess flood' disconnects "
+        f"(default {_LIMITS.flood_lines}; fewer are just slowed down)",
     )
     limits.add_argument(
         "--sendq",
         type=int,
-        default=1 << 20,
         metavar="BYTES",
-        help="bytes waiting for a client that does not read before it is dropped",
+        help="unsent bytes a client may have before it counts as not reading "
+        f"(default {_mib(_LIMITS.sendq)}; eight times it drops the client at once)",
     )
     limits.add_argument(
-        "--max-clients", type=int, default=10_000, metavar="N", help="connections in all"
+        "--sendq-grace",
+        type=float,
+        metavar="SECONDS",
+        help="how long a client may stay above its SendQ before it is dropped "
+        f"(default {_LIMITS.sendq_grace:g})",
+    )
+    limits.add_argument(
+        "--output-watermark",
+        type=int,
+        metavar="BYTES",
+        help="output waiting for all clients past which the server stops reading until "
+        f"it drains (default {_mib(_LIMITS.output_watermark)})",
+    )
+    limits.add_argument(
+        "--max-clients",
+        type=int,
+        metavar="N",
+        help=f"connections in all (default {_LIMITS.max_clients})",
     )
     limits.add_argument(
         "--max-per-address",
         type=int,
-        default=20,
         metavar="N",
-        help="connections from one address; 0: off",
+        help=f"connections per address (default {_LIMITS.max_per_address}; 0: off)",
     )
     limits.add_argument(
         "--nick-timeout",
         type=float,
-        default=60.0,
         metavar="SECONDS",
-        help="time to choose a nickname before the connection is closed",
+        help=f"time to choose a nickname (default {_LIMITS.nick_timeout:g}; 0: off)",
     )
     parser.add_argument(
         "--log-level",
         default="info",
         choices=("debug", "info", "warning"),
-        help="how much the server logs on stderr",
+        help="what the server logs to stderr (default info)",
     )
     parser.set_defaults(handler=_run)
 

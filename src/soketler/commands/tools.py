@@ -15,7 +15,9 @@ EXIT_CODES = """\
 exit codes:
   0 ok   1 no (e.g. no open port)   2 bad arguments or invalid port   3 unknown host
   4 connection refused   5 unreachable   6 timed out   7 address in use
-  8 permission denied (ports below 1024 need root)   10 connection reset   130 Ctrl-C
+  8 permission denied (ports below 1024 need root)   10 connection reset
+  12 TLS: certificate refused (untrusted, expired, wrong name or fingerprint), not
+     loadable, or the handshake failed   130 Ctrl-C
 """
 
 CONNECT_USAGE = """\
@@ -37,6 +39,8 @@ examples:
   soketler connect -U /tmp/chat.sock              a Unix stream socket
   soketler connect --hex localhost 12345 < /dev/null   hex dump of what arrives
   soketler listen -p 9000 > copy.bin & soketler connect localhost 9000 < file.bin
+  soketler connect --tls example.org 443          TLS, the certificate and name verified
+  soketler connect --tls-fingerprint AB:CD:... localhost 9000   a self-signed server, pinned
 """
 
 LISTEN_EXAMPLES = """\
@@ -49,6 +53,9 @@ examples:
   soketler listen -u -p 5353 -v                   print each UDP datagram and its source
   soketler listen -U /tmp/demo.sock               a Unix stream socket
   soketler listen -s 127.0.0.1 -p 0 -v            this machine only, any free port
+  soketler listen --tls -p 9000                   TLS with a self-signed certificate
+                                                  (made once; its fingerprint is printed)
+  soketler listen -k --tls --tls-cert site.pem --tls-key site.key   SIGHUP reloads them
 """
 
 RESOLVE_EXAMPLES = """\
@@ -197,6 +204,63 @@ def _stream_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _tls_connect_options(parser: argparse.ArgumentParser) -> None:
+    tls = parser.add_argument_group(
+        "TLS (any of these turns TLS on; the server's certificate and name are verified)"
+    )
+    tls.add_argument("--tls", action="store_true", help="speak TLS")
+    trust = tls.add_mutually_exclusive_group()
+    trust.add_argument(
+        "--tls-fingerprint",
+        metavar="SHA256",
+        help="accept only the certificate with this SHA-256 fingerprint (self-signed "
+        "servers; default: the certificate is verified against the system's authorities)",
+    )
+    trust.add_argument(
+        "--tls-ca",
+        metavar="FILE",
+        help="trust the authorities in FILE (PEM), not the system's (default: the system's)",
+    )
+    trust.add_argument(
+        "--insecure",
+        action="store_true",
+        help="check no certificate: encrypted, but to whoever answers",
+    )
+    tls.add_argument(
+        "--tls-servername",
+        metavar="NAME",
+        help="name to ask for (SNI) and to verify (default: HOST; localhost with -U)",
+    )
+    tls.add_argument(
+        "--tls-cert", metavar="FILE", help="client certificate (PEM; default: none is offered)"
+    )
+    tls.add_argument("--tls-key", metavar="FILE", help="its key (default: in --tls-cert)")
+
+
+def _tls_listen_options(parser: argparse.ArgumentParser) -> None:
+    tls = parser.add_argument_group(
+        "TLS (any of these turns TLS on; SIGHUP reloads the certificate for new clients)"
+    )
+    tls.add_argument(
+        "--tls",
+        action="store_true",
+        help="speak TLS; without --tls-cert a self-signed certificate is made once and kept "
+        "in the data folder; its SHA-256 fingerprint is printed",
+    )
+    tls.add_argument(
+        "--tls-cert",
+        metavar="FILE",
+        help="certificate chain (PEM), leaf first (default: the self-signed one)",
+    )
+    tls.add_argument("--tls-key", metavar="FILE", help="its key (default: in --tls-cert)")
+    tls.add_argument(
+        "--tls-client-ca",
+        metavar="FILE",
+        help="require a client certificate signed by an authority in FILE (PEM; "
+        "default: clients need none)",
+    )
+
+
 def register(sub: Any) -> None:
     connect = _parser(
         sub,
@@ -232,6 +296,7 @@ def register(sub: Any) -> None:
         metavar="SECONDS",
         help="quit SECONDS after stdin ends (default: wait for the peer to close)",
     )
+    _tls_connect_options(connect)
     connect.set_defaults(handler=_run_connect)
     connect.hinter = _hinter("connect", connect)
 
@@ -276,6 +341,7 @@ def register(sub: Any) -> None:
     )
     listen.add_argument("--echo", action="store_true", help="send each client its bytes back")
     _stream_options(listen)
+    _tls_listen_options(listen)
     listen.set_defaults(handler=_run_listen)
     listen.hinter = _hinter("listen", listen)
 

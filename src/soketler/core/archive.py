@@ -61,5 +61,7 @@ class Archive(Protocol):
     def room_page(self, room_key: str, limit: int, before: int | None, done: Paged) -> None: ...
 
     def private_page(
-        self, key_a: str, key_b: str, limit: int, before: int | None, done: Paged
-    ) -> None: ...
+        self, key_a: str, key_b: str, limit: int, before: int | None, after: int, done: Paged
+    ) -> None:
+        """Private messages of two nicknames, with ids from `after` (the reader took
+        the nickname then: what was said to an earlier holder of it is not theirs)."""

@@ -1,8 +1,16 @@
-"""Server configuration: where to listen, and the limits that protect everyone."""
+"""Server configuration: where to listen, through which doors, and the limits that
+protect everyone.
+
+Built once, in layers: the defaults here, then a TOML file (`--config`), then the
+flags given on the command line (a flag not given changes nothing). The result is
+checked as a whole (`problems`), whatever layer a value came from.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 from soketler.core.archive import Retention
 
@@ -16,18 +24,43 @@ class Limits:
     max_line: int = 4096  # bytes in one line, terminator excluded
     rate: float = 5.0  # lines per second a client may send on average (0: no limit)
     burst: int = 20  # lines a client may send at once before the rate applies
-    flood_lines: int = 50  # lines waiting beyond the rate before "Excess flood"
-    sendq: int = 1 << 20  # bytes queued for a client that is not reading
+    # Lines waiting for the rate limit past which a client is cut ("Excess flood").
+    # Fewer wait calmly: a paste is slowed down, not lost (reading stops meanwhile,
+    # so at most what one read brought can wait).
+    flood_lines: int = 300
+    # Bytes the kernel has not taken from us for one client; above it for longer than
+    # sendq_grace seconds, the client is not reading and is dropped (transport/backlog.py).
+    sendq: int = 1 << 20
+    sendq_grace: float = 10.0
+    # Output waiting for all clients together past which the server stops reading
+    # until it drains: TCP then slows the senders, and no reader is dropped.
+    output_watermark: int = 32 << 20
     max_clients: int = 10_000
     max_per_address: int = 20  # 0: no limit
     nick_timeout: float = 60.0  # seconds to choose a nickname
+    # Seconds without a byte from a client before it is asked whether it is still there
+    # (IRC: a PING; TCP clients of doors that cannot be asked: the kernel's keepalive
+    # probes), and seconds more for an answer before "Ping timeout": a dead peer must
+    # not keep its nickname forever. 0: never.
+    idle_timeout: float = 120.0
+    ping_timeout: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    """One way in: a door on TCP addresses and a port, or on a Unix socket."""
+
+    door: str  # "lines" (telnet, nc, JSON lines); more doors come as entries
+    hosts: tuple[str, ...] = ()  # empty: every address, IPv4 and IPv6
+    port: int | None = None  # None: no TCP
+    unix: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
     hosts: tuple[str, ...] = ()  # empty: every address, IPv4 and IPv6
-    port: int = DEFAULT_PORT
-    unix: str | None = None
+    port: int | None = DEFAULT_PORT  # the lines door's TCP port; None: no TCP
+    unix: str | None = None  # the lines door on a Unix socket too
     limits: Limits = field(default_factory=Limits)
     close_words: bool = True
     server_name: str = ""  # shown in the welcome line; empty: this host's name
@@ -35,3 +68,116 @@ class ServerConfig:
     replay: int = 20  # messages shown to someone joining a room; 0: none
     announce_limit: int = 1000  # joins/parts/quits announced in rooms up to this size
     retention: Retention = field(default_factory=Retention)
+
+    @property
+    def listeners(self) -> tuple[Listener, ...]:
+        """Every listener entry, each a door on an address: a new door is a new entry."""
+        found = []
+        if self.port is not None:
+            found.append(Listener("lines", self.hosts, self.port))
+        if self.unix:
+            found.append(Listener("lines", unix=self.unix))
+        return tuple(found)
+
+    def problems(self) -> list[str]:
+        """What is wrong with this configuration, in words for the person who wrote it."""
+        found = []
+        limits = self.limits
+        if self.port is not None and not 0 <= self.port <= 65535:
+            found.append(f"invalid port {self.port}: use 0-65535")
+        if not self.listeners:
+            found.append("nothing to listen on: give a port or a Unix socket")
+        if limits.max_line < 16:
+            found.append("max_line must be at least 16")
+        if limits.burst < 1 or limits.rate < 0 or limits.flood_lines < 1:
+            found.append("burst and flood_lines must be at least 1, rate at least 0")
+        if limits.sendq < 1024 or limits.sendq_grace < 0:
+            found.append("sendq must be at least 1024, sendq_grace at least 0")
+        if limits.output_watermark < 65536:
+            found.append("output_watermark must be at least 65536")
+        if limits.idle_timeout < 0 or limits.ping_timeout < 0:
+            found.append("idle_timeout and ping_timeout cannot be negative")
+        if limits.max_clients < 1 or limits.max_per_address < 0 or limits.nick_timeout < 0:
+            found.append("max_clients must be at least 1; max_per_address, nick_timeout 0 or more")
+        if self.replay < 0 or self.retention.days < 0 or self.retention.messages < 0:
+            found.append("replay, retain_days and retain_messages cannot be negative")
+        if self.announce_limit < 0:
+            found.append("announce_limit cannot be negative")
+        return found
+
+
+# Where each setting lives: a flag's or a file key's name -> (section, field). The
+# top-level ones have no section; "limits" and "retention" are nested records.
+SETTINGS: dict[str, tuple[str, str]] = {
+    **{f.name: ("", f.name) for f in fields(ServerConfig) if f.name not in ("limits", "retention")},
+    **{f.name: ("limits", f.name) for f in fields(Limits)},
+    "retain_days": ("retention", "days"),
+    "retain_messages": ("retention", "messages"),
+}
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used; the text says why, for people."""
+
+
+def build(layers: Sequence[Mapping[str, Any]], base: ServerConfig | None = None) -> ServerConfig:
+    """The defaults (or `base`), then each layer in turn: a layer gives settings by the
+    names in SETTINGS (a TOML file's tables [limits] and [retention] may hold theirs);
+    None means "not given". Raises ConfigError for a name that is no setting."""
+    config = base or ServerConfig()
+    for layer in layers:
+        flat: dict[str, Any] = {}
+        for name, value in layer.items():
+            if name in ("limits", "retention") and isinstance(value, Mapping):
+                for inner, inner_value in value.items():
+                    key = "retain_" + inner if name == "retention" else inner
+                    if SETTINGS.get(key, ("", ""))[0] != name:
+                        raise ConfigError(f"unknown setting {name}.{inner}")
+                    flat[key] = inner_value
+            elif name in SETTINGS:
+                flat[name] = value
+            else:
+                raise ConfigError(f"unknown setting {name}")
+        config = _apply(config, {k: v for k, v in flat.items() if v is not None})
+    return config
+
+
+def _current(config: ServerConfig, name: str) -> Any:
+    section, attr = SETTINGS[name]
+    return getattr(getattr(config, section) if section else config, attr)
+
+
+def _checked(name: str, value: Any, current: Any) -> Any:
+    """`value` as the kind of value the setting holds (a TOML file can say anything)."""
+    if isinstance(current, bool) or name == "close_words":
+        ok = isinstance(value, bool)
+    elif isinstance(current, float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif isinstance(current, int) or name == "port":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif name == "hosts":
+        ok = isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+        value = tuple(value) if ok else value
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise ConfigError(f"{name} cannot be {value!r}")
+    return value
+
+
+def _apply(config: ServerConfig, given: Mapping[str, Any]) -> ServerConfig:
+    top: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {"limits": {}, "retention": {}}
+    for name, value in given.items():
+        value = _checked(name, value, _current(config, name))
+        section, attr = SETTINGS[name]
+        if section:
+            nested[section][attr] = value
+        else:
+            top[attr] = value
+    if nested["limits"]:
+        top["limits"] = replace(config.limits, **nested["limits"])
+    if nested["retention"]:
+        top["retention"] = replace(config.retention, **nested["retention"])
+    return replace(config, **top)

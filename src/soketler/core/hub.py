@@ -1,33 +1,36 @@
-"""The hub: every session, nickname and room of one server, and how events reach people.
+"""The hub: every session, nickname and room of one server, and the chat operations,
+the same for every door.
 
-Delivery is the hot path. An event is encoded once per (flavour, view) and the same
-bytes are appended to each recipient's queue (`Peer.write`); there is no task and no
-await per recipient, and the transport coalesces each client's writes per loop tick.
-Costs grow with the people involved: a message costs O(members of its room), a join,
-part, nick change or quit O(members of the rooms involved); nothing walks every user.
+The hub never asks which door a session came through and never speaks prose. It
+takes neutral operations (register, join, part, say, ...) and answers with typed
+events that each session's codec renders for its reader; what a newcomer is greeted
+with, whether a first line is a nickname, whether everyone starts in #lobby: that is
+the door's policy (doors/). Costs grow with the people involved: a message costs
+O(members of its room), a join, part, nick change or quit O(members of the rooms
+involved); nothing walks every user.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import cast
 
-from soketler import __version__
-from soketler.core import names, texts
 from soketler.core.archive import Archive, Page, Saved, Topic
-from soketler.core.commands import dispatch
-from soketler.core.session import Peer, Room, Session
+from soketler.core.delivery import Delivery, Run, private_stream, room_stream
+from soketler.core.nicks import Nicks
+from soketler.core.rooms import Rooms
+from soketler.core.session import Peer, Room, Session, SessionState
+from soketler.core.texts import SERVER_SHUTDOWN
+from soketler.protocols import codes, names
 from soketler.protocols.events import (
     Bye,
     ChatMessage,
-    ClientEvent,
     Codec,
     Error,
     HistoryEnd,
-    Info,
+    HistoryPage,
     Joined,
+    Member,
     Members,
     NickChanged,
     Parted,
@@ -37,36 +40,29 @@ from soketler.protocols.events import (
     RoomList,
     ServerEvent,
     TopicChanged,
+    TopicReply,
     View,
-    Welcome,
 )
+from soketler.protocols.plain import PLAIN
 
 Clock = Callable[[], datetime]
 # Messages waiting for the store at once; past this, senders are told to wait. It
 # bounds memory when the disk is slower than the people typing.
 MAX_PENDING = 10_000
-# Topics remembered for rooms that are empty now, to restore when someone returns.
-MAX_SAVED_TOPICS = 10_000
 MAX_PAGE = 200  # messages in one history reply
 # Names listed to someone joining a big room; /who lists them all.
 NAMES_ON_JOIN = 100
+# Bytes of text one reply (a history page, a member list, the room list) may hold, so
+# that no answer is bigger than a reader's SendQ: a bigger one is cut, and says so
+# ("more" on a history page, the count of all members or rooms on the others).
+REPLY_BUDGET = 256 * 1024
+# Rooms one session may be in: rooms cost memory, and no one client may make it grow.
+MAX_ROOMS_PER_USER = 100
 
 
-class _Held:
-    """A delivery waiting for the store; later deliveries queue behind it.
-
-    Either `run` (any delivery) or a room message: `event` for `audience`, kept as data
-    so that messages released together to the same audience go out together.
-    """
-
-    __slots__ = ("audience", "event", "ready", "room", "run")
-
-    def __init__(self, run: Callable[[], None] | None = None) -> None:
-        self.run = run
-        self.ready = run is not None
-        self.event: ChatMessage | None = None
-        self.audience: tuple[Session, ...] = ()
-        self.room: Room | None = None
+def _utf8_size(text: str) -> int:
+    # JSON escapes a quote or a backslash with one more byte.
+    return len(text.encode("utf-8", "replace")) + text.count('"') + text.count("\\")
 
 
 def utc_now() -> datetime:
@@ -82,332 +78,361 @@ class Hub:
         saved: Saved | None = None,
         replay: int = 20,
         announce_limit: int = 1000,
+        reply_budget: int = REPLY_BUDGET,
     ) -> None:
         self.server_name = server_name
         self.clock = clock
         self.sessions: set[Session] = set()
-        self.by_nick: dict[str, Session] = {}
-        self.rooms: dict[str, Room] = {}
+        self.nicks = Nicks()
+        self.rooms = Rooms()
+        self.delivery = Delivery()
         self.archive = archive
-        self.replay = replay
+        self.replay = replay  # messages a door that replays on join shows
         # Joins, parts and quits are announced only in rooms up to this size (0: all).
         # Past it they are noise to people, and announcing each one to everyone makes
         # filling a room cost O(members²).
         self.announce_limit = announce_limit
+        self.reply_budget = reply_budget
         saved = saved or Saved()
         self.next_id = saved.last_id + 1
-        self.saved_topics: dict[str, Topic] = dict(saved.topics)
-        self.store_failure: str | None = None
+        self.rooms.saved_topics.update(saved.topics)
         self.pending = 0  # messages given to the archive and not yet stored
-        # Deliveries in the order they were made. While a message waits for the store,
-        # everything after it waits too, so everyone sees events in one order.
-        self._held: deque[_Held] = deque()
-        # How to run something once the current callback is over (the server sets
-        # loop.call_soon). With it, everything a store commit releases is delivered in
-        # one go, the messages of one room joined into one write per member; without
-        # it (tests), each is delivered the moment it is stored.
-        self.defer: Callable[[Callable[[], None]], object] | None = None
-        self._drain_deferred = False
+
+    @property
+    def defer(self) -> Callable[[Run], object] | None:
+        return self.delivery.defer
+
+    @defer.setter
+    def defer(self, defer: Callable[[Run], object] | None) -> None:
+        self.delivery.defer = defer
 
     def resume(self, archive: Archive, saved: Saved) -> None:
         """Attaches the history store and continues where the last run stopped."""
         self.archive = archive
         self.next_id = max(self.next_id, saved.last_id + 1)
-        self.saved_topics.update(saved.topics)
+        self.rooms.saved_topics.update(saved.topics)
 
-    # --- connections -------------------------------------------------------------
+    # --- sessions ------------------------------------------------------------------------
 
-    def open(self, peer: Peer, address: str = "") -> Session:
-        """A client connected: greet it and ask for a nickname."""
-        session = Session(peer, address)
+    def open(self, peer: Peer, address: str = "", door: str = "", codec: Codec = PLAIN) -> Session:
+        """A client connected through `door`; the door greets it."""
+        session = Session(peer, address, door, codec)
+        session.state = SessionState.REGISTERING
         self.sessions.add(session)
-        greeting = texts.GREETING.format(version=__version__, server=self.server_name)
-        self.send(session, Info(greeting + "\n" + texts.CHOOSE_NICK))
         return session
-
-    def handle(self, session: Session, event: ClientEvent) -> None:
-        """One request from a client (see `commands.dispatch`)."""
-        if not session.closed:
-            dispatch(self, session, event)
 
     def close(self, session: Session, reason: str, *, tell: bool = True) -> None:
         """Ends a session: announces the quit, says goodbye, closes. Idempotent."""
         if session.closed:
             return
-        session.closed = True
+        registered = session.registered
+        session.state = SessionState.CLOSING
         self.sessions.discard(session)
-        if session.registered:
-            self.by_nick.pop(session.key, None)
-            audience = self._audience(session, include_self=False, quiet_big=True)
-            for room in session.rooms.values():
-                self._remove_member(room, session)
-            session.rooms.clear()
-            session.current = None
-            self.fanout(Quit(self.clock(), session.nick, reason), audience)
-        if tell:
-            self.send(session, Bye(reason))
-        self._emit(lambda: session.peer.close(reason))
+        # Its own last messages, still waiting for the store, reach it before it goes.
+        streams = [room_stream(room) for room in session.rooms.values()]
+        if registered:
+            self.nicks.release(session)
+            quit_ = Quit(self.clock(), session.nick, reason, session.user, session.host)
+            self._tell_rooms_once(session, quit_, include_self=False, quiet_big=True)
+            for room in list(session.rooms.values()):
+                self.rooms.leave(session, room)
 
-    def shutdown(self, reason: str = texts.SERVER_SHUTDOWN) -> None:
+        def goodbye() -> None:
+            if tell:
+                Delivery.write(session, Bye(reason))
+            session.peer.close(reason)
+
+        self.delivery.after_all(streams, goodbye)
+
+    def shutdown(self, reason: str = SERVER_SHUTDOWN) -> None:
         """Tells everyone goodbye and closes every session (no quit announcements:
         everybody is leaving at once, and announcing would cost O(users²))."""
         bye = Bye(reason)
         for session in list(self.sessions):
-            session.closed = True
+            session.state = SessionState.CLOSING
             # At once, not behind messages waiting for the store: the peer closes now,
             # and what waits will never be delivered to a closed session anyway.
-            self._send_now(session, bye)
+            Delivery.write(session, bye)
             session.peer.close(reason)
         self.sessions.clear()
-        self.by_nick.clear()
+        self.nicks.clear()
         self.rooms.clear()
+        self.delivery.clear()
 
-    # --- sending -------------------------------------------------------------------
+    def find_session(self, nick: str) -> Session | None:
+        return self.nicks.get(nick)
 
-    def send(self, session: Session, event: ServerEvent, view: View = View.HERE) -> None:
-        """Sends one event to one session, in order with everything else."""
-        self._emit(lambda: self._send_now(session, event, view))
+    # --- replies -------------------------------------------------------------------------
 
-    @staticmethod
-    def _send_now(session: Session, event: ServerEvent, view: View = View.HERE) -> None:
-        session.peer.write(session.codec.encode(event, view))
-
-    def error(self, session: Session, code: str, text: str, re: RequestId = None) -> None:
-        self.send(session, Error(code, text, re))
-
-    def fanout(
-        self, event: ServerEvent, sessions: Iterable[Session], room: Room | None = None
+    def send(
+        self,
+        session: Session,
+        event: ServerEvent,
+        view: View = View.HERE,
+        stream: str | None = None,
     ) -> None:
-        """Delivers one event to many sessions, encoding it once per (codec, view)."""
-        if self._held:
-            audience = list(sessions)  # who is there now, not when the queue moves
-            self._emit(lambda: self._fanout(event, audience, room))
-        else:
-            self._fanout(event, sessions, room)
+        """One event to one session: now, or after what waits in `stream` (the room or
+        conversation the event is about), so it keeps its place there."""
+        self.delivery.emit(stream, lambda: Delivery.write(session, event, view))
 
-    def _fanout(self, event: ServerEvent, sessions: Iterable[Session], room: Room | None) -> None:
-        self._fanout_many((event,), sessions, room)
-
-    @staticmethod
-    def _fanout_many(
-        events: Sequence[ServerEvent], sessions: Iterable[Session], room: Room | None
+    def error(
+        self,
+        session: Session,
+        code: str,
+        re: RequestId = None,
+        subject: str = "",
+        detail: str = "",
     ) -> None:
-        """Delivers events, in order, to many sessions: one write per session, and each
-        event encoded once per (codec, view). The loop over recipients is the costly
-        part of a big room, so several messages share one pass when they can."""
-        here: dict[Codec, bytes] = {}
-        elsewhere: dict[Codec, bytes] = {}
-        for session in sessions:
-            # (current is None for someone who has just quit: their last lines are theirs.)
-            current = session.current
-            cache = here if room is None or current is room or current is None else elsewhere
-            codec = session.codec
-            data = cache.get(codec)
-            if data is None:
-                view = View.HERE if cache is here else View.ELSEWHERE
-                data = cache[codec] = b"".join([codec.encode(event, view) for event in events])
-            session.peer.write(data)
+        self.send(session, Error(code, re=re, subject=subject, detail=detail))
 
-    # --- keeping order while the store works ---------------------------------------------
+    # --- nicknames -----------------------------------------------------------------------
 
-    def _emit(self, run: Callable[[], None]) -> None:
-        """Runs a delivery now, or after everything still waiting for the store."""
-        if self._held:
-            self._held.append(_Held(run))
-        else:
-            run()
+    def register(self, session: Session, nick: str, re: RequestId = None) -> bool:
+        """Gives a registering session its nickname; on refusal, says why (as a prompt
+        to choose again)."""
+        nick = names.normalize(nick)
+        problem = self.nicks.problem(session, nick)
+        if problem is not None:
+            code, detail = problem
+            self.send(session, Error(code, re=re, subject=nick, detail=detail, prompt=True))
+            return False
+        self._take_nick(session, nick)
+        if not session.user:
+            session.user = nick
+        session.state = SessionState.REGISTERED
+        return True
 
-    def _hold(self) -> _Held:
-        held = _Held()
-        self._held.append(held)
-        return held
+    def rename(self, session: Session, nick: str, re: RequestId = None) -> bool:
+        """Changes a registered session's nickname, telling everyone who shares a room
+        with it (and itself)."""
+        nick = names.normalize(nick)
+        problem = self.nicks.problem(session, nick)
+        if problem is not None:
+            code, detail = problem
+            self.error(session, code, re, nick, detail)
+            return False
+        old = session.nick
+        self._take_nick(session, nick)
+        changed = NickChanged(self.clock(), old, nick, session.user, session.host)
+        self._tell_rooms_once(session, changed, include_self=True)
+        return True
 
-    def _release(self, held: _Held, run: Callable[[], None] | None = None) -> None:
-        """The store has answered for `held`: deliver it (`run`, or its room message)
-        once everything before it is delivered."""
-        if run is not None:
-            held.run = run
-        held.ready = True
-        if self.defer is None:
-            self._drain()
-        elif not self._drain_deferred:
-            self._drain_deferred = True
-            self.defer(self._drain)
+    def _take_nick(self, session: Session, nick: str) -> None:
+        self.nicks.take(session, nick)
+        # Private history is keyed by nickname: from now on, not before, what is said
+        # to this nickname is this session's (an earlier holder's messages stay theirs).
+        session.nick_since = self.next_id
 
-    def _drain(self) -> None:
-        self._drain_deferred = False
-        queue = self._held
-        while queue and queue[0].ready:
-            first = queue.popleft()
-            if first.run is not None:
-                first.run()
+    def _tell_rooms_once(
+        self, session: Session, event: ServerEvent, include_self: bool, quiet_big: bool = False
+    ) -> None:
+        """Tells everyone who shares a room with `session` once, each through one room's
+        stream, preferring rooms where something waits (the session's own last message,
+        most often), so that it comes after it: O(members of its rooms)."""
+        told: set[Session] = set() if include_self else {session}
+        rooms = sorted(
+            session.rooms.values(),
+            key=lambda r: not self.delivery.pending(room_stream(r)),
+        )
+        for room in rooms:
+            if quiet_big and not self.announces(room):
                 continue
-            # Room messages next in line for the same people go out in one pass.
-            audience = first.audience
-            events: list[ServerEvent] = [cast(ChatMessage, first.event)]
-            while (
-                queue and queue[0].ready and queue[0].run is None and queue[0].audience is audience
-            ):
-                events.append(cast(ChatMessage, queue.popleft().event))
-            self._fanout_many(events, audience, first.room)
+            audience = [s for s in room.members if s not in told]
+            told.update(audience)
+            if audience:
+                self.delivery.fanout(room_stream(room), event, audience, room)
+        if include_self and session not in told:
+            self.send(session, event)
+
+    # --- rooms ---------------------------------------------------------------------------
 
     def announces(self, room: Room) -> bool:
         """Whether joins, parts and quits are told to everyone in the room."""
         return self.announce_limit <= 0 or len(room.members) <= self.announce_limit
 
-    def _audience(
-        self, session: Session, include_self: bool, quiet_big: bool = False
-    ) -> set[Session]:
-        """Everyone who shares a room with `session`: O(members of its rooms)."""
-        audience: set[Session] = set()
-        for room in session.rooms.values():
-            if not quiet_big or self.announces(room):
-                audience.update(room.members)
-        if include_self:
-            audience.add(session)
+    def join(
+        self,
+        session: Session,
+        name: str,
+        re: RequestId = None,
+        replay: int = 0,
+    ) -> Room | None:
+        """Puts the session in a room (made if needed); the room hears of it, the joiner
+        gets the member list and, with `replay`, the room's last messages. A room the
+        session is in already is returned as it is; None (with an error) if refused."""
+        name = names.room_name(name)
+        problem = names.room_problem(name)
+        if problem is not None:
+            self.error(session, codes.ROOM_INVALID, re, name, problem)
+            return None
+        room = session.rooms.get(names.key(name))
+        if room is not None:
+            return room
+        if len(session.rooms) >= MAX_ROOMS_PER_USER:
+            self.error(session, codes.TOO_MANY_ROOMS, re, name, str(MAX_ROOMS_PER_USER))
+            return None
+        room = self.rooms.enter(session, name)
+        stream = room_stream(room)
+        joined = Joined(self.clock(), room.name, session.nick, session.user, session.host)
+        if self.announces(room):
+            self.delivery.fanout(stream, joined, room.members, room)
         else:
-            audience.discard(session)
-        return audience
+            self.send(session, joined, stream=stream)
+        members = self.members(room, re, limit=NAMES_ON_JOIN, joining=True)
+        self.send(session, members, stream=stream)
+        if self.archive is not None and replay > 0:
+            self.room_history(session, room, replay, None, None)
+        return room
 
-    # --- chat operations (called by the command handlers) -------------------------------
+    def part(self, session: Session, room: Room, reason: str = "", re: RequestId = None) -> None:
+        """Takes the session out of a room it is in; the room hears of it."""
+        stream = room_stream(room)
+        # Tell the room, the leaver included, before the leaver is gone from it.
+        parted = Parted(self.clock(), room.name, session.nick, reason, session.user, session.host)
+        if self.announces(room):
+            self.delivery.fanout(stream, parted, room.members, room)
+        else:
+            self.send(session, parted, stream=stream)
+        self.rooms.leave(session, room)
+
+    def find_room(self, session: Session, name: str, re: RequestId) -> Room | None:
+        """A room the session is in, by name; None (with an error sent) otherwise."""
+        room = session.rooms.get(names.key(names.room_name(name)))
+        if room is None:
+            self.error(session, codes.NOT_IN_ROOM, re, names.room_name(name))
+        return room
+
+    def any_room(self, session: Session, name: str, re: RequestId) -> Room | None:
+        """A room of the server, by name; None (with an error sent) if it has nobody."""
+        room = self.rooms.get(name)
+        if room is None:
+            self.error(session, codes.NO_SUCH_ROOM, re, names.room_name(name))
+        return room
+
+    def set_topic(self, session: Session, room: Room, text: str) -> None:
+        now = self.clock()
+        room.topic, room.topic_by, room.topic_time = text, session.nick, now.timestamp()
+        topic = Topic(room.key, room.name, text, session.nick, now)
+        self.rooms.save_topic(topic)
+        if self.archive is not None:
+            self.archive.save_topic(topic)
+        changed = TopicChanged(now, room.name, session.nick, text)
+        self.delivery.fanout(room_stream(room), changed, room.members, room)
+
+    def topic(self, session: Session, room: Room, re: RequestId = None) -> None:
+        reply = TopicReply(room.name, room.topic, room.topic_by, re)
+        self.send(session, reply, stream=room_stream(room))
+
+    def members(
+        self, room: Room, re: RequestId = None, limit: int = 0, joining: bool = False
+    ) -> Members:
+        """Who is in a room; with a limit, only the first `limit` and the count. Past
+        the reply budget the list is cut too (the count still tells all)."""
+        listed: list[Member] = []
+        size = _utf8_size(room.topic)
+        count = -1
+        for session, status in room.members.items():
+            size += _utf8_size(session.nick) + 4  # and a separator
+            if (limit and len(listed) >= limit) or (size > self.reply_budget and listed):
+                count = len(room.members)
+                break
+            away = session.away is not None
+            listed.append(Member(session.nick, status, session.user, session.host, away))
+        users = tuple(m.nick for m in listed)
+        return Members(room.name, room.topic, users, re, count, tuple(listed), joining)
+
+    def room_list(self, re: RequestId = None) -> RoomList:
+        """Rooms, the biggest first, as many as the reply budget holds."""
+        rooms = sorted(self.rooms.by_key.values(), key=lambda r: (-len(r.members), r.key))
+        listed: list[RoomInfo] = []
+        size = 0
+        for room in rooms:
+            size += _utf8_size(room.name) + _utf8_size(room.topic) + 32  # and the JSON names
+            if size > self.reply_budget and listed:
+                break
+            listed.append(RoomInfo(room.name, len(room.members), room.topic))
+        return RoomList(tuple(listed), re, count=len(rooms))
+
+    # --- messages ------------------------------------------------------------------------
 
     def new_message_id(self) -> int:
         mid = self.next_id
         self.next_id += 1
         return mid
 
-    def register(self, session: Session, nick: str, re: RequestId = None) -> bool:
-        nick = names.normalize(nick)
-        problem = self.nick_problem(session, nick)
-        if problem is not None:
-            code, text = problem
-            self.send(session, Error(code, text, re, prompt=texts.CHOOSE_ANOTHER))
-            return False
-        session.nick = nick
-        session.key = names.key(nick)
-        self.by_nick[session.key] = session
-        self.send(session, Welcome(nick, names.LOBBY, __version__, re))
-        self.join(session, names.LOBBY)
-        return True
-
-    def nick_problem(self, session: Session, nick: str) -> tuple[str, str] | None:
-        problem = names.nick_problem(nick)
-        if problem is not None:
-            return texts.NICK_INVALID, problem
-        holder = self.by_nick.get(names.key(nick))
-        if holder is not None and holder is not session:
-            return texts.NICK_TAKEN, texts.NICK_TAKEN_TEXT.format(nick=nick)
-        return None
-
-    def rename(self, session: Session, nick: str, re: RequestId = None) -> None:
-        nick = names.normalize(nick)
-        if nick == session.nick:
-            self.send(session, Info(texts.ALREADY_NICK_TEXT.format(nick=nick), re))
-            return
-        problem = self.nick_problem(session, nick)
-        if problem is not None:
-            self.error(session, *problem, re)
-            return
-        old = session.nick
-        del self.by_nick[session.key]
-        session.nick = nick
-        session.key = names.key(nick)
-        self.by_nick[session.key] = session
-        self.fanout(NickChanged(self.clock(), old, nick), self._audience(session, True))
-
-    def join(self, session: Session, name: str, re: RequestId = None) -> None:
-        name = names.room_name(name)
-        problem = names.room_problem(name)
-        if problem is not None:
-            self.error(session, texts.ROOM_INVALID, problem, re)
-            return
-        key = names.key(name)
-        room = session.rooms.get(key)
-        if room is not None:
-            session.current = room
-            self.send(session, Info(texts.SWITCHED_TEXT.format(room=room.name), re))
-            return
-        room = self.rooms.get(key)
-        if room is None:
-            saved = self.saved_topics.get(key)
-            if saved is None:
-                room = self.rooms[key] = Room(name, key)
-            else:
-                # The room comes back as it was named, with its topic.
-                room = self.rooms[key] = Room(saved.room, key)
-                room.topic, room.topic_by = saved.text, saved.set_by
-        room.add(session)
-        session.rooms[key] = room
-        session.current = room
-        joined = Joined(self.clock(), room.name, session.nick)
-        if self.announces(room):
-            self.fanout(joined, room.members, room)
-        else:
-            self.send(session, joined)
-        self.send(session, self.members(room, re, limit=NAMES_ON_JOIN))
-        if self.archive is not None and self.replay > 0:
-            self.room_history(session, room, self.replay, None, None)
-
-    def part(self, session: Session, room: Room, reason: str, re: RequestId = None) -> None:
-        if len(session.rooms) == 1:
-            self.error(session, texts.LAST_ROOM, texts.LAST_ROOM_TEXT.format(room=room.name), re)
-            return
-        # Tell the room, the leaver included, before the leaver is gone from it.
-        parted = Parted(self.clock(), room.name, session.nick, reason)
-        if self.announces(room):
-            self.fanout(parted, room.members, room)
-        else:
-            self.send(session, parted)
-        del session.rooms[room.key]
-        self._remove_member(room, session)
-        if session.current is room:
-            session.current = next(reversed(session.rooms.values()))
-            self.send(session, Info(texts.SWITCHED_TEXT.format(room=session.current.name)))
-
-    def _remove_member(self, room: Room, session: Session) -> None:
-        room.remove(session)
-        if not room.members:
-            # An empty room is forgotten, so names cannot pile up without bound.
-            self.rooms.pop(room.key, None)
-
     def say(
-        self, session: Session, room: Room, text: str, action: bool = False, re: RequestId = None
+        self,
+        session: Session,
+        room: Room,
+        text: str,
+        action: bool = False,
+        re: RequestId = None,
+        notice: bool = False,
     ) -> None:
+        """A message to a room: stored, then delivered to the people in the room when
+        it was said, the sender too."""
         if self._refuse(session, re):
             return
         message = ChatMessage(
-            self.new_message_id(), self.clock(), session.nick, text, room=room.name, action=action
+            self.new_message_id(),
+            self.clock(),
+            session.nick,
+            text,
+            room=room.name,
+            action=action,
+            user=session.user,
+            host=session.host,
+            notice=notice,
         )
         if self.archive is None:
-            self.fanout(message, room.members, room)
+            self.delivery.fanout(room_stream(room), message, room.members, room)
             return
-        self._store_then(message, session, re, room=room)
+        held = self.delivery.hold_message(message, room)
+        self._store_then(message, session, re, held)
 
-    def private(self, session: Session, target: Session, text: str, re: RequestId = None) -> None:
+    def private(
+        self,
+        session: Session,
+        target: Session,
+        text: str,
+        re: RequestId = None,
+        action: bool = False,
+        notice: bool = False,
+    ) -> None:
+        """A private message: stored, then delivered to the recipient and echoed to the
+        sender (marked as its own)."""
         if self._refuse(session, re):
             return
         message = ChatMessage(
-            self.new_message_id(), self.clock(), session.nick, text, to=target.nick
+            self.new_message_id(),
+            self.clock(),
+            session.nick,
+            text,
+            to=target.nick,
+            action=action,
+            user=session.user,
+            host=session.host,
+            notice=notice,
         )
 
         def deliver() -> None:
-            self._send_now(target, message)
+            Delivery.write(target, message)
             if target is not session:
-                self._send_now(session, message, View.OWN)
+                Delivery.write(session, message, View.OWN)
 
+        stream = private_stream(session.key, target.key)
         if self.archive is None:
-            self._emit(deliver)
-        else:
-            self._store_then(message, session, re, deliver)
+            self.delivery.emit(stream, deliver)
+            return
+        held = self.delivery.hold(stream)
+        self._store_then(message, session, re, held, deliver)
 
     def _refuse(self, session: Session, re: RequestId) -> bool:
-        """Whether a new message must be refused because the store cannot take it."""
-        if self.store_failure is not None:
-            text = texts.STORE_FAILED_TEXT.format(reason=self.store_failure)
-            self.error(session, texts.STORE_FAILED, text, re)
-            return True
+        """Whether a new message must be refused because the store cannot take it now.
+        (A failing store answers each message with its failure, at once, until it can
+        write again: see store.archive.ThreadedArchive.)"""
         if self.pending >= MAX_PENDING:
-            self.error(session, texts.BUSY, texts.BUSY_TEXT, re)
+            self.error(session, codes.BUSY, re)
             return True
         return False
 
@@ -416,115 +441,83 @@ class Hub:
         message: ChatMessage,
         sender: Session,
         re: RequestId,
-        deliver: Callable[[], None] | None = None,
-        room: Room | None = None,
+        held: object,
+        deliver: Run | None = None,
     ) -> None:
-        """Stores the message, then delivers it: `deliver`, or to the people in `room`
-        when it was said. Nobody sees what was not stored."""
+        """Stores the message, then releases its place in the stream (`deliver`, or the
+        room message held there). Nobody sees what was not stored."""
         assert self.archive is not None
-        held = self._hold()
-        if room is not None:
-            held.event, held.room, held.audience = message, room, room.audience()
         self.pending += 1
+        delivery = self.delivery
 
         def stored(failure: str | None) -> None:
             self.pending -= 1
             if failure is None:
-                self._release(held, deliver)
+                delivery.release(held, deliver)  # type: ignore[arg-type]
                 return
-            if self.store_failure is None:
-                self.store_failure = failure
-            error = Error(texts.STORE_FAILED, texts.STORE_FAILED_TEXT.format(reason=failure), re)
-            self._release(held, lambda: self._send_now(sender, error))
+            error = Error(codes.STORE_FAILED, re=re, detail=failure)
+            delivery.release(held, lambda: Delivery.write(sender, error))  # type: ignore[arg-type]
 
         self.archive.append(message, stored)
 
     # --- history -------------------------------------------------------------------------
 
-    def _show_page(
-        self, session: Session, page: Page | str, end: HistoryEnd, own: str | None = None
-    ) -> None:
-        """Sends a page of history to one session (own: the reader's nickname key)."""
-        if isinstance(page, str):
-            self._send_now(session, Error(texts.STORE_FAILED, page, end.re))
-            return
-        write, codec = session.peer.write, session.codec
-        for message in page.messages:
-            mine = own is not None and names.key(message.sender) == own
-            write(codec.encode(message, View.OWN if mine else View.HERE))
-        write(
-            codec.encode(HistoryEnd(end.room, len(page.messages), page.more, end.with_nick, end.re))
-        )
-
     def room_history(
         self, session: Session, room: Room, limit: int, before: int | None, re: RequestId
     ) -> None:
+        """A page of a room's history, in the room's stream: after what was said before
+        the request, before what is said after it."""
         end = HistoryEnd(room.name, 0, False, re=re)
+        stream = room_stream(room)
         if self.archive is None:
-            self.send(session, end)
+            self.send(session, HistoryPage((), end), stream=stream)
             return
         bound = self.next_id if before is None else before
-        got = self._page_for(session, end)
+        got = self._page_for(session, end, stream)
         self.archive.room_page(room.key, min(limit, MAX_PAGE), bound, got)
 
     def private_history(
         self, session: Session, nick: str, limit: int, before: int | None, re: RequestId
     ) -> None:
+        """A page of the session's private conversation with `nick`, since it took its
+        nickname."""
         end = HistoryEnd(None, 0, False, with_nick=nick, re=re)
+        stream = private_stream(session.key, names.key(nick))
         if self.archive is None:
-            self.send(session, end)
+            self.send(session, HistoryPage((), end, session.key), stream=stream)
             return
         bound = self.next_id if before is None else before
-        got = self._page_for(session, end, own=session.key)
-        self.archive.private_page(session.key, names.key(nick), min(limit, MAX_PAGE), bound, got)
+        got = self._page_for(session, end, stream, own=session.key)
+        self.archive.private_page(
+            session.key, names.key(nick), min(limit, MAX_PAGE), bound, session.nick_since, got
+        )
 
     def _page_for(
-        self, session: Session, end: HistoryEnd, own: str | None = None
+        self, session: Session, end: HistoryEnd, stream: str, own: str = ""
     ) -> Callable[[Page | str], None]:
-        """Holds later deliveries until the store answers; then shows its page."""
-        held = self._hold()
+        """Holds the stream's later deliveries until the store answers; then shows the
+        page."""
+        held = self.delivery.hold(stream)
 
         def got(page: Page | str) -> None:
-            self._release(held, lambda: self._show_page(session, page, end, own))
+            self.delivery.release(held, lambda: self._show_page(session, page, end, own))
 
         return got
 
-    def set_topic(self, session: Session, room: Room, text: str) -> None:
-        room.topic = text
-        room.topic_by = session.nick
-        now = self.clock()
-        topic = Topic(room.key, room.name, text, session.nick, now)
-        self.saved_topics.pop(room.key, None)
-        self.saved_topics[room.key] = topic
-        if len(self.saved_topics) > MAX_SAVED_TOPICS:
-            del self.saved_topics[next(iter(self.saved_topics))]  # the longest unchanged
-        if self.archive is not None:
-            self.archive.save_topic(topic)
-        self.fanout(TopicChanged(now, room.name, session.nick, text), room.members, room)
-
-    def members(self, room: Room, re: RequestId = None, limit: int = 0) -> Members:
-        """Who is in a room; with a limit, only the first `limit` names and the count."""
-        if limit and len(room.members) > limit:
-            first = tuple(s.nick for s, _ in zip(room.members, range(limit), strict=False))
-            return Members(room.name, room.topic, first, re, count=len(room.members))
-        return Members(room.name, room.topic, tuple(s.nick for s in room.members), re)
-
-    def room_list(self, re: RequestId = None) -> RoomList:
-        rooms = sorted(self.rooms.values(), key=lambda r: (-len(r.members), r.key))
-        return RoomList(tuple(RoomInfo(r.name, len(r.members), r.topic) for r in rooms), re)
-
-    def any_room(self, session: Session, name: str, re: RequestId) -> Room | None:
-        """A room of the server, by name; None (with an error sent) if it has nobody."""
-        room = self.rooms.get(names.key(names.room_name(name)))
-        if room is None:
-            text = texts.NO_SUCH_ROOM_TEXT.format(room=names.room_name(name))
-            self.error(session, texts.NO_SUCH_ROOM, text, re)
-        return room
-
-    def find_room(self, session: Session, name: str, re: RequestId) -> Room | None:
-        """A room the session is in, by name; None (with an error sent) otherwise."""
-        room = session.rooms.get(names.key(names.room_name(name)))
-        if room is None:
-            text = texts.NOT_IN_ROOM_TEXT.format(room=names.room_name(name))
-            self.error(session, texts.NOT_IN_ROOM, text, re)
-        return room
+    def _show_page(self, session: Session, page: Page | str, end: HistoryEnd, own: str) -> None:
+        """Sends a page to one session, cut to the reply budget: the newest messages are
+        kept, so that "before" the oldest one shown continues without a gap."""
+        if isinstance(page, str):
+            Delivery.write(session, Error(codes.STORE_FAILED, re=end.re, detail=page))
+            return
+        kept: list[ChatMessage] = []
+        size = 0
+        for message in reversed(page.messages):
+            size += _utf8_size(message.text) + _utf8_size(message.sender) + 96  # and fields
+            if size > self.reply_budget and kept:
+                break
+            kept.append(message)
+        kept.reverse()
+        more = page.more or len(kept) < len(page.messages)
+        end = HistoryEnd(end.room, len(kept), more, end.with_nick, end.re)
+        Delivery.write(session, HistoryPage(tuple(kept), end, own))

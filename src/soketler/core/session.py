@@ -1,7 +1,9 @@
-"""A connected client as the chat core sees it, and the rooms it can be in."""
+"""A connected client as the chat core sees it, whatever door it came through, and the
+rooms it can be in."""
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Protocol
 
 from soketler.protocols.events import Codec
@@ -20,44 +22,112 @@ class Peer(Protocol):
     def close(self, reason: str) -> None: ...
 
 
+class SessionState(Enum):
+    CONNECTING = "connecting"  # the transport is there; the door has not greeted yet
+    REGISTERING = "registering"  # choosing a nickname (IRC: NICK, USER, CAP)
+    REGISTERED = "registered"  # has a nickname; may chat
+    CLOSING = "closing"  # ended: nothing more is delivered to it
+
+
 class Session:
-    """One client. Hashed by identity: sessions are keys of rooms' member dicts."""
+    """One client of any door. Hashed by identity: sessions are keys of rooms' member
+    dicts. Thousands live at once, so only slots."""
 
-    __slots__ = ("address", "closed", "codec", "current", "key", "nick", "peer", "rooms")
+    __slots__ = (
+        "account",
+        "address",
+        "away",
+        "caps",
+        "codec",
+        "current",
+        "door",
+        "host",
+        "key",
+        "last_activity",
+        "nick",
+        "nick_since",
+        "peer",
+        "realname",
+        "rooms",
+        "state",
+        "user",
+    )
 
-    def __init__(self, peer: Peer, address: str = "") -> None:
+    def __init__(self, peer: Peer, address: str = "", door: str = "", codec: Codec = PLAIN) -> None:
         self.peer = peer
-        self.address = address
-        self.codec: Codec = PLAIN
+        self.address = address  # where it connects from ("" for a Unix socket)
+        self.door = door  # the way in: "lines", "irc", "web", "ssh"
+        self.codec = codec  # how this reader reads events; the door may change it
+        self.state = SessionState.CONNECTING
         self.nick = ""  # empty until registered
         self.key = ""  # the nickname's identity (names.key)
+        self.nick_since = 0  # the first message id said while it held this nickname
+        self.user = ""  # IRC's user name (ident); the nickname by default
+        self.host = address or "localhost"  # the host others see in nick!user@host
+        self.realname = ""
+        self.account: str | None = None  # the account it logged in to, if any
+        self.caps: frozenset[str] = frozenset()  # capabilities its door negotiated
+        self.away: str | None = None
+        self.last_activity = 0.0  # loop time of its last line (the door's pump sets it)
         self.rooms: dict[str, Room] = {}  # by room key, in the order joined
+        # The room a reader of a door with a "current room" (the plain door) looks
+        # at: lines about other rooms name their room. None for doors without one.
         self.current: Room | None = None
-        self.closed = False
 
     @property
     def registered(self) -> bool:
-        return bool(self.nick)
+        return self.state is SessionState.REGISTERED
+
+    @property
+    def closed(self) -> bool:
+        return self.state is SessionState.CLOSING
 
     def __repr__(self) -> str:
-        return f"<Session {self.nick or '(unregistered)'} {self.address}>"
+        return f"<Session {self.nick or '(unregistered)'} {self.door} {self.address}>"
+
+
+OPERATOR = "@"
+VOICE = "+"
 
 
 class Room:
-    __slots__ = ("_audience", "key", "members", "name", "topic", "topic_by")
+    __slots__ = (
+        "_audience",
+        "bans",
+        "invited",
+        "key",
+        "limit",
+        "members",
+        "modes",
+        "name",
+        "password",
+        "topic",
+        "topic_by",
+        "topic_time",
+    )
 
     def __init__(self, name: str, key: str) -> None:
         self.name = name
         self.key = key
         self.topic = ""
         self.topic_by: str | None = None
-        # A dict as an ordered set: members in the order they joined, O(1) removal.
-        # Change it only with add/remove, which keep `audience` true.
-        self.members: dict[Session, None] = {}
+        self.topic_time: float = 0.0  # seconds since the epoch; 0 when never set
+        # A dict as an ordered set: members in the order they joined, O(1) removal,
+        # each with its status (OPERATOR, VOICE or ""). Change it only with add/remove,
+        # which keep `audience` true.
+        self.members: dict[Session, str] = {}
         self._audience: tuple[Session, ...] | None = None
+        # What doors with channel modes set (IRC's +t +n +m +i +k +l +b): single-letter
+        # modes that are on, the key (+k), the member limit (+l, 0: none), ban masks
+        # and who is invited. The hub enforces what it knows of them.
+        self.modes: set[str] = set()
+        self.password = ""
+        self.limit = 0
+        self.bans: list[str] = []
+        self.invited: set[str] = set()
 
-    def add(self, session: Session) -> None:
-        self.members[session] = None
+    def add(self, session: Session, status: str = "") -> None:
+        self.members[session] = status
         self._audience = None
 
     def remove(self, session: Session) -> None:

@@ -8,10 +8,15 @@ take two, combining marks none.
 
 from __future__ import annotations
 
+import textwrap
 import unicodedata
 
 TERMINAL_WIDTH = 80
 TAB_SIZE = 8
+# Help texts: "-- " before each line leaves 76 columns; a usage longer than this takes a
+# line of its own, with its summary below, so the summaries' column stays narrow.
+HELP_WIDTH = 76
+HELP_USAGE_COLUMN = 24
 
 
 def cell_width(char: str) -> int:
@@ -76,4 +81,20 @@ def wrap(text: str, first: str, rest: str, width: int = TERMINAL_WIDTH) -> list[
             fresh = False
     if not fresh or not lines:
         lines.append(line)
+    return lines
+
+
+def two_columns(rows: list[tuple[str, str]], width: int = HELP_WIDTH) -> list[str]:
+    """`  usage  summary` lines within `width` columns: a usage too long for the first
+    column puts its summary on the next line, and summaries wrap under their column."""
+    first = max((len(left) for left, _ in rows if len(left) <= HELP_USAGE_COLUMN), default=0)
+    column = 2 + first + 2
+    lines: list[str] = []
+    for left, right in rows:
+        parts = textwrap.wrap(right, width - column) or [""]
+        if len(left) > first:
+            lines.append(f"  {left}")
+        else:
+            lines.append(f"  {left:<{first}}  {parts.pop(0)}".rstrip())
+        lines += [" " * column + part for part in parts]
     return lines

@@ -39,6 +39,7 @@ class ServerConnection:
         "_eof",
         "_events",
         "_framer",
+        "_saw_cr",
         "_telnet",
         "_to_send",
         "flavour",
@@ -55,6 +56,7 @@ class ServerConnection:
         self._events: list[ClientEvent] | None = None
         self._eof = False
         self._asked_binary = False
+        self._saw_cr = False
         self._to_send = b""
         self.flavour: Flavour | None = None
 
@@ -71,9 +73,8 @@ class ServerConnection:
     def receive_data(self, data: bytes) -> None:
         if self._eof:
             return
-        if not self._asked_binary and self.flavour is not Flavour.JSON and b"\r" in data:
-            self._asked_binary = True
-            self._to_send += TELNET_BINARY
+        if not self._saw_cr and b"\r" in data:
+            self._saw_cr = True
         telnet = self._telnet
         if telnet is None and IAC in data:
             telnet = self._telnet = TelnetFilter()
@@ -81,6 +82,11 @@ class ServerConnection:
             data = telnet.feed(data)
         for item in self._framer.feed(data):
             self._line(item)
+        # Asked only once the first line has shown a person (not JSON): a program that
+        # ends its lines with CRLF must get nothing but JSON back.
+        if self._saw_cr and not self._asked_binary and self.flavour is Flavour.PLAIN:
+            self._asked_binary = True
+            self._to_send += TELNET_BINARY
 
     def data_to_send(self) -> bytes:
         """Protocol bytes this connection owes the client (telnet negotiation)."""

@@ -1,7 +1,11 @@
 """Events: what a client asks for, and what the server tells clients.
 
-Both flavours of the chat protocol (plain lines and JSON lines) parse into the same
-`Request` and encode the same server events, so the chat core never sees bytes.
+Every door's protocol parses bytes into requests, and every door's codec renders the
+same server events, so the chat core never sees bytes. Server events are data: an error
+is a code with its subject, a member list carries each member's status, a history page
+is one event; each codec says them in its own words (sentences for the plain door,
+JSON objects, IRC numerics). The terminal client decodes the JSON lines it reads into
+these same classes.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
+from typing import Protocol
 
 RequestId = str | int | None
 
@@ -65,6 +70,11 @@ class ChatMessage:
     to: str | None = None  # a private message: the recipient's nickname
     action: bool = False
     history: bool = False  # replayed from the store, not live
+    # Where the sender connects from, as IRC shows it (nick!user@host); not stored, so
+    # empty in history.
+    user: str = ""
+    host: str = ""
+    notice: bool = False  # a notice: never answered automatically (IRC NOTICE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +89,22 @@ class HistoryEnd:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """A page of history for one reader: its messages (oldest first) and the end marker.
+    One event, so a door can frame it as a batch."""
+
+    messages: tuple[ChatMessage, ...]
+    end: HistoryEnd
+    own: str = ""  # the reader's nickname key: their own private messages read as sent
+
+
+@dataclass(frozen=True, slots=True)
 class Joined:
     time: datetime
     room: str
     nick: str
+    user: str = ""
+    host: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +113,8 @@ class Parted:
     room: str
     nick: str
     reason: str = ""
+    user: str = ""
+    host: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +122,8 @@ class Quit:
     time: datetime
     nick: str
     reason: str = ""
+    user: str = ""
+    host: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +131,8 @@ class NickChanged:
     time: datetime
     old: str
     new: str
+    user: str = ""
+    host: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,18 +154,39 @@ class Welcome:
 
 
 @dataclass(frozen=True, slots=True)
+class Member:
+    nick: str
+    status: str = ""  # "@" operator, "+" voice, "" neither
+    user: str = ""
+    host: str = ""
+    away: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Members:
-    """The answer to `who`."""
+    """Who is in a room: the answer to `who`, and what someone joining is told."""
 
     room: str
     topic: str
     users: tuple[str, ...]
     re: RequestId = None
     count: int = -1  # members in all, when `users` names only the first of them
+    members: tuple[Member, ...] = ()  # the same people, with status and user@host
+    joining: bool = False  # sent to someone who has just joined the room
 
     @property
     def total(self) -> int:
         return self.count if self.count >= 0 else len(self.users)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicReply:
+    """The answer to asking a room's topic ("" when it has none)."""
+
+    room: str
+    topic: str
+    set_by: str | None = None
+    re: RequestId = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +200,11 @@ class RoomInfo:
 class RoomList:
     rooms: tuple[RoomInfo, ...]
     re: RequestId = None
+    count: int = -1  # rooms in all, when `rooms` lists only the biggest of them
+
+    @property
+    def total(self) -> int:
+        return self.count if self.count >= 0 else len(self.rooms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,12 +217,18 @@ class Info:
 
 @dataclass(frozen=True, slots=True)
 class Error:
+    """What went wrong with a request: a code (protocols/codes.py), what it is about,
+    and a finer detail. `text` is the sentence when one came with it (from the JSON a
+    client reads, or a parser's own words); otherwise each door words it."""
+
     code: str
-    text: str
+    text: str = ""
     re: RequestId = None
-    # What a person should do next ("Choose another:"); shown by the plain flavour
-    # only, since programs act on the code.
-    prompt: str = ""
+    subject: str = ""
+    detail: str = ""
+    # The person should choose again (a nickname while registering): the plain door
+    # asks them to; programs act on the code.
+    prompt: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +245,8 @@ class Bye:
 
 ServerEvent = (
     ChatMessage
+    | HistoryPage
+    | TopicReply
     | Joined
     | Parted
     | Quit
@@ -201,14 +263,27 @@ ServerEvent = (
 )
 
 
-class Codec:
-    """Base of the per-flavour encoders.
+class Reader(Protocol):
+    """The reader a reply is for, as a codec may need to know it (IRC numerics name
+    the reader's nickname)."""
 
-    One instance per flavour serves every connection, so the core can encode an event
-    once per (codec, view) and hand the same bytes to every recipient.
+    @property
+    def nick(self) -> str: ...
+
+
+class Codec:
+    """Base of the encoders.
+
+    One instance serves every connection that reads the same way (a door, and for
+    some doors a set of capabilities), so the core encodes an event once per (codec,
+    view) and hands the same bytes to every recipient.
     """
 
     name = ""
 
     def encode(self, event: ServerEvent, view: View = View.HERE) -> bytes:
         raise NotImplementedError
+
+    def reply(self, event: ServerEvent, reader: Reader, view: View = View.HERE) -> bytes:
+        """An event for one reader only (a reply, an error, a page of history)."""
+        return self.encode(event, view)

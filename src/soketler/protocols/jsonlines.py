@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from soketler.protocols import plain, wording
 from soketler.protocols.events import (
     BadInput,
     Bye,
@@ -14,6 +15,7 @@ from soketler.protocols.events import (
     Codec,
     Error,
     HistoryEnd,
+    HistoryPage,
     Info,
     Joined,
     Members,
@@ -25,6 +27,7 @@ from soketler.protocols.events import (
     RoomList,
     ServerEvent,
     TopicChanged,
+    TopicReply,
     View,
     Welcome,
 )
@@ -55,9 +58,13 @@ def parse_line(text: str) -> ClientEvent:
     rid = obj.get("id")
     if not (rid is None or isinstance(rid, str | int)) or isinstance(rid, bool):
         return BadInput("bad-request", 'Field "id" must be a string or a number.')
+    if isinstance(rid, str):
+        # It is echoed back as "re": a lone surrogate ("\ud800") could not be encoded.
+        rid = clean_text(rid)
     kind = obj.get("type")
     if not isinstance(kind, str):
         return BadInput("bad-request", 'Field "type" must be a string.', rid)
+    kind = clean_text(kind)  # an unknown type is named in the error reply
     fields = {key: _clean(value) for key, value in obj.items() if key not in ("type", "id")}
     if kind == "message":
         action = fields.pop("action", False)
@@ -135,11 +142,13 @@ def to_object(event: ServerEvent) -> dict[str, Any]:
             return _with_re(who, re)
         case RoomList(rooms=rooms, re=re):
             listed = [{"name": r.name, "users": r.users, "topic": r.topic} for r in rooms]
-            return _with_re({"type": "rooms", "rooms": listed}, re)
+            return _with_re({"type": "rooms", "rooms": listed, "count": event.total}, re)
+        case TopicReply(room=room, topic=topic, re=re):
+            return _with_re({"type": "info", "text": plain.topic_text(room, topic)}, re)
         case Info(text=text, re=re):
             return _with_re({"type": "info", "text": text}, re)
-        case Error(code=code, text=text, re=re):
-            return _with_re({"type": "error", "code": code, "text": text}, re)
+        case Error(code=code, re=re):
+            return _with_re({"type": "error", "code": code, "text": wording.error_text(event)}, re)
         case Pong(re=re):
             return _with_re({"type": "pong"}, re)
         case Bye(reason=reason):
@@ -151,8 +160,12 @@ class JsonCodec(Codec):
     name = "json"
 
     def encode(self, event: ServerEvent, view: View = View.HERE) -> bytes:
+        if isinstance(event, HistoryPage):
+            return b"".join(self.encode(m) for m in event.messages) + self.encode(event.end)
         text = json.dumps(to_object(event), ensure_ascii=False, separators=(",", ":"))
-        return text.encode("utf-8") + b"\n"
+        # Input is cleaned of lone surrogates; "replace" makes sure no text that slips
+        # through can make encoding raise in the middle of a delivery to many.
+        return text.encode("utf-8", "replace") + b"\n"
 
 
 JSON = JsonCodec()

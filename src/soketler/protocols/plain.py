@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from soketler.protocols import names, wording
 from soketler.protocols.columns import TAB_SIZE, wrap
 from soketler.protocols.events import (
     Bye,
@@ -11,6 +12,7 @@ from soketler.protocols.events import (
     Codec,
     Error,
     HistoryEnd,
+    HistoryPage,
     Info,
     Joined,
     Members,
@@ -22,6 +24,7 @@ from soketler.protocols.events import (
     RoomList,
     ServerEvent,
     TopicChanged,
+    TopicReply,
     View,
     Welcome,
 )
@@ -58,6 +61,10 @@ def history_end_text(about: str, count: int, more: bool) -> str:
     messages = "1 message" if count == 1 else f"{count} messages"
     older = " Older: /history before ID." if more else ""
     return f"End of history of {about} ({messages}).{older}"
+
+
+def topic_text(room: str, topic: str) -> str:
+    return f"Topic of {room}: {topic}" if topic else f"{room} has no topic."
 
 
 def _where(room: str | None, view: View) -> str:
@@ -110,6 +117,11 @@ def _render(event: ServerEvent, view: View) -> str:
             if action:
                 return f"{stamp}{where} * {sender} {text}{NEWLINE}"
             return f"{stamp}{where} <{sender}> {text}{NEWLINE}"
+        case HistoryPage(messages=messages, end=end, own=own):
+            return "".join(
+                render(m, View.OWN if own and names.key(m.sender) == own else View.HERE)
+                for m in messages
+            ) + render(end)
         case HistoryEnd(room=room, count=count, more=more, with_nick=with_nick):
             about = room if room is not None else f"your messages with {with_nick}"
             return _info_lines(history_end_text(about, count, more), "-- ")
@@ -131,15 +143,19 @@ def _render(event: ServerEvent, view: View) -> str:
         case Members():
             return _members(event)
         case RoomList(rooms=rooms):
-            lines = [f"Rooms ({len(rooms)}):"]
+            shown = "" if event.total == len(rooms) else f", the {len(rooms)} biggest shown"
+            lines = [f"Rooms ({event.total}{shown}):"]
             for info in rooms:
                 topic = f"  {info.topic}" if info.topic else ""
                 lines.append(f"  {info.name} ({info.users}){topic}")
             return _info_lines("\n".join(lines), "-- ")
+        case TopicReply(room=room, topic=topic):
+            return _info_lines(topic_text(room, topic), "-- ")
         case Info(text=text):
             return _info_lines(text, "-- ")
-        case Error(text=text, prompt=prompt):
-            return _info_lines(f"{text} {prompt}" if prompt else text, "!! ")
+        case Error(prompt=prompt):
+            text = wording.error_text(event)
+            return _info_lines(f"{text} {wording.CHOOSE_ANOTHER}" if prompt else text, "!! ")
         case Pong():
             return f"-- pong{NEWLINE}"
         case Bye(reason=reason):
@@ -151,7 +167,8 @@ class PlainCodec(Codec):
     name = "plain"
 
     def encode(self, event: ServerEvent, view: View = View.HERE) -> bytes:
-        return render(event, view).encode("utf-8")
+        # (See JsonCodec.encode: text that could not be encoded must never raise here.)
+        return render(event, view).encode("utf-8", "replace")
 
 
 PLAIN = PlainCodec()

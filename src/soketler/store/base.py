@@ -16,7 +16,10 @@ from soketler.core.archive import Page, Retention, Saved, Topic
 from soketler.errors import SoketlerError
 from soketler.protocols.events import ChatMessage
 
-__all__ = ["HistoryStore", "Page", "Retention", "Saved", "StoreError", "Topic"]
+__all__ = ["PRUNE_SLICE", "HistoryStore", "Page", "Retention", "Saved", "StoreError", "Topic"]
+
+# Messages one retention transaction deletes at most.
+PRUNE_SLICE = 500
 
 
 class StoreError(SoketlerError):
@@ -37,12 +40,20 @@ class HistoryStore(ABC):
         """The newest `limit` messages of a room with ids below `before`."""
 
     @abstractmethod
-    def private_page(self, key_a: str, key_b: str, limit: int, before: int | None) -> Page:
-        """The newest private messages between two nicknames (by name key)."""
+    def private_page(
+        self, key_a: str, key_b: str, limit: int, before: int | None, after: int = 0
+    ) -> Page:
+        """The newest private messages between two nicknames (by name key) with ids
+        below `before` and at or above `after`."""
 
     @abstractmethod
-    def prune(self, retention: Retention, now: datetime) -> int:
-        """Deletes what retention no longer keeps; returns how many messages went."""
+    def prune(self, retention: Retention, now: datetime, limit: int = PRUNE_SLICE) -> int:
+        """Deletes at most `limit` messages that retention no longer keeps, in one
+        transaction, and returns how many went. Fewer than `limit`: the pass is over.
+        Small slices keep each transaction short, so commits are never kept waiting."""
+
+    def writable(self) -> None:  # noqa: B027 - a store in memory is always writable
+        """Raises StoreError unless a write would succeed now (after a failure)."""
 
     def close(self) -> None:  # noqa: B027 - a store without files has nothing to release
         """Releases files; harmless to call twice."""

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from soketler.core.names import key
 from soketler.protocols.events import ChatMessage
-from soketler.store.base import HistoryStore, Page, Retention, Saved, Topic
+from soketler.protocols.names import key
+from soketler.store.base import PRUNE_SLICE, HistoryStore, Page, Retention, Saved, Topic
 
 # Memory is the one resource a store in memory cannot take from disk: every room and
 # conversation keeps at most this many messages even when retention is unlimited.
@@ -49,24 +49,30 @@ class MemoryStore(HistoryStore):
         for topic in topics:
             self._topics[topic.room_key] = topic
 
-    def _page(self, where: str, limit: int, before: int | None) -> Page:
+    def _page(self, where: str, limit: int, before: int | None, after: int = 0) -> Page:
         kept = self._kept.get(where, ())
-        older = [m for m in kept if before is None or m.id < before]
+        older = [m for m in kept if (before is None or m.id < before) and m.id >= after]
         return Page(older[-limit:] if limit > 0 else [], len(older) > limit)
 
     def room_page(self, room_key: str, limit: int, before: int | None) -> Page:
         return self._page(room_key, limit, before)
 
-    def private_page(self, key_a: str, key_b: str, limit: int, before: int | None) -> Page:
-        return self._page(private_key(key_a, key_b), limit, before)
+    def private_page(
+        self, key_a: str, key_b: str, limit: int, before: int | None, after: int = 0
+    ) -> Page:
+        return self._page(private_key(key_a, key_b), limit, before, after)
 
-    def prune(self, retention: Retention, now: datetime) -> int:
+    def prune(self, retention: Retention, now: datetime, limit: int = PRUNE_SLICE) -> int:
         removed = 0
         cutoff = now - timedelta(days=retention.days) if retention.days > 0 else None
         for where, kept in list(self._kept.items()):
-            while kept and (
-                (cutoff is not None and kept[0].time < cutoff)
-                or (retention.messages > 0 and len(kept) > retention.messages)
+            while (
+                kept
+                and removed < limit
+                and (
+                    (cutoff is not None and kept[0].time < cutoff)
+                    or (retention.messages > 0 and len(kept) > retention.messages)
+                )
             ):
                 kept.popleft()
                 removed += 1

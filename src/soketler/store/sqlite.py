@@ -13,11 +13,19 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from soketler.core.names import key
 from soketler.protocols.events import ChatMessage
-from soketler.store.base import HistoryStore, Page, Retention, Saved, StoreError, Topic
+from soketler.protocols.names import key
+from soketler.store.base import (
+    PRUNE_SLICE,
+    HistoryStore,
+    Page,
+    Retention,
+    Saved,
+    StoreError,
+    Topic,
+)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 # MIGRATIONS[n] takes a database from schema version n to n + 1. Each runs in one
@@ -49,10 +57,26 @@ MIGRATIONS: list[str] = [
         time_ms INTEGER NOT NULL
     );
     """,
+    # Accounts (`soketler user add`, see security/accounts.py). IF NOT EXISTS: this step
+    # creates only its own table and is harmless wherever it ends up in this list.
+    """
+    CREATE TABLE IF NOT EXISTS accounts (
+        name_key TEXT PRIMARY KEY,      -- the casemapped nickname (names.key)
+        name TEXT NOT NULL,             -- as it was registered
+        password TEXT NOT NULL,         -- $scrypt$ln=..,r=..,p=..$salt$hash
+        created_ms INTEGER NOT NULL,
+        changed_ms INTEGER NOT NULL
+    );
+    """,
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 _COLUMNS = "id, time_ms, room, sender, target, text, action"
+# The private messages between two nicknames a and b, given as (a, b, b, a).
+_PAIR = (
+    "room_key IS NULL AND ((sender_key = ? AND target_key = ?) "
+    "OR (sender_key = ? AND target_key = ?))"
+)
 
 
 # A group of messages is written with one statement of many rows, not one statement per
@@ -102,6 +126,8 @@ class SqliteStore(HistoryStore):
     def __init__(self, path: str) -> None:
         self.path = path
         self._db: sqlite3.Connection | None = None
+        # What is left of the retention pass under way (see prune).
+        self._prune_plan: list[tuple[str, tuple[object, ...]]] | None = None
 
     # --- opening ---------------------------------------------------------------------
 
@@ -145,6 +171,12 @@ class SqliteStore(HistoryStore):
             raise
         self._db = db
         return db
+
+    def connection(self) -> sqlite3.Connection:
+        """The database, opened and migrated, for other tables in the same file (accounts).
+
+        Use it from one thread at a time, and not from the history writer's."""
+        return self._open()
 
     def load(self) -> Saved:
         db = self._open()
@@ -218,43 +250,92 @@ class SqliteStore(HistoryStore):
     def room_page(self, room_key: str, limit: int, before: int | None) -> Page:
         return self._page("room_key = ?", (room_key,), limit, before)
 
-    def private_page(self, key_a: str, key_b: str, limit: int, before: int | None) -> Page:
-        where = (
-            "room_key IS NULL AND ((sender_key = ? AND target_key = ?) "
-            "OR (sender_key = ? AND target_key = ?))"
+    def private_page(
+        self, key_a: str, key_b: str, limit: int, before: int | None, after: int = 0
+    ) -> Page:
+        return self._page(
+            f"{_PAIR} AND id >= ?", (key_a, key_b, key_b, key_a, after), limit, before
         )
-        return self._page(where, (key_a, key_b, key_b, key_a), limit, before)
 
-    def prune(self, retention: Retention, now: datetime) -> int:
+    def prune(self, retention: Retention, now: datetime, limit: int = PRUNE_SLICE) -> int:
         db = self._open()
-        removed = 0
         try:
+            if self._prune_plan is None:
+                self._prune_plan = self._plan(db, retention, now)
+            removed = 0
             db.execute("BEGIN IMMEDIATE")
-            if retention.days > 0:
-                cutoff = _ms(now - timedelta(days=retention.days))
-                removed += db.execute("DELETE FROM messages WHERE time_ms < ?", (cutoff,)).rowcount
-            if retention.messages > 0:
-                # Per room: everything older than the room's newest N.
-                removed += db.execute(
-                    "DELETE FROM messages WHERE room_key IS NOT NULL AND id NOT IN ("
-                    " SELECT id FROM (SELECT id, row_number() OVER ("
-                    "  PARTITION BY room_key ORDER BY id DESC) AS n"
-                    "  FROM messages WHERE room_key IS NOT NULL) WHERE n <= ?)",
-                    (retention.messages,),
-                ).rowcount
-                removed += db.execute(
-                    "DELETE FROM messages WHERE room_key IS NULL AND id NOT IN ("
-                    " SELECT id FROM (SELECT id, row_number() OVER ("
-                    "  PARTITION BY min(sender_key, target_key), max(sender_key, target_key)"
-                    "  ORDER BY id DESC) AS n FROM messages WHERE room_key IS NULL) WHERE n <= ?)",
-                    (retention.messages,),
-                ).rowcount
+            try:
+                while self._prune_plan and removed < limit:
+                    condition, params = self._prune_plan[0]
+                    left = limit - removed
+                    gone = db.execute(
+                        "DELETE FROM messages WHERE id IN (SELECT id FROM messages "
+                        f"WHERE {condition} ORDER BY id LIMIT ?)",
+                        (*params, left),
+                    ).rowcount
+                    removed += gone
+                    if gone < left:
+                        self._prune_plan.pop(0)  # this part of the pass is done
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            self._prune_plan = None
+            raise StoreError(f"cannot prune the history database {self.path}: {exc}") from exc
+        if not self._prune_plan:
+            self._prune_plan = None
+        return removed
+
+    @staticmethod
+    def _plan(
+        db: sqlite3.Connection, retention: Retention, now: datetime
+    ) -> list[tuple[str, tuple[object, ...]]]:
+        """What one retention pass deletes, as conditions on messages, each deleted in
+        slices by id. Working out which rooms and conversations are over the limit is
+        one read at the start of a pass, not one per slice."""
+        plan: list[tuple[str, tuple[object, ...]]] = []
+        if retention.days > 0:
+            plan.append(("time_ms < ?", (_ms(now - timedelta(days=retention.days)),)))
+        if retention.messages > 0:
+            keep = retention.messages
+            rooms = db.execute(
+                "SELECT room_key FROM messages WHERE room_key IS NOT NULL "
+                "GROUP BY room_key HAVING count(*) > ?",
+                (keep,),
+            ).fetchall()
+            for (room_key,) in rooms:
+                # Everything older than the room's newest `keep` messages.
+                (oldest_kept,) = db.execute(
+                    "SELECT id FROM messages WHERE room_key = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+                    (room_key, keep - 1),
+                ).fetchone()
+                plan.append(("room_key = ? AND id < ?", (room_key, oldest_kept)))
+            pairs = db.execute(
+                "SELECT min(sender_key, target_key), max(sender_key, target_key) FROM messages "
+                "WHERE room_key IS NULL GROUP BY 1, 2 HAVING count(*) > ?",
+                (keep,),
+            ).fetchall()
+            for a, b in pairs:
+                (oldest_kept,) = db.execute(
+                    f"SELECT id FROM messages WHERE {_PAIR} ORDER BY id DESC LIMIT 1 OFFSET ?",
+                    (a, b, b, a, keep - 1),
+                ).fetchone()
+                plan.append((f"{_PAIR} AND id < ?", (a, b, b, a, oldest_kept)))
+        return plan
+
+    def writable(self) -> None:
+        db = self._open()
+        try:
+            # Writes the header page again (same value): a real write, which fails as
+            # a message would while the disk is full or the file is locked.
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
         except sqlite3.Error as exc:
             if db.in_transaction:
                 db.execute("ROLLBACK")
-            raise StoreError(f"cannot prune the history database {self.path}: {exc}") from exc
-        return removed
+            raise StoreError(f"cannot write to the history database {self.path}: {exc}") from exc
 
     def close(self) -> None:
         if self._db is not None:

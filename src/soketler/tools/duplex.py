@@ -115,7 +115,7 @@ async def pipe(
             ),
         )
     try:
-        ending = await _supervise(
+        ending = await supervise(
             sock,
             receiving,
             sending,
@@ -124,10 +124,10 @@ async def pipe(
             idle_timeout,
             quit_after_eof,
             finish_sending,
-            _Ticker(on_progress, progress_every) if on_progress is not None else None,
+            Ticker(on_progress, progress_every) if on_progress is not None else None,
         )
     except OSError as exc:
-        raise _explain(exc, peer) from None
+        raise explain(exc, peer) from None
     finally:
         stopper.stop()
         # A thread blocked sending to a peer that stopped reading wakes only when
@@ -144,7 +144,7 @@ async def pipe(
 
 
 @dataclass
-class _Ticker:
+class Ticker:
     """Calls `report` at most every `every` seconds from the supervising loop."""
 
     report: Callable[[int, int], None]
@@ -160,13 +160,13 @@ class _Ticker:
             self.report(sent, received)
 
 
-def _explain(exc: OSError, peer: str) -> ToolError:
+def explain(exc: OSError, peer: str) -> ToolError:
     if exc.errno in (errno.ECONNRESET, errno.EPIPE):
         return ToolError(f"connection reset by peer: {peer}", exitcodes.RESET)
     return from_os_error(exc, peer, None, "transfer with")
 
 
-async def _supervise(
+async def supervise(
     sock: socket.socket,
     receiving: asyncio.Future[fdcopy.Ending],
     sending: asyncio.Future[fdcopy.Ending] | None,
@@ -175,8 +175,13 @@ async def _supervise(
     idle_timeout: float | None,
     quit_after_eof: float | None,
     finish_sending: bool,
-    ticker: _Ticker | None = None,
+    ticker: Ticker | None = None,
 ) -> str:
+    """Waits for the two directions of a pipe and says why it ended (see `pipe`).
+
+    `receiving` and `sending` are the two copies (threads, or tasks for TLS); the
+    counters let it notice when nothing has moved for `idle_timeout`.
+    """
     pending: set[asyncio.Future[fdcopy.Ending]] = {receiving}
     if sending is not None:
         pending.add(sending)

@@ -5,22 +5,36 @@ stdout and what is typed on stdin goes to every client (as `ncat -k` does); with
 `--echo`, each client gets its own bytes back. Nothing grows without bound: a
 client that does not read has its echo paused, slow clients hold back stdin, and a
 slow stdout pauses every client's reading.
+
+With `--tls` each connection runs its own TLS (`security.tlslayer.TlsLayer`) over the
+plain TCP transport, with a handshake timer of its own: a failed handshake is closed
+with the alert that tells the client why, and a client counts (is greeted, takes the
+one place without -k) only once its handshake is done.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from typing import cast
 
+from soketler.security.tls import (
+    HANDSHAKE_TIMEOUT,
+    explain_connection_error,
+    explain_handshake_error,
+)
+from soketler.security.tlslayer import TlsLayer
 from soketler.tools import fdcopy
 from soketler.tools.endpoints import show
 from soketler.tools.streams import Output, read_input
 from soketler.tools.transforms import CrlfLines, HexDump
 
 Log = Callable[[str], None]
+# After a failed TLS handshake: how long to wait for the client to close (see _tls_failed).
+LINGER = 1.0
 
 
 class Hub:
@@ -34,7 +48,11 @@ class Hub:
         hex_dump: bool,
         keep_open: bool,
         log: Log,
+        tls: ssl.SSLContext | None = None,
+        tls_handshake_timeout: float = HANDSHAKE_TIMEOUT,
     ) -> None:
+        self.tls = tls
+        self.tls_handshake_timeout = tls_handshake_timeout
         self.greeting = greeting
         self.echo = echo
         self.hex_dump = hex_dump
@@ -83,10 +101,25 @@ class Client(asyncio.Protocol):
         self._holds = 0  # reasons to keep reading paused (a full stdout, a full echo)
         self._stuck = False
         self._dump = HexDump() if hub.hex_dump else None
+        self._tls: TlsLayer | None = None
+        self._handshake_timer: asyncio.TimerHandle | None = None
+        self._discarding = False  # TLS failed: the alert is sent, we wait for the close
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport = cast(asyncio.Transport, transport)
-        hub = self.hub
+        self.name = show(transport.get_extra_info("peername"))
+        if self.hub.tls is None:
+            self._welcome()
+            return
+        self._tls = TlsLayer(self.hub.tls, server_side=True)
+        self._handshake_timer = asyncio.get_running_loop().call_later(
+            self.hub.tls_handshake_timeout, self._handshake_timed_out
+        )
+
+    def _welcome(self) -> None:
+        """The client is in: counted, announced, greeted."""
+        hub, transport = self.hub, self.transport
+        assert transport is not None
         if not hub.keep_open and hub.served:
             # Without -k only the first client is served; one that slipped into the
             # backlog before the listener closed is turned away.
@@ -96,30 +129,120 @@ class Client(asyncio.Protocol):
         if not hub.keep_open:
             hub.stop_listening()  # as `nc -l`: one client, then the port is free again
         hub.clients.add(self)
-        self.name = show(transport.get_extra_info("peername"))
         hub.log(f"connection from {self.name}")
+        if self._tls is not None:
+            cipher = self._tls.ssl.cipher()
+            hub.log(
+                f"TLS with {self.name}: {self._tls.ssl.version()} {cipher[0] if cipher else ''}"
+            )
         if hub.greeting:
-            transport.write(hub.greeting)
+            self.send(hub.greeting)
         if hub.output_full:
             self.hold()
 
     def send(self, data: bytes) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(data)
+        if self.transport is None or self.transport.is_closing():
+            return
+        if self._tls is not None:
+            self._tls.send(data)
+            data = self._tls.data_to_send()
+        self.transport.write(data)
 
     def data_received(self, data: bytes) -> None:
+        if self._discarding:
+            return
+        if self._tls is not None:
+            data = self._decrypt(data)
+        if data:
+            self._take(data)
+
+    def _take(self, data: bytes) -> None:
         hub = self.hub
         if hub.echo:
             self.send(data)
         elif hub.output is not None:
             hub.output.write(self._dump.feed(data) if self._dump is not None else data)
 
+    def _decrypt(self, raw: bytes) -> bytes:
+        """Plaintext from raw bytes; handles the handshake, alerts and close_notify."""
+        layer, transport = self._tls, self.transport
+        assert layer is not None and transport is not None
+        shaking = not layer.handshake_done
+        try:
+            plain = layer.receive(raw)
+        except ssl.SSLError as exc:
+            self._tls_failed(exc, shaking)
+            return b""
+        transport.write(layer.data_to_send())
+        if shaking and layer.handshake_done:
+            if self._handshake_timer is not None:
+                self._handshake_timer.cancel()
+            self._welcome()
+            if transport.is_closing():
+                return b""
+        if layer.peer_finished:  # close_notify: as the end of a TCP stream
+            if plain:
+                self._take(plain)
+            self._end_tls()
+            return b""
+        return plain
+
+    def _tls_failed(self, exc: ssl.SSLError, shaking: bool) -> None:
+        assert self._tls is not None and self.transport is not None
+        failure = (
+            explain_handshake_error(exc, self.name, client=False)
+            if shaking
+            else explain_connection_error(exc, self.name)
+        )
+        self.hub.log(failure.message)
+        self.transport.write(self._tls.data_to_send())  # the alert says why
+        # Closing with the client's bytes unread would send a reset, and a reset makes
+        # the client's kernel drop the alert unread. So: end our side, read and drop
+        # what still comes, close when the client does (or after LINGER seconds).
+        self._discarding = True
+        self.transport.write_eof()
+        if self._handshake_timer is not None:
+            self._handshake_timer.cancel()
+        self._handshake_timer = asyncio.get_running_loop().call_later(LINGER, self.transport.abort)
+
+    def _handshake_timed_out(self) -> None:
+        self.hub.log(f"timed out: TLS handshake with {self.name}")
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _end_tls(self) -> None:
+        """The peer has finished: answer with our close_notify after what is queued."""
+        assert self._tls is not None and self.transport is not None
+        self._tls.close()
+        self.transport.write(self._tls.data_to_send())
+        self.transport.close()
+
+    def close(self) -> None:
+        """Closes after what is queued (with a TLS close_notify first when TLS is up)."""
+        if self.transport is None or self.transport.is_closing():
+            return
+        if self._tls is not None and self._tls.handshake_done:
+            self._end_tls()
+        else:
+            self.transport.close()
+
     def eof_received(self) -> bool:
+        if self._tls is not None and not self._discarding:
+            try:
+                plain = self._tls.receive_eof()
+            except ssl.SSLError as exc:
+                self._tls_failed(exc, shaking=True)
+                return False
+            if plain:
+                self._take(plain)
+            self._end_tls()
         # Returning False closes the transport once what is queued has been written,
         # so an echo finishes sending before the connection goes.
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._handshake_timer is not None:
+            self._handshake_timer.cancel()
         hub = self.hub
         if self not in hub.clients:
             return
@@ -189,8 +312,7 @@ async def serve(
             waiter.cancel()
         server.close()
         for client in list(hub.clients):
-            if client.transport is not None:
-                client.transport.close()
+            client.close()
         stopper.stop()
         if reading is not None:
             await asyncio.wait([reading], timeout=1.0)

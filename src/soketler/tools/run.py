@@ -25,7 +25,9 @@ from soketler.tools.errors import ToolError, from_os_error
 from soketler.tools.portspec import parse_port, parse_ports
 
 if TYPE_CHECKING:
+    from soketler.security.tls import ClientTls, ReloadableServerContext
     from soketler.tools.duplex import PipeResult
+    from soketler.tools.tlschannel import TlsChannel
 
 STDIN, STDOUT = 0, 1
 T = TypeVar("T")
@@ -135,6 +137,12 @@ async def _connect(args: argparse.Namespace) -> int:
     _check_seconds("-q", args.quit)
     host, port = _connect_target(args)
     source_port = _source_port(args)
+    tls = None
+    if _tls_wanted(args):
+        from soketler.tools import tlsoptions
+
+        # Before connecting: a bad option or file should not cost the peer a connection.
+        tls = tlsoptions.client_settings(args)
     flush_stdout()
     if port is None:
         if args.source is not None or source_port:
@@ -156,20 +164,46 @@ async def _connect(args: argparse.Namespace) -> int:
     with sock:
         kind = "udp" if args.udp else "unix" if port is None else "tcp"
         log(f"connected to {peer} ({kind})")
-        result = await _pipe_stdio(args, sock, peer)
+        if tls is None:
+            result = await _pipe_stdio(args, sock, peer)
+        else:
+            result = await _tls_connect(args, sock, tls, host if port is not None else None, peer)
     log(f"{result.ending}: sent {result.sent} bytes, received {result.received} bytes")
     return exitcodes.OK
+
+
+Report = Callable[[int, int], None]
+
+
+async def _metered(
+    args: argparse.Namespace,
+    stdin: int | None,
+    transfer: Callable[[Report | None], Awaitable[PipeResult]],
+) -> PipeResult:
+    """Runs a transfer with `--progress` on stderr when asked, or when a person watches
+    a big file go (see `meter.wanted`)."""
+    total = meter.file_size(stdin)
+    shown = meter.wanted(args.progress, total is not None and total >= meter.BIG_TRANSFER)
+    progress = meter.TransferMeter(total) if shown else None
+    try:
+        result = await transfer(progress.update if progress is not None else None)
+    except BaseException:
+        if progress is not None:
+            progress.finish()  # the line ends before the error is said
+        raise
+    if progress is not None:
+        progress.finish(result.sent, result.received)
+    return result
 
 
 async def _pipe_stdio(args: argparse.Namespace, sock: socket.socket, peer: str) -> PipeResult:
     """stdin/stdout through `sock` with the options connect and listen share."""
 
     stdin = _stdin(args)
-    total = meter.file_size(stdin)
-    shown = meter.wanted(args.progress, total is not None and total >= meter.BIG_TRANSFER)
-    progress = meter.TransferMeter(total) if shown else None
-    try:
-        result = await pipe(
+    return await _metered(
+        args,
+        stdin,
+        lambda report: pipe(
             sock,
             stdin,
             STDOUT,
@@ -178,16 +212,57 @@ async def _pipe_stdio(args: argparse.Namespace, sock: socket.socket, peer: str) 
             idle_timeout=args.wait,
             quit_after_eof=getattr(args, "quit", None),
             peer=peer,
-            on_progress=progress.update if progress is not None else None,
+            on_progress=report,
             progress_every=meter.EVERY,
-        )
-    except BaseException:
-        if progress is not None:
-            progress.finish()  # the line ends before the error is said
-        raise
-    if progress is not None:
-        progress.finish(result.sent, result.received)
-    return result
+        ),
+    )
+
+
+_TLS_OPTIONS = (
+    "tls",
+    "insecure",
+    "tls_fingerprint",
+    "tls_ca",
+    "tls_servername",
+    "tls_cert",
+    "tls_key",
+    "tls_client_ca",
+)
+
+
+def _tls_wanted(args: argparse.Namespace) -> bool:
+    # Any TLS option turns TLS on; without one the TLS modules (and cryptography, for
+    # the self-signed certificate) are not even imported.
+    return any(getattr(args, name, None) not in (None, False) for name in _TLS_OPTIONS)
+
+
+async def _tls_connect(
+    args: argparse.Namespace, sock: socket.socket, tls: ClientTls, host: str | None, peer: str
+) -> PipeResult:
+    from soketler.security.tls import describe_session
+    from soketler.tools import tlsoptions
+    from soketler.tools.tlspipe import tls_pipe
+
+    # A Unix socket has no host name to verify; a certificate for localhost is the norm.
+    channel = await tlsoptions.client_handshake(sock, tls, host or "localhost", peer, args.wait)
+    make_log(args.verbose)(f"TLS: {describe_session(channel.tls)}")
+    stdin = _stdin(args)
+    return await _metered(
+        args,
+        stdin,
+        lambda report: tls_pipe(
+            channel,
+            stdin,
+            STDOUT,
+            crlf=args.crlf,
+            hex_dump=args.hex,
+            idle_timeout=args.wait,
+            quit_after_eof=args.quit,
+            peer=peer,
+            on_progress=report,
+            progress_every=meter.EVERY,
+        ),
+    )
 
 
 def flush_stdout() -> None:
@@ -254,6 +329,11 @@ async def _listen(args: argparse.Namespace) -> int:
         raise ToolError(
             "--progress follows one transfer: not with -k, --echo or -u", exitcodes.USAGE
         )
+    tls = None
+    if _tls_wanted(args):
+        from soketler.tools import tlsoptions
+
+        tls = tlsoptions.server_settings(args)
     listening = await _open_listener(args)
     socket_file = endpoints.socket_file_id(args.unix) if args.unix else None
     stop = asyncio.Event()
@@ -261,6 +341,9 @@ async def _listen(args: argparse.Namespace) -> int:
     with contextlib.suppress(NotImplementedError, RuntimeError):
         # SIGTERM is how service managers and test harnesses ask us to finish.
         loop.add_signal_handler(signal.SIGTERM, stop.set)
+        if tls is not None:
+            # As web servers do: a renewed certificate is taken without a restart.
+            loop.add_signal_handler(signal.SIGHUP, tlsoptions.reload, tls)
     flush_stdout()
     try:
         with listening:
@@ -283,10 +366,13 @@ async def _listen(args: argparse.Namespace) -> int:
                     hex_dump=args.hex,
                     keep_open=args.keep_open,
                     log=log,
+                    tls=tls.context if tls is not None else None,
                 )
                 await hub.serve(
                     listening, clients, stdin=_stdin(args), stdout=STDOUT, crlf=args.crlf, stop=stop
                 )
+            elif tls is not None:
+                await _serve_one_tls(args, listening, stop, log, tls)
             else:
                 await _serve_one(args, listening, stop, log)
     finally:
@@ -319,6 +405,97 @@ async def _serve_one(
         result = await _unless_stopped(_pipe_stdio(args, sock, peer), stop)
         if result is not None:
             log(f"{result.ending}: sent {result.sent} bytes, received {result.received} bytes")
+
+
+# Handshakes under way at once while `listen --tls` waits for its one client. One that
+# never finishes must not keep the real client out, so they run side by side; past
+# this many, newcomers are closed at once (a flood, not a client).
+MAX_HANDSHAKES = 64
+
+
+async def _serve_one_tls(
+    args: argparse.Namespace,
+    listening: socket.socket,
+    stop: asyncio.Event,
+    log: Callable[[str], None],
+    tls: ReloadableServerContext,
+) -> None:
+    """`listen --tls` without -k: the first client whose handshake succeeds is served."""
+    from soketler.tools import tlsoptions
+    from soketler.tools.tlspipe import tls_pipe
+
+    loop = asyncio.get_running_loop()
+    listening.setblocking(False)
+    chosen: asyncio.Future[tuple[TlsChannel, str]] = loop.create_future()
+    handshakes: set[asyncio.Task[None]] = set()
+
+    async def handshake(sock: socket.socket, peer: str) -> None:
+        try:
+            channel = await tlsoptions.server_handshake(sock, tls, peer)
+        except ToolError as exc:
+            log(exc.message)
+            await tlsoptions.hang_up_gently(sock)
+            return
+        if chosen.done():
+            sock.close()
+        else:
+            chosen.set_result((channel, peer))
+
+    async def accept() -> None:
+        while True:  # until cancelled once a client is chosen or we are stopped
+            sock, address = await loop.sock_accept(listening)
+            peer = endpoints.show(address) if args.unix is None else args.unix
+            if len(handshakes) >= MAX_HANDSHAKES:
+                sock.close()
+                continue
+            log(f"connection from {peer}")
+            task = asyncio.create_task(handshake(sock, peer))
+            handshakes.add(task)
+            task.add_done_callback(handshakes.discard)
+
+    accepting = asyncio.create_task(accept())
+    try:
+        found = await _unless_stopped(chosen, stop)
+    finally:
+        for task in (accepting, *handshakes):
+            task.cancel()
+        await asyncio.gather(accepting, *handshakes, return_exceptions=True)
+    if found is None:
+        return
+    listening.close()  # the port is free again as soon as the one client is in
+    channel, peer = found
+    with channel.sock:
+        log(f"TLS with {peer}: {_session(channel)}")
+        greeting = _greeting(args)
+        if greeting:
+            await channel.send(greeting)
+        stdin = _stdin(args)
+        result = await _unless_stopped(
+            _metered(
+                args,
+                stdin,
+                lambda report: tls_pipe(
+                    channel,
+                    stdin,
+                    STDOUT,
+                    crlf=args.crlf,
+                    hex_dump=args.hex,
+                    idle_timeout=args.wait,
+                    peer=peer,
+                    on_progress=report,
+                    progress_every=meter.EVERY,
+                ),
+            ),
+            stop,
+        )
+        if result is not None:
+            log(f"{result.ending}: sent {result.sent} bytes, received {result.received} bytes")
+
+
+def _session(channel: TlsChannel) -> str:
+    from soketler.security.tls import describe_session
+
+    return describe_session(channel.tls)
 
 
 async def _unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> T | None:

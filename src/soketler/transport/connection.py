@@ -1,324 +1,65 @@
-"""One client connection: bytes from the socket to the hub, the hub's bytes back.
-
-Writes are queued and coalesced: however many events a client gets in one loop tick,
-its socket sees one `transport.write`. The queue plus the transport's buffer is the
-client's SendQ; a client that lets it pass the limit is dropped, so it can delay no
-one else and cannot make the server's memory grow. Input is rate limited with a token
-bucket: when a client is out of tokens we stop reading its socket (the kernel then
-pushes back on the sender), and a client that piles up too many waiting lines is
-dropped for flooding.
-"""
+"""A client on a stream socket (TCP or Unix): an asyncio protocol around the pump."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import socket
-import struct
-from collections import deque
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
-from soketler.core import texts
-from soketler.core.ratelimit import TokenBucket
-from soketler.core.session import Session
-from soketler.protocols.connection import ServerConnection
-from soketler.protocols.events import ClientEvent
+from soketler.transport.pump import Pump
 
-if TYPE_CHECKING:
-    from soketler.core.config import Limits
-    from soketler.core.hub import Hub
-    from soketler.transport.server import ChatServer
-
-log = logging.getLogger("soketler.server")
+# The transport calls pause_writing() when its buffer passes WRITE_HIGH bytes (the
+# client is behind) and resume_writing() when it is down to WRITE_LOW.
+WRITE_HIGH = 64 * 1024
+WRITE_LOW = 16 * 1024
 
 
-# Sockets written per slice of a flush pass. A send on loopback costs ~15 µs here, so a
-# pass over a room of 1,000 takes ~15 ms; between slices the loop reads sockets and
-# takes the store's replies, and whatever they add for a connection still waiting its
-# turn leaves in that connection's one send.
-FLUSH_SLICE = 64
+class ChatConnection(Pump, asyncio.Protocol):
+    """An asyncio protocol, and through its pump the hub's `Peer` for this client."""
 
-
-class Flusher:
-    """Writes the queued bytes of every connection that got some, in the order they got
-    them, a slice at a time.
-
-    Send system calls, not Python, are the cost of a fan-out: one per recipient per
-    pass. Draining one queue a slice per loop tick means a message said while a pass is
-    under way joins it for every recipient not yet written, instead of starting a pass
-    of its own; under load each connection gets one send per round, however many
-    messages that round brought it, and input is never kept waiting behind a pass.
-    """
-
-    __slots__ = ("_dirty", "_loop", "_scheduled")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._dirty: deque[ChatConnection] = deque()
-        self._scheduled = False
-
-    def mark(self, connection: ChatConnection) -> None:
-        self._dirty.append(connection)
-        if not self._scheduled:
-            self._scheduled = True
-            self._loop.call_soon(self._flush)
-
-    def _flush(self) -> None:
-        dirty = self._dirty
-        # Bounded by the count taken now: a flush that drops a client writes to others,
-        # and those wait for the next slice.
-        for _ in range(min(len(dirty), FLUSH_SLICE)):
-            dirty.popleft().flush()
-        if dirty:
-            self._loop.call_soon(self._flush)
-        else:
-            self._scheduled = False
-
-
-class ChatConnection(asyncio.Protocol):
-    """An asyncio protocol, and the hub's `Peer` for this client."""
-
-    # Thousands of these live at once: slots keep each one small.
-    __slots__ = (
-        "_bucket",
-        "_closing",
-        "_counted",
-        "_dirty",
-        "_eof",
-        "_nick_timer",
-        "_out",
-        "_out_size",
-        "_overflowed",
-        "_paused",
-        "_protocol",
-        "_room",
-        "_waiting",
-        "address",
-        "reason",
-        "server",
-        "session",
-        "transport",
-    )
-
-    def __init__(self, server: ChatServer) -> None:
-        self.server = server
-        self.transport: asyncio.Transport | None = None
-        self.session: Session | None = None
-        self.address = ""
-        self.reason = texts.CONNECTION_CLOSED
-        self._protocol = ServerConnection(self.limits.max_line, server.close_words)
-        # Idle connections are most of a big server, so what only a busy one needs is
-        # made when first needed: the output queue and the rate limiter (made full at
-        # the first line, as if it had filled up since). The queue is None between
-        # flushes, the bytes themselves for one write, a list only for more: in a big
-        # room most connections get one write per flush, and a list for each would be
-        # thousands of objects a pass for the garbage collector to walk.
-        self._out: bytes | list[bytes] | None = None
-        self._out_size = 0
-        self._room = self.limits.sendq  # what may be queued before the next flush
-        self._dirty = False
-        self._closing = False
-        self._overflowed = False
-        self._counted = False
-        self._eof = False
-        # Lines waiting for the rate limit; made only for a client that gets throttled.
-        self._waiting: deque[ClientEvent] | None = None
-        self._paused = False
-        self._bucket: TokenBucket | None = None
-        self._nick_timer: asyncio.TimerHandle | None = None
-
-    # The server's, not copies: every slot costs each of thousands of connections.
-    @property
-    def hub(self) -> Hub:
-        return self.server.hub
-
-    @property
-    def limits(self) -> Limits:
-        return self.server.config.limits
-
-    @property
-    def loop(self) -> asyncio.AbstractEventLoop:
-        return self.server.loop
-
-    # --- asyncio.Protocol ------------------------------------------------------------
+    __slots__ = ()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports do not subclass asyncio.Transport, so no isinstance check.
-        transport = cast(asyncio.Transport, transport)
-        self.transport = transport
-        self.address = self.server.address_of(transport)
-        refusal = self.server.admit(self.address)
-        if refusal is not None:
-            log.info("%s refused: %s", self.address or "unix", refusal)
-            self._closing = True
-            transport.write(f"!! {refusal}\r\n".encode())
-            transport.close()
+        stream = cast(asyncio.Transport, transport)
+        if self.start(stream, self.server.address_of(stream)):
+            stream.set_write_buffer_limits(WRITE_HIGH, WRITE_LOW)
+            if self.door.probe is None:
+                self._keep_alive(stream)
+
+    def _keep_alive(self, stream: asyncio.Transport) -> None:
+        """For doors that cannot ask a client whether it is there: the kernel asks,
+        after `idle_timeout` of silence, a few times over `ping_timeout`, and a peer
+        that never answers is gone (and its nickname free) without a word from us."""
+        limits = self.limits
+        sock = stream.get_extra_info("socket")
+        if limits.idle_timeout <= 0 or sock is None:
             return
-        self._counted = True
-        self.server.connections.add(self)
-        self.session = self.hub.open(self, self.address)
-        if self.limits.nick_timeout > 0:
-            self._nick_timer = self.loop.call_later(self.limits.nick_timeout, self._nick_timeout)
+        if sock.family not in (socket.AF_INET, socket.AF_INET6):
+            return
+        probes = 4
+        options = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+        if hasattr(socket, "TCP_KEEPIDLE"):  # Linux; elsewhere the system's own timing
+            options += [
+                (socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, max(1, int(limits.idle_timeout))),
+                (
+                    socket.IPPROTO_TCP,
+                    socket.TCP_KEEPINTVL,
+                    max(1, int(limits.ping_timeout / probes)),
+                ),
+                (socket.IPPROTO_TCP, socket.TCP_KEEPCNT, probes),
+            ]
+        with contextlib.suppress(OSError):
+            for level, option, value in options:
+                sock.setsockopt(level, option, value)
 
     def data_received(self, data: bytes) -> None:
-        if self._closing:
-            return
-        protocol = self._protocol
-        protocol.receive_data(data)
-        negotiation = protocol.data_to_send()
-        if negotiation:
-            self.write(negotiation)
-        events = protocol.events_received()
-        if events:
-            self._take(events)
+        self.feed(data)
 
     def eof_received(self) -> bool:
-        self._eof = True
-        self._protocol.receive_eof()
-        self._take(self._protocol.events_received())
-        # Keep the transport open: the lines still waiting run, then we close it
-        # ourselves after the replies are written (a half-closed `nc -N` reads them).
-        return True
+        self.feed_eof()
+        return True  # keep the transport open: we close it once the replies are out
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._closing = True
-        if self._nick_timer is not None:
-            self._nick_timer.cancel()
-        if exc is not None and self.reason == texts.CONNECTION_CLOSED:
-            self.reason = f"Connection lost: {exc.strerror if isinstance(exc, OSError) else exc}"
-        if self.session is not None:
-            self.hub.close(self.session, self.reason, tell=False)
-        if self._counted:
-            self._counted = False
-            self.server.release(self)
-            log.info(
-                "%s %s disconnected: %s",
-                self.address or "unix",
-                self.session.nick if self.session and self.session.nick else "-",
-                self.reason,
-            )
-
-    # --- input: rate limit, then the hub ------------------------------------------------
-
-    def _take(self, events: list[ClientEvent]) -> None:
-        if self._waiting is None:
-            self._waiting = deque(events)
-        else:
-            self._waiting.extend(events)
-        self._run_waiting()
-
-    def _run_waiting(self) -> None:
-        session = self.session
-        if session is None:
-            return
-        if session.codec is not self._protocol.codec:
-            session.codec = self._protocol.codec
-        waiting = self._waiting
-        bucket = self._bucket
-        if bucket is None:
-            bucket = self._bucket = TokenBucket(
-                self.limits.rate, self.limits.burst, self.loop.time()
-            )
-        while waiting and not session.closed:
-            wait = bucket.take(self.loop.time())
-            if wait > 0:
-                if len(waiting) > self.limits.flood_lines:
-                    self.hub.close(session, texts.EXCESS_FLOOD)
-                    return
-                if not self._paused and self.transport is not None:
-                    self._paused = True
-                    self.transport.pause_reading()
-                    self.loop.call_later(wait, self._resume)
-                return
-            self.hub.handle(session, waiting.popleft())
-        self._waiting = None  # all handled: an idle client keeps no queue
-        if self._eof and not session.closed:
-            self.hub.close(session, texts.CONNECTION_CLOSED)
-
-    def _resume(self) -> None:
-        if self._closing or self.transport is None:
-            return
-        self._paused = False
-        self._run_waiting()
-        if not self._paused and not self._closing and not self._eof:
-            self.transport.resume_reading()
-
-    def _nick_timeout(self) -> None:
-        if self.session is not None and not self.session.registered:
-            self.hub.close(self.session, texts.REGISTRATION_TIMEOUT)
-
-    # --- output: the hub's Peer ---------------------------------------------------------
-
-    def write(self, data: bytes) -> None:
-        if self._closing:
-            return
-        out = self._out
-        if out is None:
-            self._out = data
-        elif isinstance(out, list):
-            out.append(data)
-        else:
-            self._out = [out, data]
-        self._out_size += len(data)
-        if self._out_size > self._room:
-            # Past the SendQ: keep nothing more; the flush drops this client.
-            self._overflowed = True
-            self._closing = True
-            self._out = None
-        if not self._dirty:
-            self._dirty = True
-            self.server.flusher.mark(self)
-
-    def flush(self) -> None:
-        self._dirty = False
-        transport = self.transport
-        if transport is None or transport.is_closing():
-            return
-        if self._overflowed:
-            self._drop_for_sendq()
-            return
-        out = self._out
-        if out is None:
-            return
-        self._out = None
-        transport.write(b"".join(out) if isinstance(out, list) else out)
-        self._out_size = 0
-        buffered = transport.get_write_buffer_size()
-        if buffered > self.limits.sendq:
-            self._overflowed = True
-            self._drop_for_sendq()
-        else:
-            # (An int above 256 is a new object: an empty buffer keeps the shared one.)
-            self._room = self.limits.sendq - buffered if buffered else self.limits.sendq
-
-    def _drop_for_sendq(self) -> None:
-        self.reason = texts.SENDQ_EXCEEDED
-        if self.session is not None:
-            self.hub.close(self.session, texts.SENDQ_EXCEEDED, tell=False)
-        self._reset()
-
-    def _reset(self) -> None:
-        """Drops the connection with a TCP reset. A plain close would leave the
-        megabytes the kernel holds for a client that does not read, retried against
-        its zero window for minutes; linger 0 frees them at once."""
-        if self.transport is None:
-            return
-        sock = self.transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.transport.abort()
-
-    def close(self, reason: str = "") -> None:
-        """Writes what is queued, then closes (the hub's Peer.close)."""
-        if reason:
-            self.reason = reason
-        if self.transport is None or self.transport.is_closing():
-            return
-        if self._overflowed:
-            self._reset()
-            return
-        self.flush()
-        self._closing = True
-        self.transport.close()
+        self.lost(exc)

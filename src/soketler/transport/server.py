@@ -1,4 +1,5 @@
-"""The chat server's listeners, admission limits and graceful shutdown."""
+"""The chat server: its listeners (one per entry of the configuration, each a door on an
+address), admission limits and graceful shutdown."""
 
 from __future__ import annotations
 
@@ -12,18 +13,23 @@ from collections import Counter
 from types import TracebackType
 
 from soketler.core import texts
-from soketler.core.config import ServerConfig
-from soketler.core.hub import Hub
-from soketler.protocols.plain import CLOSE_WORDS
+from soketler.core.config import Listener, ServerConfig
+from soketler.core.hub import REPLY_BUDGET, Hub
+from soketler.doors import Door
+from soketler.doors.registry import DOORS
 from soketler.store.archive import ImmediateArchive, ThreadedArchive
 from soketler.store.memory import MemoryStore
 from soketler.store.sqlite import SqliteStore
-from soketler.transport.connection import ChatConnection, Flusher
+from soketler.transport.backlog import Backlog
+from soketler.transport.connection import ChatConnection
+from soketler.transport.flusher import Flusher
+from soketler.transport.pump import Pump
 
 log = logging.getLogger("soketler.server")
 # Big enough for a join storm of thousands of clients arriving at once.
 LISTEN_BACKLOG = 4096
 PRUNE_EVERY = 60.0  # seconds between retention passes
+IDLE_SWEEP_EVERY = 5.0  # seconds between looks for idle clients of doors that ask
 
 
 class UnixPathInUse(OSError):
@@ -40,25 +46,25 @@ def format_address(sockname: object) -> str:
 class ChatServer:
     """Listeners plus a hub. `async with ChatServer(config) as server:` listens."""
 
-    def __init__(self, config: ServerConfig, hub: Hub | None = None, *, tcp: bool = True) -> None:
+    def __init__(self, config: ServerConfig, hub: Hub | None = None) -> None:
         self.config = config
-        # False: the Unix socket only (`serve --unix PATH` without --host or --port),
-        # so asking for a private socket does not open a public one as well.
-        self.tcp = tcp or not config.unix
         self.hub = hub or Hub(
             config.server_name or socket.gethostname(),
             replay=config.replay,
             announce_limit=config.announce_limit,
+            # No single answer may be bigger than half of what a reader may be behind.
+            reply_budget=max(2048, min(REPLY_BUDGET, config.limits.sendq // 2)),
         )
-        self.close_words = CLOSE_WORDS if config.close_words else frozenset()
-        self.connections: set[ChatConnection] = set()
+        self.connections: set[Pump] = set()
         self._per_address: Counter[str] = Counter()
-        self._servers: list[asyncio.Server] = []
+        self._servers: list[tuple[Door, asyncio.Server]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._flusher: Flusher | None = None
+        self._backlog: Backlog | None = None
         self._all_closed: asyncio.Event | None = None  # set during shutdown
         self._archive: ImmediateArchive | ThreadedArchive | None = None
         self._prune_timer: asyncio.TimerHandle | None = None
+        self._sweep_timer: asyncio.TimerHandle | None = None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -70,33 +76,23 @@ class ChatServer:
         assert self._flusher is not None, "the server is not started"
         return self._flusher
 
+    @property
+    def backlog(self) -> Backlog:
+        assert self._backlog is not None, "the server is not started"
+        return self._backlog
+
     # --- listening ---------------------------------------------------------------------
 
     async def start(self) -> None:
         """Opens the history store, then listens. Raises StoreError or OSError."""
         self._loop = asyncio.get_running_loop()
-        self._flusher = Flusher(self._loop)
+        self._backlog = Backlog(self._loop, self.config.limits)
+        self._flusher = Flusher(self._loop, self._backlog)
         self.hub.defer = self._loop.call_soon
         await self._open_store()
         try:
-            if self.tcp:
-                hosts = list(self.config.hosts) or None  # None: every address, v4 and v6
-                self._servers.append(
-                    await self._loop.create_server(
-                        self._new_connection,
-                        host=hosts,
-                        port=self.config.port,
-                        backlog=LISTEN_BACKLOG,
-                        reuse_address=True,
-                    )
-                )
-            if self.config.unix:
-                _clear_stale_unix_socket(self.config.unix)
-                self._servers.append(
-                    await self._loop.create_unix_server(
-                        self._new_connection, self.config.unix, backlog=LISTEN_BACKLOG
-                    )
-                )
+            for listener in self.config.listeners:
+                await self._listen(listener)
         except BaseException:
             await self._close_listeners()
             if self._archive is not None:
@@ -128,26 +124,60 @@ class ChatServer:
             self._archive.prune(self.config.retention)
             self._prune_timer = self.loop.call_later(PRUNE_EVERY, self._prune)
 
-    def _new_connection(self) -> ChatConnection:
-        return ChatConnection(self)
+    async def _listen(self, listener: Listener) -> None:
+        door = DOORS[listener.door]
+        if door.probe is not None and self._sweep_timer is None:
+            self._sweep_timer = self.loop.call_later(IDLE_SWEEP_EVERY, self._sweep)
 
-    @property
-    def tcp_addresses(self) -> list[tuple[str, int]]:
-        """(host, port) of every TCP listener, in the order they were opened."""
+        def connection() -> ChatConnection:
+            return ChatConnection(self, door)
+
+        if listener.port is not None:
+            hosts = list(listener.hosts) or None  # None: every address, v4 and v6
+            server = await self.loop.create_server(
+                connection,
+                host=hosts,
+                port=listener.port,
+                backlog=LISTEN_BACKLOG,
+                reuse_address=True,
+            )
+            self._servers.append((door, server))
+        if listener.unix:
+            _clear_stale_unix_socket(listener.unix)
+            server = await self.loop.create_unix_server(
+                connection, listener.unix, backlog=LISTEN_BACKLOG
+            )
+            self._servers.append((door, server))
+
+    def _sweep(self) -> None:
+        """Idle clients of doors that can ask are asked, and silent ones ended: once a
+        few seconds over all connections, not a timer each (they cost memory)."""
+        now = self.loop.time()
+        for connection in list(self.connections):
+            connection.check_idle(now)
+        self._sweep_timer = self.loop.call_later(IDLE_SWEEP_EVERY, self._sweep)
+
+    def tcp_addresses_of(self, door: str) -> list[tuple[str, int]]:
+        """(host, port) of every TCP listener of a door, in the order they were opened."""
         found = []
-        for server in self._servers:
+        for listening, server in self._servers:
             for sock in server.sockets:
-                if sock.family in (socket.AF_INET, socket.AF_INET6):
+                if listening.name == door and sock.family in (socket.AF_INET, socket.AF_INET6):
                     name = sock.getsockname()
                     found.append((name[0], name[1]))
         return found
 
     @property
-    def addresses(self) -> list[str]:
-        """Every listening address, as people write them."""
+    def tcp_addresses(self) -> list[tuple[str, int]]:
+        """(host, port) of the lines door's TCP listeners (telnet, nc, JSON lines)."""
+        return self.tcp_addresses_of("lines")
+
+    @property
+    def addresses(self) -> list[tuple[str, str]]:
+        """Every listening address, as people write them, with its door."""
         return [
-            format_address(sock.getsockname())
-            for server in self._servers
+            (door.name, format_address(sock.getsockname()))
+            for door, server in self._servers
             for sock in server.sockets
         ]
 
@@ -170,7 +200,7 @@ class ChatServer:
             self._per_address[address] += 1
         return None
 
-    def release(self, connection: ChatConnection) -> None:
+    def release(self, connection: Pump) -> None:
         self.connections.discard(connection)
         address = connection.address
         if address and self.config.limits.max_per_address > 0:
@@ -196,17 +226,19 @@ class ChatServer:
         for connection in list(self.connections):
             if connection.transport is not None:
                 connection.transport.abort()
-        if self._prune_timer is not None:
-            self._prune_timer.cancel()
+        for timer in (self._prune_timer, self._sweep_timer):
+            if timer is not None:
+                timer.cancel()
+        self.backlog.close()
         if self._archive is not None:
             archive, self._archive = self._archive, None
             await archive.close()  # everything accepted is committed before we exit
         log.info("shut down; %d clients were connected", count)
 
     async def _close_listeners(self) -> None:
-        for server in self._servers:
+        for _, server in self._servers:
             server.close()
-        for server in self._servers:
+        for _, server in self._servers:
             await server.wait_closed()
         self._servers.clear()
         if self.config.unix:

@@ -1,19 +1,23 @@
-"""The command table: every request a client can make, declared once.
+"""The lines door's command table: every request a telnet/nc user or a JSON-lines
+program can make, declared once.
 
 Each entry names its parameters; `dispatch` checks registration and parameters in one
-place, for both flavours, and only then calls the handler. Handlers reply by sending
-events through the hub; they never see a socket.
+place, for both flavours, and only then calls the handler. Handlers call the hub's
+neutral operations and keep this door's policy (the current room, the lobby, the last
+room that cannot be left); they never see a socket.
 """
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from soketler.core import names, texts
-from soketler.protocols.events import BadInput, ClientEvent, Info, Pong, Request, RequestId
+from soketler.core.texts import QUIT_DEFAULT
+from soketler.doors.lines import words
+from soketler.protocols import codes, names
+from soketler.protocols.events import BadInput, ClientEvent, Error, Info, Pong, Request, RequestId
+from soketler.protocols.values import whole_number
 
 if TYPE_CHECKING:
     from soketler.core.hub import Hub
@@ -42,92 +46,121 @@ class Command:
 
 
 def bind(command: Command, request: Request) -> Args | str:
-    """The request's arguments by parameter name, or the reason they do not fit."""
+    """The request's arguments by parameter name, or what is wrong with them (the
+    detail of a bad-request error)."""
     args: Args = {}
     if request.fields is not None:
         for name in command.params + command.named:
             value = request.fields.get(name)
             if value is None:
                 continue
-            if name in NUMBERS and isinstance(value, int) and not isinstance(value, bool):
-                value = str(value)  # ids and counts come as JSON numbers
+            if name in NUMBERS:
+                number = whole_number(value)
+                if number is None:
+                    return f"{name}:{codes.FIELD_NOT_NUMBER}"
+                value = str(number)
             if not isinstance(value, str):
-                return texts.FIELD_TYPE_TEXT.format(field=name)
+                return f"{name}:{codes.FIELD_NOT_TEXT}"
+            if name == "room" and value.strip():
+                # A JSON room field is always a room: "dev" means "#dev", never a reason.
+                value = names.room_name(value)
             if value.strip():
                 args[name] = value
     else:
         count = len(command.params)
-        words = request.argtext.split(None, count - 1) if command.rest else request.argtext.split()
-        if len(words) > count:
-            return texts.USAGE_TEXT.format(usage=command.usage)
-        args = dict(zip(command.params, words, strict=False))
+        words_ = request.argtext.split(None, count - 1) if command.rest else request.argtext.split()
+        if len(words_) > count:
+            return command.usage
+        args = dict(zip(command.params, words_, strict=False))
     if any(name not in args for name in command.params[: command.required]):
-        return texts.USAGE_TEXT.format(usage=command.usage)
+        return command.usage
     return args
 
 
 def dispatch(hub: Hub, session: Session, event: ClientEvent) -> None:
     if isinstance(event, BadInput):
-        hub.error(session, event.code, event.text, event.id)
+        hub.send(session, Error(event.code, event.text, event.id))
         return
     command = COMMANDS.get(event.command)
     if command is None:
-        text = texts.UNKNOWN_COMMAND_TEXT.format(name=event.command)
-        hub.error(session, texts.UNKNOWN_COMMAND, text, event.id)
+        hub.error(session, codes.UNKNOWN_COMMAND, event.id, event.command)
         return
     if not session.registered and command.registered:
         if command.name == "say" and event.fields is None:
             # Before registration, the plain flavour's first line is the nickname.
-            hub.register(session, event.argtext, event.id)
+            register(hub, session, event.argtext, event.id)
         else:
-            hub.error(session, texts.NOT_REGISTERED, texts.NOT_REGISTERED_TEXT, event.id)
+            hub.error(session, codes.NOT_REGISTERED, event.id)
         return
     args = bind(command, event)
     if isinstance(args, str):
-        hub.error(session, texts.BAD_REQUEST, args, event.id)
+        hub.error(session, codes.BAD_REQUEST, event.id, detail=args)
         return
     command.handler(hub, session, args, event.id)
 
 
-# --- handlers ------------------------------------------------------------------------
+# --- this door's policy ------------------------------------------------------------------
+
+
+def register(hub: Hub, session: Session, nick: str, re: RequestId) -> None:
+    """Everyone starts in the lobby, with its last messages."""
+    if hub.register(session, nick, re):
+        hub.send(session, words.welcome(session.nick, re))
+        join(hub, session, names.LOBBY, re)
+
+
+def join(hub: Hub, session: Session, name: str, re: RequestId) -> None:
+    """Joins a room and makes it current; one the session is in already becomes
+    current again."""
+    already = session.rooms.get(names.key(names.room_name(name)))
+    if already is not None:
+        session.current = already
+        hub.send(session, Info(words.SWITCHED.format(room=already.name), re))
+        return
+    room = hub.join(session, name, re, replay=hub.replay)
+    if room is not None:
+        session.current = room
+
+
+def part(hub: Hub, session: Session, room: Room, reason: str, re: RequestId) -> None:
+    """Leaves a room, never the last one (a plain line always has a room to go to);
+    leaving the current room makes the room joined last current."""
+    if len(session.rooms) == 1:
+        hub.error(session, codes.LAST_ROOM, re, room.name)
+        return
+    hub.part(session, room, reason, re)
+    if session.current is None and session.rooms:
+        session.current = next(reversed(session.rooms.values()))
+        hub.send(session, Info(words.SWITCHED.format(room=session.current.name)))
+
+
+# --- handlers ----------------------------------------------------------------------------
 
 
 def _help(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
-    # Two columns within HELP_WIDTH: a usage too long for the first puts its summary
-    # on the next line, and summaries wrap under their column, so nothing reaches past
-    # an 80-column terminal's edge.
-    listed = [c for c in COMMANDS.values() if c.listed]
-    width = max(len(c.usage) for c in listed if len(c.usage) <= texts.HELP_USAGE_COLUMN)
-    column = 2 + width + 2
-    lines = [*textwrap.wrap(texts.HELP_HEADER, texts.HELP_WIDTH)]
-    for c in listed:
-        summary = textwrap.wrap(c.summary, texts.HELP_WIDTH - column) or [""]
-        if len(c.usage) > width:
-            lines.append(f"  {c.usage}")
-        else:
-            lines.append(f"  {c.usage:<{width}}  {summary.pop(0)}".rstrip())
-        lines += [" " * column + part for part in summary]
-    lines += textwrap.wrap(texts.HELP_FOOTER, texts.HELP_WIDTH)
-    hub.send(session, Info("\n".join(lines), re))
+    listed = [(c.usage, c.summary) for c in COMMANDS.values() if c.listed]
+    hub.send(session, Info(words.help_text(listed), re))
 
 
 def _nick(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
     nick = args.get("nick", "")
-    if session.registered:
-        hub.rename(session, nick, re)
+    if not session.registered:
+        register(hub, session, nick, re)
+    elif names.normalize(nick) == session.nick:
+        hub.send(session, Info(words.ALREADY_NICK.format(nick=session.nick), re))
     else:
-        hub.register(session, nick, re)
+        hub.rename(session, nick, re)
 
 
 def _hello(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
     if session.registered:
-        hub.error(session, texts.ALREADY_REGISTERED, texts.ALREADY_REGISTERED_TEXT, re)
+        hub.error(session, codes.ALREADY_REGISTERED, re)
         return
-    hub.register(session, args["nick"], re)
+    register(hub, session, args["nick"], re)
 
 
 def _join(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
-    hub.join(session, args["room"], re)
+    join(hub, session, args["room"], re)
 
 
 def _part(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
@@ -139,7 +172,7 @@ def _part(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
         name = None
     room = session.current if name is None else hub.find_room(session, name, re)
     if room is not None:
-        hub.part(session, room, reason, re)
+        part(hub, session, room, reason, re)
 
 
 def _target_room(hub: Hub, session: Session, args: Args, re: RequestId) -> Room | None:
@@ -147,9 +180,7 @@ def _target_room(hub: Hub, session: Session, args: Args, re: RequestId) -> Room 
     name = args.get("room")
     if name is None:
         if session.current is None:
-            hub.error(
-                session, texts.NOT_IN_ROOM, texts.NOT_IN_ROOM_TEXT.format(room="any room"), re
-            )
+            hub.error(session, codes.NOT_IN_ROOM, re)
         return session.current
     return hub.find_room(session, name, re)
 
@@ -157,7 +188,7 @@ def _target_room(hub: Hub, session: Session, args: Args, re: RequestId) -> Room 
 def _say(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
     text = args.get("text", "")
     if not text.strip():
-        hub.error(session, texts.EMPTY_MESSAGE, texts.EMPTY_MESSAGE_TEXT, re)
+        hub.error(session, codes.EMPTY_MESSAGE, re)
         return
     room = _target_room(hub, session, args, re)
     if room is not None:
@@ -171,11 +202,9 @@ def _me(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
 
 
 def _msg(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
-    target = hub.by_nick.get(names.key(names.normalize(args["target"])))
+    target = hub.find_session(args["target"])
     if target is None:
-        hub.error(
-            session, texts.NO_SUCH_NICK, texts.NO_SUCH_NICK_TEXT.format(nick=args["target"]), re
-        )
+        hub.error(session, codes.NO_SUCH_NICK, re, args["target"])
         return
     hub.private(session, target, args["text"], re)
 
@@ -187,10 +216,8 @@ def _topic(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
     text = args.get("text")
     if text is not None:
         hub.set_topic(session, room, text)
-    elif room.topic:
-        hub.send(session, Info(texts.TOPIC_TEXT.format(room=room.name, topic=room.topic), re))
     else:
-        hub.send(session, Info(texts.TOPIC_NONE_TEXT.format(room=room.name), re))
+        hub.topic(session, room, re)
 
 
 def _who(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
@@ -206,37 +233,32 @@ def _rooms(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
 
 
 def _quit(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
-    hub.close(session, args.get("reason", texts.QUIT_DEFAULT))
+    hub.close(session, args.get("reason", QUIT_DEFAULT))
 
 
 def _history(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
     """`/history [#room | NICK] [N | before ID]`, or JSON's room/with/limit/before."""
-    words = args.get("words", "").split()
+    words_ = args.get("words", "").split()
     where = args.get("room") or args.get("with")
-    if words and not words[0].isdigit() and words[0].casefold() != "before":
-        where = words.pop(0)
-    limit, before = hub.replay or 20, None
-    try:
-        if "limit" in args:
-            limit = int(args["limit"])
-        if "before" in args:
-            before = int(args["before"])
-        if len(words) == 2 and words[0].casefold() == "before":
-            before = int(words[1])
-        elif len(words) == 1:
-            limit = int(words[0])
-        elif words:
-            raise ValueError
-    except ValueError:
-        hub.error(
-            session, texts.BAD_REQUEST, texts.USAGE_TEXT.format(usage=texts.HISTORY_USAGE), re
-        )
+    if words_ and not words_[0].isdigit() and words_[0].casefold() != "before":
+        where = words_.pop(0)
+    given: dict[str, object] = {}  # what the request says of "limit" and "before"
+    if "limit" in args:
+        given["limit"] = args["limit"]
+    if "before" in args:
+        given["before"] = args["before"]
+    if len(words_) == 2 and words_[0].casefold() == "before":
+        given["before"] = words_[1]
+    elif len(words_) == 1:
+        given["limit"] = words_[0]
+    elif words_:
+        given["limit"] = None  # more words than the command takes
+    numbers = {name: whole_number(value) for name, value in given.items()}
+    if None in numbers.values():
+        hub.error(session, codes.BAD_REQUEST, re, detail=words.HISTORY_USAGE)
         return
-    if limit < 1:
-        hub.error(
-            session, texts.BAD_REQUEST, texts.USAGE_TEXT.format(usage=texts.HISTORY_USAGE), re
-        )
-        return
+    limit = numbers.get("limit") or hub.replay or 20
+    before = numbers.get("before")
     if where is None or where.startswith("#") or "room" in args:
         room = _target_room(hub, session, {"room": where} if where else {}, re)
         if room is not None:
@@ -270,7 +292,7 @@ COMMANDS: Mapping[str, Command] = {
         Command(
             "history",
             _history,
-            texts.HISTORY_USAGE,
+            words.HISTORY_USAGE,
             "earlier messages of a room or a private conversation",
             ("words",),
             rest=True,

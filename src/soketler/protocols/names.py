@@ -21,19 +21,29 @@ def key(name: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
 
 
+# Why a name cannot be a nickname or a room name: codes, worded by each door.
+EMPTY = "empty"
+TOO_LONG = "too-long"
+BAD_START = "bad-start"
+BAD_CHARACTER = "bad-character"
+TOO_SHORT = "too-short"
+NICK_SYMBOLS = "".join(sorted(_NICK_SYMBOLS))
+
+
 def nick_problem(nick: str) -> str | None:
-    """Why `nick` (already normalized) cannot be a nickname, or None if it can."""
+    """Why `nick` (already normalized) cannot be a nickname (EMPTY, TOO_LONG,
+    BAD_START, BAD_CHARACTER), or None if it can."""
     if not nick:
-        return "A nickname cannot be empty."
+        return EMPTY
     if len(nick) > MAX_NICK:
-        return f"A nickname has at most {MAX_NICK} characters."
+        return TOO_LONG
     if nick[0].isdigit() or nick[0] in "#/":
-        return "A nickname cannot start with a digit, # or /."
+        return BAD_START
     for char in nick:
         if not (char.isalpha() or char.isdigit() or char in _NICK_SYMBOLS):
             if unicodedata.category(char).startswith("M"):
                 continue  # combining marks belong to the letter before them (Hindi, Thai)
-            return f"A nickname may hold letters, digits and {''.join(sorted(_NICK_SYMBOLS))}."
+            return BAD_CHARACTER
     return None
 
 
@@ -44,11 +54,12 @@ def room_name(name: str) -> str:
 
 
 def room_problem(name: str) -> str | None:
-    """Why `name` (from `room_name`) cannot be a room name, or None if it can."""
+    """Why `name` (from `room_name`) cannot be a room name (TOO_SHORT, TOO_LONG,
+    BAD_CHARACTER), or None if it can."""
     if len(name) < 2:
-        return "A room name is # and at least one more character."
+        return TOO_SHORT
     if len(name) > MAX_ROOM:
-        return f"A room name has at most {MAX_ROOM} characters."
+        return TOO_LONG
     if any(char in _ROOM_FORBIDDEN or not char.isprintable() for char in name):
-        return "A room name cannot hold spaces, commas or control characters."
+        return BAD_CHARACTER
     return None

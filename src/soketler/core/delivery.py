@@ -1,0 +1,200 @@
+"""Delivery: events to sessions, encoded once, in one order per stream.
+
+Each room and each private conversation is a stream. Within a stream every reader sees
+events in the same order, and a message waits for the store before it is seen: while it
+waits, everything after it *in its stream* waits too. Across streams nothing is
+promised (as in IRC), so a slow commit or history read in one room delays nobody
+elsewhere.
+
+Delivery is the hot path. An event is encoded once per (codec, view) and the same bytes
+are appended to each recipient's queue (`Peer.write`); there is no task and no await per
+recipient, and the transport coalesces each client's writes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from typing import cast
+
+from soketler.core.session import Room, Session
+from soketler.protocols.events import ChatMessage, Codec, ServerEvent, View
+
+log = logging.getLogger("soketler.server")
+
+Run = Callable[[], None]
+
+
+def room_stream(room: Room) -> str:
+    return room.key  # room keys start with "#"
+
+
+def private_stream(key_a: str, key_b: str) -> str:
+    # A space cannot be in a nickname, nor a room key start without "#".
+    return " ".join(sorted((key_a, key_b)))
+
+
+class _Held:
+    """A delivery waiting for the store; later deliveries of its stream queue behind it.
+
+    Either `run` (any delivery) or a room message: `event` for `audience`, kept as data
+    so that messages released together to the same audience go out together.
+    """
+
+    __slots__ = ("audience", "event", "ready", "room", "run", "stream")
+
+    def __init__(self, stream: str, run: Run | None = None) -> None:
+        self.stream = stream
+        self.run = run
+        self.ready = run is not None
+        self.event: ChatMessage | None = None
+        self.audience: tuple[Session, ...] = ()
+        self.room: Room | None = None
+
+
+class Delivery:
+    def __init__(self) -> None:
+        # Streams with something waiting, each its deliveries in order. A stream with
+        # nothing waiting has no entry: memory follows what waits, not what exists.
+        self.streams: dict[str, deque[_Held]] = {}
+        # How to run something once the current callback is over (the server sets
+        # loop.call_soon). With it, everything a store commit releases is delivered in
+        # one go, the messages of one room joined into one write per member; without
+        # it (tests), each is delivered the moment it is stored.
+        self.defer: Callable[[Run], object] | None = None
+        self._ready: list[str] = []  # streams whose head may have become ready
+        self._drain_deferred = False
+
+    # --- sending now --------------------------------------------------------------------
+
+    @staticmethod
+    def write(session: Session, event: ServerEvent, view: View = View.HERE) -> None:
+        """One event to one reader, now."""
+        session.peer.write(session.codec.reply(event, session, view))
+
+    @staticmethod
+    def fanout_now(
+        events: Sequence[ServerEvent], sessions: Iterable[Session], room: Room | None
+    ) -> None:
+        """Events, in order, to many sessions now: one write per session, each event
+        encoded once per (codec, view). The loop over recipients is the costly part of
+        a big room, so several messages share one pass when they can."""
+        here: dict[Codec, bytes] = {}
+        elsewhere: dict[Codec, bytes] = {}
+        for session in sessions:
+            # (current is None for doors without a current room, and for someone who
+            # has just quit: their last lines are theirs.)
+            current = session.current
+            cache = here if room is None or current is room or current is None else elsewhere
+            codec = session.codec
+            data = cache.get(codec)
+            if data is None:
+                view = View.HERE if cache is here else View.ELSEWHERE
+                data = cache[codec] = b"".join([codec.encode(event, view) for event in events])
+            session.peer.write(data)
+
+    # --- keeping order while the store works ----------------------------------------
+
+    def pending(self, stream: str) -> bool:
+        return stream in self.streams
+
+    def emit(self, stream: str | None, run: Run) -> None:
+        """Runs a delivery now, or after everything still waiting in its stream."""
+        queue = self.streams.get(stream) if stream is not None else None
+        if queue:
+            queue.append(_Held(cast(str, stream), run))
+        else:
+            run()
+
+    def after_all(self, streams: Iterable[str], run: Run) -> None:
+        """Runs a delivery once everything now waiting in all these streams is out."""
+        waiting = [stream for stream in set(streams) if stream in self.streams]
+        if not waiting:
+            run()
+            return
+        left = len(waiting)
+
+        def one() -> None:
+            nonlocal left
+            left -= 1
+            if left == 0:
+                run()
+
+        for stream in waiting:
+            self.streams[stream].append(_Held(stream, one))
+
+    def fanout(
+        self, stream: str | None, event: ServerEvent, sessions: Iterable[Session], room: Room | None
+    ) -> None:
+        """One event to many sessions, in order within its stream."""
+        if stream is not None and stream in self.streams:
+            audience = list(sessions)  # who is there now, not when the queue moves
+            self.emit(stream, lambda: self.fanout_now((event,), audience, room))
+        else:
+            self.fanout_now((event,), sessions, room)
+
+    def hold(self, stream: str) -> _Held:
+        """A place in the stream for a delivery that is not ready yet."""
+        held = _Held(stream)
+        queue = self.streams.get(stream)
+        if queue is None:
+            queue = self.streams[stream] = deque()
+        queue.append(held)
+        return held
+
+    def hold_message(self, message: ChatMessage, room: Room) -> _Held:
+        held = self.hold(room_stream(room))
+        held.event, held.room, held.audience = message, room, room.audience()
+        return held
+
+    def release(self, held: _Held, run: Run | None = None) -> None:
+        """`held` is ready: deliver it (`run`, or its room message) once everything
+        before it in its stream is delivered."""
+        if run is not None:
+            held.run = run
+        held.ready = True
+        self._ready.append(held.stream)
+        if self.defer is None:
+            self.drain()
+        elif not self._drain_deferred:
+            self._drain_deferred = True
+            self.defer(self.drain)
+
+    def drain(self) -> None:
+        self._drain_deferred = False
+        ready, self._ready = self._ready, []
+        for stream in ready:
+            queue = self.streams.get(stream)
+            if queue is None:
+                continue  # drained already
+            self._drain_stream(queue)
+            if not queue:
+                del self.streams[stream]
+
+    def _drain_stream(self, queue: deque[_Held]) -> None:
+        while queue and queue[0].ready:
+            first = queue.popleft()
+            try:
+                if first.run is not None:
+                    first.run()
+                    continue
+                # Room messages next in line for the same people go out in one pass.
+                audience = first.audience
+                events: list[ServerEvent] = [cast(ChatMessage, first.event)]
+                while (
+                    queue
+                    and queue[0].ready
+                    and queue[0].run is None
+                    and queue[0].audience is audience
+                ):
+                    events.append(cast(ChatMessage, queue.popleft().event))
+                self.fanout_now(events, audience, first.room)
+            except Exception:
+                # A delivery that fails must not stop the ones behind it: everyone
+                # else's messages wait in this queue.
+                log.exception("a delivery failed")
+
+    def clear(self) -> None:
+        self.streams.clear()
+        self._ready.clear()

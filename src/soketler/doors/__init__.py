@@ -1,0 +1,51 @@
+"""Doors: the ways into the same rooms.
+
+A door is three small things: its wire format in protocols/ (sans-I/O, bytes to
+events), its session policy over the neutral hub (what a newcomer is greeted with, how
+it registers, which replies it wants), and listener entries that transport/ opens. The
+hub never asks which door a session came through; only a door's own module knows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from soketler.protocols.events import ClientEvent, Codec
+
+if TYPE_CHECKING:
+    from soketler.core.config import ServerConfig
+    from soketler.core.hub import Hub
+    from soketler.core.session import Peer, Session
+
+
+class Receiver(Protocol):
+    """A door's sans-I/O receiving side of one connection (DESIGN.md's protocol shape)."""
+
+    def receive_data(self, data: bytes) -> None: ...
+
+    def receive_eof(self) -> None: ...
+
+    def events_received(self) -> list[ClientEvent]: ...
+
+    def data_to_send(self) -> bytes: ...
+
+    @property
+    def codec(self) -> Codec:
+        """How this client reads events, as far as its protocol has told."""
+
+
+@dataclass(frozen=True, slots=True)
+class Door:
+    name: str
+    # A client connected: make its session and greet it.
+    open_session: Callable[[Hub, Peer, str], Session]
+    # One request from a client of this door.
+    handle: Callable[[Hub, Session, ClientEvent], None]
+    # The receiving side of a new connection.
+    new_receiver: Callable[[ServerConfig], Receiver]
+    # Asks an idle client whether it is still there (IRC: PING); any byte it sends
+    # answers. None: the door cannot ask (telnet and nc users would see the question),
+    # and the kernel's TCP keepalive finds dead peers instead.
+    probe: Callable[[Hub, Session], None] | None = None

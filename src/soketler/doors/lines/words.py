@@ -1,0 +1,34 @@
+"""The lines door's own words: what telnet and nc users (and JSON programs, in `info`
+objects) read that is not an event of the hub."""
+
+from __future__ import annotations
+
+import textwrap
+
+from soketler import __version__
+from soketler.protocols import names
+from soketler.protocols.columns import HELP_WIDTH, two_columns
+from soketler.protocols.events import RequestId, Welcome
+
+GREETING = "Welcome to soketler {version} on {server}. Type /help for commands."
+CHOOSE_NICK = "Choose a nickname:"
+SWITCHED = "Now talking in {room}."
+ALREADY_NICK = "You are already {nick}."
+HISTORY_USAGE = "/history [#room | NICK] [N | before ID]"
+HELP_HEADER = "Commands (a line without / is a message to your current room):"
+HELP_FOOTER = "//text sends a line that starts with /."
+
+
+def greeting(server: str) -> str:
+    return GREETING.format(version=__version__, server=server) + "\n" + CHOOSE_NICK
+
+
+def welcome(nick: str, re: RequestId) -> Welcome:
+    return Welcome(nick, names.LOBBY, __version__, re)
+
+
+def help_text(commands: list[tuple[str, str]]) -> str:
+    """/help in two columns that fit an 80-column terminal after the "-- " of each line."""
+    lines = [*textwrap.wrap(HELP_HEADER, HELP_WIDTH), *two_columns(commands)]
+    lines += textwrap.wrap(HELP_FOOTER, HELP_WIDTH)
+    return "\n".join(lines)

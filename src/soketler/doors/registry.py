@@ -1,0 +1,8 @@
+"""Every door by name: what a listener entry names."""
+
+from __future__ import annotations
+
+from soketler.doors import Door
+from soketler.doors.lines import DOOR as LINES
+
+DOORS: dict[str, Door] = {door.name: door for door in (LINES,)}

@@ -1,0 +1,27 @@
+"""Error codes: what went wrong, as data. Every door renders them in its own words
+(the plain and JSON-lines doors with `wording`, IRC with numerics); docs/protocol.md
+lists them."""
+
+from __future__ import annotations
+
+BAD_REQUEST = "bad-request"  # detail: the usage, or the field at fault
+UNKNOWN_COMMAND = "unknown-command"  # subject: the command
+NOT_REGISTERED = "not-registered"
+ALREADY_REGISTERED = "already-registered"
+NICK_INVALID = "nick-invalid"  # subject: the nickname; detail: a names.NickProblem
+NICK_TAKEN = "nick-taken"  # subject: the nickname
+ROOM_INVALID = "room-invalid"  # subject: the room; detail: a names.RoomProblem
+NO_SUCH_NICK = "no-such-nick"  # subject: the nickname
+NOT_IN_ROOM = "not-in-room"  # subject: the room ("" when in none)
+NO_SUCH_ROOM = "no-such-room"  # subject: the room
+LAST_ROOM = "last-room"  # subject: the room
+TOO_MANY_ROOMS = "too-many-rooms"  # detail: the limit
+EMPTY_MESSAGE = "empty-message"
+LINE_TOO_LONG = "line-too-long"  # detail: the limit in bytes
+STORE_FAILED = "store-failed"  # detail: why
+BUSY = "busy"
+INTERNAL_ERROR = "internal-error"
+
+# Details of BAD_REQUEST for a JSON field of the wrong kind: "field:kind".
+FIELD_NOT_TEXT = "text"
+FIELD_NOT_NUMBER = "number"

@@ -1,0 +1,49 @@
+"""One configuration: defaults, then a TOML file, then the flags given; checked whole."""
+
+from __future__ import annotations
+
+import pytest
+
+from soketler.core.config import ConfigError, Limits, Listener, ServerConfig, build
+
+
+def test_layers_apply_in_order_and_none_means_not_given() -> None:
+    file = {"port": 7000, "replay": 5, "limits": {"rate": 2, "sendq": 4096}}
+    flags = {"port": 7001, "replay": None, "max_line": 512, "retain_days": 3.5}
+    config = build([file, flags])
+    assert config.port == 7001  # the flag wins
+    assert config.replay == 5  # not given as a flag: the file's
+    assert config.limits == Limits(rate=2.0, sendq=4096, max_line=512)
+    assert config.retention.days == 3.5
+    assert config.problems() == []
+
+
+def test_unknown_settings_and_wrong_kinds_are_refused_by_name() -> None:
+    with pytest.raises(ConfigError, match="unknown setting colour"):
+        build([{"colour": "blue"}])
+    with pytest.raises(ConfigError, match=r"unknown setting limits\.speed"):
+        build([{"limits": {"speed": 1}}])
+    with pytest.raises(ConfigError, match="max_line cannot be 'long'"):
+        build([{"limits": {"max_line": "long"}}])
+    with pytest.raises(ConfigError, match="close_words cannot be 1"):
+        build([{"close_words": 1}])
+    with pytest.raises(ConfigError, match="hosts cannot be"):
+        build([{"hosts": "127.0.0.1"}])
+
+
+def test_problems_are_found_on_the_whole_configuration() -> None:
+    bad = build([{"port": 70000, "limits": {"max_line": 3, "sendq": 10}}])
+    problems = " ".join(bad.problems())
+    assert "invalid port 70000" in problems and "max_line" in problems and "sendq" in problems
+    assert "nothing to listen on" in " ".join(ServerConfig(port=None).problems())
+
+
+def test_listeners_are_entries_of_a_door_on_an_address() -> None:
+    config = ServerConfig(hosts=("127.0.0.1",), port=0, unix="/tmp/x.sock")
+    assert config.listeners == (
+        Listener("lines", ("127.0.0.1",), 0),
+        Listener("lines", unix="/tmp/x.sock"),
+    )
+    assert ServerConfig(port=None, unix="/tmp/x.sock").listeners == (
+        Listener("lines", unix="/tmp/x.sock"),
+    )
