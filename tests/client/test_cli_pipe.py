@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from soketler import exitcodes
 from soketler.cli import build_parser
-from soketler.client import ChatMessage, Joined
+from soketler.client import ChatMessage, Event, Joined
 from tests.client.conftest import (
     SOKETLER,
     Connect,
@@ -82,7 +82,8 @@ async def test_piped_commands_and_incoming_lines(connect: Connect, port: int) ->
 async def test_a_cron_job_prints_nothing_and_sits_only_in_its_room(
     connect: Connect, port: int
 ) -> None:
-    lobby = await connect("bob")
+    heard: list[Event] = []
+    lobby = await connect("bob", on_event=heard.append)
     ops = await connect("ops", rooms=["#ops"])
     async with chat_process("127.0.0.1", str(port), "--nick", "cron", "--join", "#ops") as proc:
         assert proc.stdin is not None
@@ -96,6 +97,8 @@ async def test_a_cron_job_prints_nothing_and_sits_only_in_its_room(
         proc.stdin.close()
         out, err = await asyncio.wait_for(proc.communicate(), 10)
     assert (proc.returncode, out, err) == (0, b"", b"")
+    await lobby.ping()  # everything said in #lobby before this has reached bob
+    assert not [e for e in heard if getattr(e, "nick", None) == "cron"]  # never in #lobby
 
 
 async def test_a_refused_line_is_on_stderr_and_exits_9(port: int) -> None:

@@ -74,6 +74,7 @@ class ChatOptions:
         on_event: Callable[[Event], None] | None = None,
         *,
         only_rooms: bool = False,
+        replay: int | None = None,
     ) -> ChatClient:
         return ChatClient(
             self.host,
@@ -87,6 +88,7 @@ class ChatOptions:
             request_timeout=self.timeout,
             on_event=on_event,
             only_rooms=only_rooms,
+            replay=replay,
             tls=self.tls,
         )
 

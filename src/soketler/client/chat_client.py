@@ -121,7 +121,9 @@ class ChatClient:
     pacing off). max_events: events not yet consumed are kept up to this many; past it
     the oldest are dropped and counted in
     `dropped_events`. only_rooms: be in `rooms` alone, leaving the room the server
-    puts everyone in (#lobby) once they are joined. tls: speak TLS, checking the server
+    puts everyone in (#lobby): it asks to arrive in the first of them instead, and leaves
+    #lobby if the server does not know how. replay: messages of history wanted on
+    each join (None: the server's number; 0: none). tls: speak TLS, checking the server
     as it says (`soketler.security.tls.client_tls`); a refused certificate raises
     TlsFailed and is never retried by reconnecting.
     """
@@ -144,6 +146,7 @@ class ChatClient:
         max_events: int = 10_000,
         on_event: Callable[[Event], None] | None = None,
         only_rooms: bool = False,
+        replay: int | None = None,
         tls: ClientTls | None = None,
     ) -> None:
         self.host = host
@@ -163,6 +166,9 @@ class ChatClient:
         self._initial_rooms = tuple(rooms)
         # Be in `rooms` alone: leave the room the server puts everyone in on arrival.
         self._only_rooms = only_rooms and bool(self._initial_rooms)
+        # Messages of history to be shown on each join (None: as many as the server
+        # gives); a client that shows none need not be sent any.
+        self.replay = replay
         self._rate = rate
         self._burst = burst
         self._bucket: TokenBucket | None = None
@@ -247,7 +253,8 @@ class ChatClient:
         await self._register(self.membership.nick)
         try:
             for room in self._initial_rooms:
-                await self.join(room)
+                if self.membership.room(room) is None or room != self._initial_rooms[0]:
+                    await self.join(room)
             if self._only_rooms:
                 # Joined first, left after: the server never lets anyone be in no room.
                 wanted = {key(room) for room in self._initial_rooms}
@@ -343,7 +350,7 @@ class ChatClient:
         return TlsFailed(failure.message, failure.exit_code)
 
     async def _handshake(self, link: _Link, nick: str) -> list[Event]:
-        link.writer.write(_encoded(link.protocol, Register(nick, id=next(self._ids))))
+        link.writer.write(_encoded(link.protocol, self._hello(nick)))
         last_words = ""
         # Bounded by the connect timeout around it.
         while True:
@@ -370,6 +377,15 @@ class ChatClient:
                 raise ConnectFailed(
                     f"{self.address} closed the connection{why}", exitcodes.PROTOCOL
                 )
+
+    def _hello(self, nick: str) -> Register:
+        """Registration; with only_rooms it asks to arrive in our first room rather than
+        #lobby (a server that does not know `room` puts us in #lobby, which `connect`
+        then leaves)."""
+        room = None
+        if self._only_rooms:
+            room = (self.membership.rooms or list(self._initial_rooms))[0]
+        return Register(nick, id=next(self._ids), room=room, replay=self.replay)
 
     async def _read(self, link: _Link) -> None:
         reason = "the server closed the connection"
@@ -474,7 +490,7 @@ class ChatClient:
         if current and (here is None or key(here) != key(current) or order):
             order.append(current)
         for room in order:
-            await self._send(Join(room, id=next(self._ids)))
+            await self._send(Join(room, id=next(self._ids), replay=self.replay))
         wanted = {key(room) for room in rooms}
         # The server put us in its default room; leave it if we had left it before.
         for room in list(self.membership.rooms):
@@ -584,7 +600,7 @@ class ChatClient:
 
     async def join(self, room: str) -> str:
         """Joins a room (creating it) and makes it current; returns its name."""
-        await self._call(Join(room))
+        await self._call(Join(room, replay=self.replay))
         return self.membership.room(room) or room
 
     async def part(self, room: str | None = None, reason: str | None = None) -> None:

@@ -7,8 +7,10 @@ plain lines on stdout. After stdin ends, a `ping` is answered only once the serv
 has handled everything before it, so exit status 0 means every line was delivered,
 and 9 that the server refused one (its reason is on stderr).
 
-With `--join`, the client is in those rooms only: it leaves #lobby once they are
-joined, so a bot posting to #ops does not sit in the lobby.
+With `--join`, the client is in those rooms only: it asks the server to arrive in the
+first of them instead of #lobby (and leaves #lobby if the server put it there anyway),
+so a bot posting to #ops is never seen in the lobby. Without `-v` it asks for no
+history on joining, since it would show none.
 """
 
 from __future__ import annotations
@@ -96,7 +98,12 @@ async def run_piped(
     output = _Output(options.verbose, stdout or sys.stdout, stderr or sys.stderr)
     state = ChatState()
     client = options.client(
-        options.nick or default_nick(), output.hook(state), only_rooms=bool(options.rooms)
+        options.nick or default_nick(),
+        output.hook(state),
+        only_rooms=bool(options.rooms),
+        # History nobody will see is not asked for (servers that cannot leave it out
+        # send it anyway, and it is not printed).
+        replay=None if options.verbose else 0,
     )
     await client.connect()
     if options.send is not None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import textwrap
 
 from soketler import __version__
-from soketler.protocols import names
 from soketler.protocols.columns import HELP_WIDTH, two_columns
 from soketler.protocols.events import RequestId, Welcome
 
@@ -23,8 +22,8 @@ def greeting(server: str) -> str:
     return GREETING.format(version=__version__, server=server) + "\n" + CHOOSE_NICK
 
 
-def welcome(nick: str, re: RequestId) -> Welcome:
-    return Welcome(nick, names.LOBBY, __version__, re)
+def welcome(nick: str, room: str, re: RequestId) -> Welcome:
+    return Welcome(nick, room, __version__, re)
 
 
 def help_text(commands: list[tuple[str, str]]) -> str:
