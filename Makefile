@@ -4,11 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 # System programs the tests drive (and the benchmarks' peers). Installed with apt-get
 # where it is usable; elsewhere the tests that need them skip (or fail when CI=true).
-APT_PACKAGES := telnet netcat-openbsd socat ncat tmux redis-server redis-tools openssl \
+APT_PACKAGES := telnet netcat-openbsd socat ncat tmux redis-server redis-tools openssl irssi ngircd \
 	zsh fish man-db groff-base
 SERVE_ARGS ?=
 
-.PHONY: serve venv example share test lint check pytest system-deps bench bench-quick bench-plots clean
+.PHONY: serve venv example share test lint check pytest system-deps bench bench-quick bench-plots \
+	irctest irctest-ngircd clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -72,6 +73,26 @@ bench-quick: $(BIN)/.installed-test system-deps
 # Redraws the README's SVG figures from benchmarks/results/latest-full.json.
 bench-plots: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.plots
+
+# The public IRC conformance suite (github.com/progval/irctest), which is not part of
+# this repository: clone it anywhere and pass its path. It stays out of `make test`.
+IRCTEST ?=
+IRCTEST_MARKERS := not services and not implementation-specific and not deprecated and not strict
+IRCTEST_ARGS ?=
+
+irctest: $(BIN)/.installed-test
+	@$(MAKE) --no-print-directory _irctest IRCTEST_CONTROLLER=tests.irctest.soketler_controller
+
+irctest-ngircd: $(BIN)/.installed-test system-deps
+	@$(MAKE) --no-print-directory _irctest IRCTEST_CONTROLLER=tests.irctest.ngircd_loopback
+
+_irctest:
+	@test -n "$(IRCTEST)" -a -f "$(IRCTEST)/conftest.py" || { \
+	  echo "usage: make $(if $(findstring ngircd,$(IRCTEST_CONTROLLER)),irctest-ngircd,irctest) IRCTEST=path/to/irctest (a clone of github.com/progval/irctest)"; exit 2; }
+	$(BIN)/python -m pip install -q -r $(IRCTEST)/requirements.txt
+	cd $(IRCTEST) && PYTHONPATH=$(CURDIR) $(CURDIR)/$(BIN)/python -m pytest -p no:cacheprovider -p no:asyncio -p tests.irctest.reaper \
+	  --controller $(IRCTEST_CONTROLLER) -m "$(IRCTEST_MARKERS)" \
+	  $$($(CURDIR)/$(BIN)/python -c 'import xdist' 2>/dev/null && printf '%s' '-n 4') $(IRCTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -60,6 +60,15 @@ def renderer() -> Renderer:
             "-- End of history of #dev (20 messages). Older: /history before ID.",
         ),
         (
+            HistoryEnd("#dev", 20, True, oldest=812),
+            "-- End of history of #dev (20 messages). Older: /history #dev before 812.",
+        ),
+        (
+            HistoryEnd(None, 2, True, "bob", oldest=7),
+            "-- End of history of your messages with bob (2 messages). "
+            "Older: /history bob before 7.",
+        ),
+        (
             HistoryEnd(None, 2, False, "bob"),
             "-- End of history of your messages with bob (2 messages).",
         ),

@@ -22,6 +22,7 @@ from soketler.protocols.events import (
     Members,
     NickChanged,
     Parted,
+    Pong,
     Quit,
     Reader,
     ServerEvent,
@@ -208,3 +209,26 @@ def test_order_within_a_room_is_the_same_for_every_member() -> None:
     orders = [said(heard.take()) for _, heard in people]
     assert orders[0] == [f"m{n}" for n in range(12)]
     assert all(order == orders[0] for order in orders)
+
+
+def test_a_reply_comes_after_what_was_said_to_the_reader_before_it() -> None:
+    archive = CommitByHand()
+    hub = Hub("test", clock=fixed_clock, archive=archive)
+    ayse, _ = person(hub, "ayse")
+    bob, bob_heard = person(hub, "bob")
+    outsider, outsider_heard = person(hub, "outsider")
+    room = hub.join(ayse, "#a")
+    hub.join(bob, "#a")
+    assert room is not None
+    bob_heard.take()
+    hub.say(ayse, room, "said before the ping")
+    hub.private(ayse, bob, "a private word")
+    hub.send(bob, Pong("sync"))
+    hub.send(outsider, Pong("free"))
+    assert outsider_heard.take() == [Pong("free")]  # it waits for nothing of its own
+    assert bob_heard.take() == []
+    archive.commit("said before the ping")
+    assert said(bob_heard.take()) == ["said before the ping"]  # the pong still waits
+    archive.commit("a private word")
+    events = bob_heard.take()
+    assert said(events) == ["a private word"] and events[-1] == Pong("sync")

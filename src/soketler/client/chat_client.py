@@ -72,8 +72,8 @@ from soketler.client.requests import (
     Who,
 )
 from soketler.client.state import Membership
-from soketler.core.ratelimit import TokenBucket
 from soketler.protocols.names import MAX_NICK, key
+from soketler.protocols.ratelimit import TokenBucket
 from soketler.tools.errors import from_os_error, where
 
 if TYPE_CHECKING:

@@ -153,7 +153,8 @@ class Renderer:
                     if room is not None
                     else f"your messages with {escape(with_nick or '')}"
                 )
-                return info_line(history_end_text(about, count, more))
+                target = escape(room if room is not None else with_nick or "")
+                return info_line(history_end_text(about, count, more, target, event.oldest))
             case Welcome(nick=nick, room=room, version=version):
                 return info_line(
                     f"Connected to soketler {escape(version)} as {escape(nick)}, in {escape(room)}."

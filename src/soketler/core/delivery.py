@@ -65,6 +65,9 @@ class Delivery:
         self.defer: Callable[[Run], object] | None = None
         self._ready: list[str] = []  # streams whose head may have become ready
         self._drain_deferred = False
+        # Private streams with something waiting, by the nickname keys of their two
+        # parties: what a reply to either of them must wait for.
+        self._private: dict[str, set[str]] = {}
 
     # --- sending now --------------------------------------------------------------------
 
@@ -140,8 +143,19 @@ class Delivery:
         queue = self.streams.get(stream)
         if queue is None:
             queue = self.streams[stream] = deque()
+            if " " in stream:  # a private stream: index it by its two parties
+                for party in stream.split(" "):
+                    self._private.setdefault(party, set()).add(stream)
         queue.append(held)
         return held
+
+    def streams_of(self, session: Session) -> list[str]:
+        """The streams with something waiting that `session` reads: its rooms' and its
+        private conversations'. A reply to it waits for them, so that it comes after
+        everything already said to it (a PONG after the message said before the PING)."""
+        waiting = [room.key for room in session.rooms.values() if room.key in self.streams]
+        waiting += self._private.get(session.key, ())
+        return waiting
 
     def hold_message(self, message: ChatMessage, room: Room) -> _Held:
         held = self.hold(room_stream(room))
@@ -170,7 +184,17 @@ class Delivery:
                 continue  # drained already
             self._drain_stream(queue)
             if not queue:
-                del self.streams[stream]
+                self._forget(stream)
+
+    def _forget(self, stream: str) -> None:
+        del self.streams[stream]
+        if " " in stream:
+            for party in stream.split(" "):
+                streams = self._private.get(party)
+                if streams is not None:
+                    streams.discard(stream)
+                    if not streams:
+                        del self._private[party]
 
     def _drain_stream(self, queue: deque[_Held]) -> None:
         while queue and queue[0].ready:
@@ -198,3 +222,4 @@ class Delivery:
     def clear(self) -> None:
         self.streams.clear()
         self._ready.clear()
+        self._private.clear()

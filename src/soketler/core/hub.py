@@ -128,8 +128,8 @@ class Hub:
         registered = session.registered
         session.state = SessionState.CLOSING
         self.sessions.discard(session)
-        # Its own last messages, still waiting for the store, reach it before it goes.
-        streams = [room_stream(room) for room in session.rooms.values()]
+        # What was said to it and still waits for the store reaches it before it goes.
+        streams = self.delivery.streams_of(session)
         if registered:
             self.nicks.release(session)
             quit_ = Quit(self.clock(), session.nick, reason, session.user, session.host)
@@ -171,9 +171,17 @@ class Hub:
         view: View = View.HERE,
         stream: str | None = None,
     ) -> None:
-        """One event to one session: now, or after what waits in `stream` (the room or
-        conversation the event is about), so it keeps its place there."""
-        self.delivery.emit(stream, lambda: Delivery.write(session, event, view))
+        """One event to one session, in order: after what waits in `stream` (the room
+        or conversation the event is about), or, about none, after everything waiting
+        that the session reads (a reply comes after what was said to it before)."""
+
+        def run() -> None:
+            Delivery.write(session, event, view)
+
+        if stream is not None:
+            self.delivery.emit(stream, run)
+        else:
+            self.delivery.after_all(self.delivery.streams_of(session), run)
 
     def error(
         self,
@@ -519,5 +527,6 @@ class Hub:
             kept.append(message)
         kept.reverse()
         more = page.more or len(kept) < len(page.messages)
-        end = HistoryEnd(end.room, len(kept), more, end.with_nick, end.re)
+        oldest = kept[0].id if kept else None
+        end = HistoryEnd(end.room, len(kept), more, end.with_nick, end.re, oldest)
         Delivery.write(session, HistoryPage(tuple(kept), end, own))

@@ -56,10 +56,17 @@ def _stamp(time: datetime, history: bool) -> str:
     return time.astimezone().strftime("%Y-%m-%d %H:%M") if history else _clock(time)
 
 
-def history_end_text(about: str, count: int, more: bool) -> str:
-    """The line that ends a page of history (the terminal client shows the same)."""
+def history_end_text(
+    about: str, count: int, more: bool, target: str = "", oldest: int | None = None
+) -> str:
+    """The line that ends a page of history (the terminal client shows the same): with
+    older messages, the very command that shows them."""
     messages = "1 message" if count == 1 else f"{count} messages"
-    older = " Older: /history before ID." if more else ""
+    older = ""
+    if more and oldest is not None:
+        older = f" Older: /history {target} before {oldest}".replace("  ", " ") + "."
+    elif more:
+        older = " Older: /history before ID."
     return f"End of history of {about} ({messages}).{older}"
 
 
@@ -124,7 +131,9 @@ def _render(event: ServerEvent, view: View) -> str:
             ) + render(end)
         case HistoryEnd(room=room, count=count, more=more, with_nick=with_nick):
             about = room if room is not None else f"your messages with {with_nick}"
-            return _info_lines(history_end_text(about, count, more), "-- ")
+            target = room if room is not None else (with_nick or "")
+            text = history_end_text(about, count, more, target, event.oldest)
+            return _info_lines(text, "-- ")
         case Joined(time=t, room=room, nick=nick):
             return _notice(_clock(t), f"{nick} joined {room}")
         case Parted(time=t, room=room, nick=nick, reason=reason):

@@ -29,10 +29,10 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, Protocol
 
 from soketler.core import texts
-from soketler.core.ratelimit import TokenBucket
 from soketler.core.session import Session
 from soketler.protocols import codes
 from soketler.protocols.events import ClientEvent, Error, Info, Request
+from soketler.protocols.ratelimit import TokenBucket
 from soketler.transport.backlog import SENDQ_HARD_FACTOR
 
 if TYPE_CHECKING:
@@ -45,10 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("soketler.server")
 
 # What a client is told, once, when its lines start to wait for the rate limit.
-SLOW_DOWN = (
-    "Slow down: past {burst} lines at once, lines are taken {rate:g} a second; "
-    "the rest wait, nothing is lost."
-)
+SLOW_DOWN = "Slow down: past {burst} at once, lines go out {rate:g} a second; none are lost."
 
 
 class Wire(Protocol):

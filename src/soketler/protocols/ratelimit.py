@@ -1,4 +1,5 @@
-"""A token bucket: `rate` lines per second on average, up to `burst` at once."""
+"""A token bucket: `rate` lines per second on average, up to `burst` at once. Pure (the
+caller gives the time), shared by the server's pump and the client's pacing."""
 
 from __future__ import annotations
 

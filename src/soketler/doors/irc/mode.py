@@ -1,0 +1,166 @@
+"""MODE for rooms (flags, key, limit, bans, operator and voice) and for oneself."""
+
+from __future__ import annotations
+
+from soketler.doors.irc import refusals, render
+from soketler.doors.irc.channels import is_channel
+from soketler.doors.irc.context import Context
+from soketler.doors.irc.hubapi import (
+    Refusal,
+    RoomChange,
+    RoomSetting,
+    RoomState,
+    UserFlag,
+    UserInfo,
+)
+from soketler.protocols.irc import numerics as n
+from soketler.protocols.irc import texts
+from soketler.protocols.irc.masks import normalize_mask
+from soketler.protocols.irc.message import Message
+from soketler.protocols.irc.modes import (
+    ModeChange,
+    format_changes,
+    parse_channel_modes,
+    parse_user_modes,
+)
+
+# Mode letters of rooms as the neutral settings the hub knows.
+ROOM_SETTINGS: dict[str, RoomSetting] = {
+    "t": RoomSetting.TOPIC_LOCK,
+    "n": RoomSetting.NO_OUTSIDE,
+    "m": RoomSetting.MODERATED,
+    "i": RoomSetting.INVITE_ONLY,
+    "s": RoomSetting.SECRET,
+    "k": RoomSetting.KEY,
+    "l": RoomSetting.LIMIT,
+    "b": RoomSetting.BAN,
+    "o": RoomSetting.OPERATOR,
+    "v": RoomSetting.VOICE,
+}
+USER_FLAGS: dict[str, UserFlag] = {
+    "i": UserFlag.INVISIBLE,
+    "B": UserFlag.BOT,
+    "o": UserFlag.OPERATOR,
+}
+ROOM_LETTERS = {setting: letter for letter, setting in ROOM_SETTINGS.items()}
+BAD_KEY_CHARS = frozenset(" ,:")
+
+
+def mode(ctx: Context, message: Message) -> None:
+    if is_channel(message.params[0]):
+        _room_mode(ctx, message)
+    else:
+        _user_mode(ctx, message)
+
+
+def _room_mode(ctx: Context, message: Message) -> None:
+    room = message.params[0]
+    if len(message.params) == 1:
+        state = ctx.hub.room_state(room)
+        if isinstance(state, Refusal):
+            refusals.render(ctx, state, "MODE")
+        else:
+            _show_room_modes(ctx, state)
+        return
+    parsed = parse_channel_modes(message.params[1], message.params[2:], ctx.server.channel_modes)
+    for letter in parsed.unknown:
+        ctx.numeric(n.ERR_UNKNOWNMODE, letter, texts.UNKNOWN_MODE)
+    changes: list[RoomChange] = []
+    with_parameter = 0
+    for change in parsed.changes:
+        if change.mode == "b" and change.arg is None:
+            _show_bans(ctx, room)
+            continue
+        room_change = _as_room_change(ctx, change)
+        if room_change is None:
+            continue
+        if room_change.value is not None:
+            with_parameter += 1
+            if with_parameter > ctx.server.limits.modes:
+                continue
+        changes.append(room_change)
+    if changes:
+        for refusal in ctx.hub.change_room(ctx.client.session, room, changes):
+            refusals.render(ctx, refusal, "MODE", room)
+
+
+def _as_room_change(ctx: Context, change: ModeChange) -> RoomChange | None:
+    setting = ROOM_SETTINGS[change.mode]
+    value = change.arg
+    if setting is RoomSetting.LIMIT and change.adding:
+        if value is None or not value.isdigit() or int(value) < 1:
+            return None
+    elif setting is RoomSetting.KEY and change.adding and value is not None:
+        if not value or any(char in BAD_KEY_CHARS for char in value):
+            ctx.numeric(n.ERR_INVALIDKEY, value, texts.INVALID_KEY)
+            return None
+    elif setting is RoomSetting.BAN and value is not None:
+        value = normalize_mask(value)
+    return RoomChange(setting, change.adding, value)
+
+
+def _show_room_modes(ctx: Context, state: RoomState) -> None:
+    letters = "".join(sorted(ROOM_LETTERS[flag] for flag in state.flags))
+    args: list[str] = []
+    if state.key is not None:
+        letters += "k"
+        member = state.name.casefold() in {
+            r.casefold() for r in ctx.hub.rooms_of(ctx.client.session)
+        }
+        args.append(state.key if member else "*")
+    if state.limit is not None:
+        letters += "l"
+        args.append(str(state.limit))
+    ctx.numeric(n.RPL_CHANNELMODEIS, state.name, "+" + letters, *args, text=False)
+    ctx.numeric(n.RPL_CREATIONTIME, state.name, render.timestamp(state.created), text=False)
+
+
+def _show_bans(ctx: Context, room: str) -> None:
+    state = ctx.hub.room_state(room)
+    if isinstance(state, Refusal):
+        refusals.render(ctx, state, "MODE")
+        return
+    for ban in state.bans:
+        ctx.numeric(
+            n.RPL_BANLIST,
+            state.name,
+            ban.mask,
+            ban.set_by,
+            render.timestamp(ban.set_at),
+            text=False,
+        )
+    ctx.numeric(n.RPL_ENDOFBANLIST, state.name, texts.END_OF_BANLIST)
+
+
+def _user_mode(ctx: Context, message: Message) -> None:
+    target = message.params[0]
+    session = ctx.client.session
+    info = ctx.hub.whois(target, session)
+    if isinstance(info, Refusal):
+        ctx.numeric(n.ERR_NOSUCHNICK, target, texts.NO_SUCH_NICK)
+        return
+    if info.nick != session.nick:
+        ctx.numeric(n.ERR_USERSDONTMATCH, texts.USERS_DONT_MATCH)
+        return
+    if len(message.params) == 1:
+        ctx.numeric(n.RPL_UMODEIS, "+" + _user_letters(info), text=False)
+        return
+    parsed = parse_user_modes(message.params[1], "".join(USER_FLAGS))
+    if parsed.unknown:
+        ctx.numeric(n.ERR_UMODEUNKNOWNFLAG, texts.UMODE_UNKNOWN)
+    applied: list[ModeChange] = []
+    for change in parsed.changes:
+        flag = USER_FLAGS[change.mode]
+        if flag is UserFlag.OPERATOR and change.adding:
+            continue  # only OPER makes an operator
+        if ctx.hub.set_user_flag(session, flag, change.adding):
+            applied.append(change)
+            if flag is UserFlag.OPERATOR:
+                ctx.client.operator = False
+    if applied:
+        ctx.send("MODE", session.nick, *format_changes(applied), source=ctx.own_source)
+
+
+def _user_letters(info: UserInfo) -> str:
+    held = {"i": info.invisible, "B": info.bot, "o": info.operator}
+    return "".join(letter for letter in USER_FLAGS if held[letter])

@@ -1,0 +1,30 @@
+"""Server operators: OPER and KILL."""
+
+from __future__ import annotations
+
+from soketler.doors.irc import refusals
+from soketler.doors.irc.context import Context
+from soketler.protocols.irc import numerics as n
+from soketler.protocols.irc import texts
+from soketler.protocols.irc.message import Message
+
+
+def oper(ctx: Context, message: Message) -> None:
+    name, password = message.params[0], message.params[1]
+    refusal = ctx.hub.oper(ctx.client.session, name, password)
+    if refusal is not None:
+        refusals.render(ctx, refusal, "OPER")
+        return
+    ctx.client.operator = True
+    ctx.numeric(n.RPL_YOUREOPER, texts.YOURE_OPER)
+    session = ctx.client.session
+    ctx.send("MODE", session.nick, "+o", source=ctx.own_source)
+
+
+def kill(ctx: Context, message: Message) -> None:
+    nick = message.params[0]
+    reason = message.params[1] if len(message.params) > 1 else ""
+    text = texts.KILLED.format(killer=ctx.client.session.nick, reason=reason or nick)
+    refusal = ctx.hub.kill(ctx.client.session, nick, text)
+    if refusal is not None:
+        refusals.render(ctx, refusal, "KILL")
