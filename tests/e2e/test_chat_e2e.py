@@ -185,7 +185,8 @@ async def test_500_clients_each_get_every_message_in_the_same_order(
     async def collect(client: LineClient) -> list[str]:
         got = []
         while len(got) < 20:
-            line = await client.expect(" <u")
+            # (A generous wait: 500 clients first read 125,000 join lines between them.)
+            line = await client.expect(" <u", timeout=60)
             got.append(line.split("> ", 1)[1])
         return got
 
