@@ -190,10 +190,12 @@ async def test_500_clients_each_get_every_message_in_the_same_order(
             got.append(line.split("> ", 1)[1])
         return got
 
-    orders = await asyncio.gather(*(collect(c) for c in clients))
+    try:
+        orders = await asyncio.gather(*(collect(c) for c in clients))
+    finally:
+        await asyncio.gather(*(c.close() for c in clients))
     assert sorted(orders[0]) == sorted(f"msg-{n}" for n in range(20))
     assert all(order == orders[0] for order in orders)
-    await asyncio.gather(*(c.close() for c in clients))
 
 
 async def test_a_client_that_never_reads_is_dropped_and_nobody_waits(
