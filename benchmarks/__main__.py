@@ -18,8 +18,10 @@ from benchmarks import (
     history,
     joins,
     pipe,
+    plots,
     redis_streams,
     report,
+    search,
     slow,
     startup,
     util,
@@ -36,6 +38,7 @@ SCENARIOS: dict[str, tuple[Scenario, str]] = {
     "fanout-100": (partial(fanout.run_room, clients=100), "one room of 100 at 50K/s"),
     "slow": (slow.run, "100 clients and one that never reads"),
     "history": (history.run, "fan-out with SQLite history against --db :memory:"),
+    "search": (search.run, "SQLite writes with and without the search index; search latency"),
     "joins": (joins.run_storm, "5,000 clients join one room"),
     "capacity": (joins.run_capacity, "memory per idle connection, 10,000 connections"),
     "fanout-10k": (partial(fanout.run_room, clients=10_000), "one room of 10,000 at 50K/s"),
@@ -119,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     wanted = args.readme == "yes" or (args.readme == "auto" and everything)
     if wanted and report.update_readme(report.table(figures, info, options)):
         print("README.md: table updated")
+    if everything:
+        # The README's pictures: redrawn from the run that also wrote its table.
+        for drawn in plots.write(path):
+            print(f"drew {drawn.relative_to(util.ROOT)}")
     print("\n" + report.table(figures, info, options))
     return 0
 

@@ -60,6 +60,15 @@ def renderer() -> Renderer:
             "-- End of history of #dev (20 messages). Older: /history before ID.",
         ),
         (
+            HistoryEnd("#dev", 20, True, oldest=812),
+            "-- End of history of #dev (20 messages). Older: /history #dev before 812.",
+        ),
+        (
+            HistoryEnd(None, 2, True, "bob", oldest=7),
+            "-- End of history of your messages with bob (2 messages). "
+            "Older: /history bob before 7.",
+        ),
+        (
             HistoryEnd(None, 2, False, "bob"),
             "-- End of history of your messages with bob (2 messages).",
         ),
@@ -133,7 +142,7 @@ def test_nick_colours_are_stable_and_ignore_case() -> None:
     [
         ("\x1b[2Jgone", "\\e[2Jgone"),
         ("bell\x07", "bell\\u0007"),
-        ("a\tb\nc\rd", "a\\tb\\nc\\rd"),
+        ("a\tb\nc\rd", "a       b\\nc\\rd"),
         ("\x9b31m", "\\u009b31m"),
         ("evil\u202egnp.exe", "evil\\u202egnp.exe"),
         ("merhaba 👋 민준", "merhaba 👋 민준"),

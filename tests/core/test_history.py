@@ -35,7 +35,7 @@ def test_joining_replays_the_last_messages_marked_as_history(hub: Hub) -> None:
         f"{DAY} {HHMM} <a> mesaj 2",
         f"{DAY} {HHMM} <a> mesaj 3",
         f"{DAY} {HHMM} <a> mesaj 4",
-        "-- End of history of #lobby (3 messages). Older: /history before ID.",
+        "-- End of history of #lobby (3 messages). Older: /history #lobby before 3.",
     ]
 
 
@@ -48,7 +48,14 @@ def test_history_pages_backwards_in_json(hub: Hub) -> None:
     *messages, end = a.objects()
     assert [m["text"] for m in messages] == ["m1", "m2"]
     assert all(m["history"] for m in messages)
-    assert end == {"type": "history", "count": 2, "more": True, "room": "#lobby", "re": "h"}
+    assert end == {
+        "type": "history",
+        "count": 2,
+        "more": True,
+        "room": "#lobby",
+        "re": "h",
+        "oldest": ids[1],
+    }
 
 
 def test_plain_history_commands(hub: Hub) -> None:
@@ -60,7 +67,14 @@ def test_plain_history_commands(hub: Hub) -> None:
     assert a.lines() == [
         f"{DAY} {HHMM} <a> x2",
         f"{DAY} {HHMM} <a> x3",
-        "-- End of history of #lobby (2 messages). Older: /history before ID.",
+        "-- End of history of #lobby (2 messages). Older: /history #lobby before 3.",
+    ]
+    # The hint is the command that shows the rest, as it is written.
+    a.type("/history #lobby before 3")
+    assert a.lines() == [
+        f"{DAY} {HHMM} <a> x0",
+        f"{DAY} {HHMM} <a> x1",
+        "-- End of history of #lobby (2 messages).",
     ]
     a.type("/history before soon")
     assert a.lines() == ["!! Usage: /history [#room | NICK] [N | before ID]"]
@@ -171,7 +185,8 @@ def test_topics_come_back_when_a_room_is_made_again(hub: Hub) -> None:
     assert "#çay" not in hub.rooms.by_key
     a.take()
     a.type("/join #ÇAY")
-    assert "-- #çay (1): a Topic: demlik hazır" in a.lines()
+    lines = a.lines()
+    assert lines[lines.index("-- #çay (1): a") + 1] == "-- Topic: demlik hazır"
 
 
 def test_shutdown_says_goodbye_even_while_messages_wait_for_the_store() -> None:

@@ -136,6 +136,25 @@ async def test_a_flooder_is_throttled_then_disconnected(server: ChatServer) -> N
     await flooder.close()
 
 
+async def test_a_pasted_hundred_lines_all_arrive_slowed_down_with_one_notice(
+    start_server: StartServer,
+) -> None:
+    # The default burst (20) and flood rule; a faster rate only to keep the test short.
+    server = await start_server(rate=50.0)
+    host, port = addr(server)
+    watcher = await registered(host, port, "watcher")
+    paster = await registered(host, port, "paster")
+    paster.writer.write(b"".join(f"satir {i:03} of a pasted log\n".encode() for i in range(100)))
+    for i in range(100):
+        assert (await watcher.expect("<paster> satir")).endswith(f"satir {i:03} of a pasted log")
+    await paster.expect("<paster> satir 099")
+    notices = [line for line in paster.seen if "Slow down" in line]
+    assert len(notices) == 1, notices
+    assert not any("Goodbye" in line for line in paster.seen)
+    await watcher.close()
+    await paster.close()
+
+
 async def test_a_paced_sender_is_delayed_not_dropped(start_server: StartServer) -> None:
     server = await start_server(rate=50.0, burst=5, flood_lines=50)
     host, port = addr(server)
@@ -166,14 +185,17 @@ async def test_500_clients_each_get_every_message_in_the_same_order(
     async def collect(client: LineClient) -> list[str]:
         got = []
         while len(got) < 20:
-            line = await client.expect(" <u")
+            # (A generous wait: 500 clients first read 125,000 join lines between them.)
+            line = await client.expect(" <u", timeout=60)
             got.append(line.split("> ", 1)[1])
         return got
 
-    orders = await asyncio.gather(*(collect(c) for c in clients))
+    try:
+        orders = await asyncio.gather(*(collect(c) for c in clients))
+    finally:
+        await asyncio.gather(*(c.close() for c in clients))
     assert sorted(orders[0]) == sorted(f"msg-{n}" for n in range(20))
     assert all(order == orders[0] for order in orders)
-    await asyncio.gather(*(c.close() for c in clients))
 
 
 async def test_a_client_that_never_reads_is_dropped_and_nobody_waits(

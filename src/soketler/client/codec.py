@@ -149,7 +149,11 @@ def _history_end(obj: Mapping[str, Any]) -> HistoryEnd:
     with_nick = _optional_str(obj, "with")
     room = None if with_nick is not None else _field(obj, "room", str)
     count = _field(obj, "count", int)
-    return HistoryEnd(room, count, _field(obj, "more", bool, False), with_nick, _re(obj))
+    oldest = obj.get("oldest")
+    if oldest is not None and (not isinstance(oldest, int) or isinstance(oldest, bool)):
+        raise _FieldError('field "oldest" must be a number')
+    more = _field(obj, "more", bool, False)
+    return HistoryEnd(room, count, more, with_nick, _re(obj), oldest)
 
 
 def _unknown(obj: Mapping[str, Any]) -> Unknown:

@@ -527,5 +527,6 @@ class Hub:
             kept.append(message)
         kept.reverse()
         more = page.more or len(kept) < len(page.messages)
-        end = HistoryEnd(end.room, len(kept), more, end.with_nick, end.re)
+        oldest = kept[0].id if kept else None
+        end = HistoryEnd(end.room, len(kept), more, end.with_nick, end.re, oldest)
         Delivery.write(session, HistoryPage(tuple(kept), end, own))

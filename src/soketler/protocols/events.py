@@ -86,6 +86,7 @@ class HistoryEnd:
     more: bool  # older messages exist
     with_nick: str | None = None
     re: RequestId = None
+    oldest: int | None = None  # the id of the oldest message shown: "before" it for more
 
 
 @dataclass(frozen=True, slots=True)

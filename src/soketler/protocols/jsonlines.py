@@ -105,6 +105,8 @@ def to_object(event: ServerEvent) -> dict[str, Any]:
             return obj
         case HistoryEnd(room=room, count=count, more=more, with_nick=with_nick, re=re):
             end: dict[str, Any] = {"type": "history", "count": count, "more": more}
+            if event.oldest is not None:
+                end["oldest"] = event.oldest
             if room is not None:
                 end["room"] = room
             else:

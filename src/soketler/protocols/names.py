@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 MAX_NICK = 30
@@ -16,9 +17,16 @@ def normalize(name: str) -> str:
     return unicodedata.normalize("NFC", name.strip())
 
 
+# Case folding gives "İ" (capital I with dot, Turkish) as "i" + COMBINING DOT ABOVE; on
+# a soft-dotted letter that dot is already drawn, so it goes: "İsmail" is "ismail".
+_REDUNDANT_DOT = re.compile("(?<=[ij])\u0307")
+
+
 def key(name: str) -> str:
-    """Identity of a nickname or room name: case-insensitive, Unicode-aware."""
-    return unicodedata.normalize("NFC", name).casefold()
+    """Identity of a nickname or room name: case-insensitive (Unicode case folding, the
+    Turkish dotted capital I folding to i), in any script."""
+    folded = unicodedata.normalize("NFD", unicodedata.normalize("NFC", name).casefold())
+    return unicodedata.normalize("NFC", _REDUNDANT_DOT.sub("", folded))
 
 
 # Why a name cannot be a nickname or a room name: codes, worded by each door.
@@ -28,6 +36,7 @@ BAD_START = "bad-start"
 BAD_CHARACTER = "bad-character"
 TOO_SHORT = "too-short"
 NICK_SYMBOLS = "".join(sorted(_NICK_SYMBOLS))
+_ZWJ = "\u200d"
 
 
 def nick_problem(nick: str) -> str | None:
@@ -41,8 +50,11 @@ def nick_problem(nick: str) -> str | None:
         return BAD_START
     for char in nick:
         if not (char.isalpha() or char.isdigit() or char in _NICK_SYMBOLS):
-            if unicodedata.category(char).startswith("M"):
+            category = unicodedata.category(char)
+            if category.startswith("M"):
                 continue  # combining marks belong to the letter before them (Hindi, Thai)
+            if category in ("So", "Sk") or char == _ZWJ:
+                continue  # emoji, skin tones, and the joiner of emoji sequences (👩‍💻)
             return BAD_CHARACTER
     return None
 

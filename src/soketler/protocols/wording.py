@@ -16,7 +16,7 @@ _NICK_PROBLEMS = {
     names.EMPTY: "A nickname cannot be empty.",
     names.TOO_LONG: f"A nickname has at most {names.MAX_NICK} characters.",
     names.BAD_START: "A nickname cannot start with a digit, # or /.",
-    names.BAD_CHARACTER: f"A nickname may hold letters, digits and {names.NICK_SYMBOLS}.",
+    names.BAD_CHARACTER: f"A nickname may hold letters, digits, emoji and {names.NICK_SYMBOLS}.",
 }
 _ROOM_PROBLEMS = {
     names.TOO_SHORT: "A room name is # and at least one more character.",

@@ -9,12 +9,13 @@ backend answers at once through `ImmediateArchive`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime, tzinfo
 
 from soketler.core.archive import Page, Retention, Saved, Topic
 from soketler.errors import SoketlerError
 from soketler.protocols.events import ChatMessage
+from soketler.store.query import SearchQuery
 
 __all__ = ["PRUNE_SLICE", "HistoryStore", "Page", "Retention", "Saved", "StoreError", "Topic"]
 
@@ -45,6 +46,21 @@ class HistoryStore(ABC):
     ) -> Page:
         """The newest private messages between two nicknames (by name key) with ids
         below `before` and at or above `after`."""
+
+    @abstractmethod
+    def search(
+        self,
+        query: SearchQuery,
+        viewer_key: str,
+        rooms: Collection[str] | None,
+        limit: int,
+        before: int | None,
+        tz: tzinfo = UTC,
+    ) -> Page:
+        """The newest `limit` messages matching `query` with ids below `before` that the
+        viewer may read, oldest first: messages of the rooms in `rooms` (room keys; None:
+        every room) and the viewer's own private conversations. Dates of the query are
+        days in `tz`."""
 
     @abstractmethod
     def prune(self, retention: Retention, now: datetime, limit: int = PRUNE_SLICE) -> int:

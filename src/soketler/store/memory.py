@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from soketler.protocols.events import ChatMessage
 from soketler.protocols.names import key
 from soketler.store.base import PRUNE_SLICE, HistoryStore, Page, Retention, Saved, Topic
+from soketler.store.query import SearchQuery, scanner
 
 # Memory is the one resource a store in memory cannot take from disk: every room and
 # conversation keeps at most this many messages even when retention is unlimited.
@@ -61,6 +62,21 @@ class MemoryStore(HistoryStore):
         self, key_a: str, key_b: str, limit: int, before: int | None, after: int = 0
     ) -> Page:
         return self._page(private_key(key_a, key_b), limit, before, after)
+
+    def search(
+        self,
+        query: SearchQuery,
+        viewer_key: str,
+        rooms: Collection[str] | None,
+        limit: int,
+        before: int | None,
+        tz: tzinfo = UTC,
+    ) -> Page:
+        # A scan of everything kept: the memory store serves tests and small servers.
+        wanted = scanner(query, viewer_key, rooms, before, tz)
+        found = [m for kept in self._kept.values() for m in kept if wanted(m)]
+        found.sort(key=lambda m: m.id)
+        return Page(found[-limit:] if limit > 0 else [], len(found) > limit)
 
     def prune(self, retention: Retention, now: datetime, limit: int = PRUNE_SLICE) -> int:
         removed = 0

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, cast
 
 import redis
@@ -44,6 +44,7 @@ from soketler.store.base import (
     StoreError,
     Topic,
 )
+from soketler.store.query import SearchQuery, scanner
 
 # Entries read per round trip while paging back over events that are not messages, or
 # scanning for what retention removes.
@@ -257,6 +258,39 @@ class RedisStore(HistoryStore):
         self, key_a: str, key_b: str, limit: int, before: int | None, after: int = 0
     ) -> Page:
         return self._page(self.layout.private_stream(key_a, key_b), limit, before, after)
+
+    def search(
+        self,
+        query: SearchQuery,
+        viewer_key: str,
+        rooms: Collection[str] | None,
+        limit: int,
+        before: int | None,
+        tz: tzinfo = UTC,
+    ) -> Page:
+        """A scan of every stream kept (Redis has no text index; retention bounds what
+        is kept), on the writer thread like every read."""
+        client = self._open()
+        wanted = scanner(query, viewer_key, rooms, before, tz)
+        found: list[ChatMessage] = []
+        try:
+            for stream in sorted(_strings(client.smembers(self.layout.streams))):
+                low = "-"
+                while True:
+                    batch = _entries(client.xrange(stream, low, "+", count=SCAN_BATCH))
+                    for entry_id, fields in batch:
+                        message = entries.decode_message(entry_id, fields)
+                        if message is not None and wanted(message):
+                            found.append(message)
+                    if len(batch) < SCAN_BATCH:
+                        break
+                    low = _after(batch[-1][0])
+        except redis.RedisError as exc:
+            raise self._failed("search", exc) from exc
+        except entries.EntryError as exc:
+            raise StoreError(f"the history in Redis at {self.url} is damaged: {exc}") from exc
+        found.sort(key=lambda m: m.id)
+        return Page(found[-limit:] if limit > 0 else [], len(found) > limit)
 
     # --- retention ---------------------------------------------------------------------
 

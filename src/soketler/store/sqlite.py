@@ -10,8 +10,8 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from soketler.protocols.events import ChatMessage
 from soketler.protocols.names import key
@@ -24,8 +24,9 @@ from soketler.store.base import (
     StoreError,
     Topic,
 )
+from soketler.store.query import SearchQuery, Term
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 # MIGRATIONS[n] takes a database from schema version n to n + 1. Each runs in one
@@ -68,8 +69,29 @@ MIGRATIONS: list[str] = [
         changed_ms INTEGER NOT NULL
     );
     """,
-    # Nicknames claimed by SSH keys (doors/ssh/claims.py): the first key to log in as a
-    # nickname holds it. IF NOT EXISTS, like the accounts: harmless at any place here.
+    # Version 4 indexes message text for search (FTS5). The index holds no copy of the
+    # text (content='messages'); triggers keep it in step with every insert, prune and
+    # edit, so no writer can forget it. The tokenizer folds case and accents the same
+    # way as `store.query.tokens`.
+    """
+    CREATE VIRTUAL TABLE messages_fts USING fts5(
+        text, content='messages', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2'
+    );
+    INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    END;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+    END;
+    """,
+    # Version 5: nicknames claimed by SSH keys (doors/ssh/claims.py): the first key to log
+    # in as a nickname holds it. IF NOT EXISTS, like the accounts: harmless at any place.
     """
     CREATE TABLE IF NOT EXISTS ssh_keys (
         nick_key TEXT PRIMARY KEY,      -- the casemapped nickname (names.key)
@@ -123,6 +145,13 @@ def _ms(time: datetime) -> int:
 
 def _time(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def _fts_term(term: Term) -> str:
+    # Tokens hold only letters and digits, so quoting cannot be broken out of; doubling
+    # any quote is FTS5's escape all the same.
+    phrase = " ".join(term.tokens).replace('"', '""')
+    return f'"{phrase}"' + ("*" if term.prefix else "")
 
 
 def _message(row: tuple[int, int, str | None, str, str | None, str, int]) -> ChatMessage:
@@ -266,6 +295,68 @@ class SqliteStore(HistoryStore):
         return self._page(
             f"{_PAIR} AND id >= ?", (key_a, key_b, key_b, key_a, after), limit, before
         )
+
+    def search(
+        self,
+        query: SearchQuery,
+        viewer_key: str,
+        rooms: Collection[str] | None,
+        limit: int,
+        before: int | None,
+        tz: tzinfo = UTC,
+    ) -> Page:
+        where: list[str] = []
+        params: list[object] = []
+        # With words to look up, the text index leads: the unary + keeps SQLite from
+        # walking a whole room (or a sender's messages) and matching text row by row.
+        plus = "+" if query.terms else ""
+        if query.room is not None:
+            room = key(query.room)
+            if rooms is not None and room not in rooms:
+                return Page([], False)
+            where.append(f"{plus}m.room_key = ?")
+            params.append(room)
+        else:
+            visible = "m.room_key IS NOT NULL"
+            if rooms is not None:
+                visible += f" AND m.room_key IN ({','.join('?' * len(rooms))})"
+                params += rooms
+            where.append(
+                f"(({visible}) OR (m.room_key IS NULL AND (m.sender_key = ? OR m.target_key = ?)))"
+            )
+            params += (viewer_key, viewer_key)
+        if query.sender is not None:
+            where.append(f"{plus}m.sender_key = ?")
+            params.append(key(query.sender))
+        start, end = query.bounds(tz)
+        if start is not None:
+            where.append("m.time_ms >= ?")
+            params.append(_ms(start))
+        if end is not None:
+            where.append("m.time_ms < ?")
+            params.append(_ms(end))
+        # Ordered and bounded by the index's own rowids, the index hands matches out
+        # newest first and stops at the limit, instead of every match being sorted.
+        source, ids = "messages AS m", "m.id"
+        if query.terms:
+            source, ids = (
+                "messages_fts JOIN messages AS m ON m.id = messages_fts.rowid",
+                "messages_fts.rowid",
+            )
+            where.append("messages_fts MATCH ?")
+            params.append(" ".join(_fts_term(term) for term in query.terms))
+        if before is not None:
+            where.append(f"{ids} < ?")
+            params.append(before)
+        columns = ", ".join(f"m.{c.strip()}" for c in _COLUMNS.split(","))
+        conditions = " AND ".join(where)
+        sql = f"SELECT {columns} FROM {source} WHERE {conditions} ORDER BY {ids} DESC LIMIT ?"
+        db = self._open()
+        try:
+            rows = db.execute(sql, (*params, limit + 1)).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot search the history database {self.path}: {exc}") from exc
+        return Page([_message(row) for row in reversed(rows[:limit])], len(rows) > limit)
 
     def prune(self, retention: Retention, now: datetime, limit: int = PRUNE_SLICE) -> int:
         db = self._open()

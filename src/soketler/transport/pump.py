@@ -45,10 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("soketler.server")
 
 # What a client is told, once, when its lines start to wait for the rate limit.
-SLOW_DOWN = (
-    "Slow down: past {burst} lines at once, lines are taken {rate:g} a second; "
-    "the rest wait, nothing is lost."
-)
+SLOW_DOWN = "Slow down: past {burst} at once, lines go out {rate:g} a second; none are lost."
 
 
 class Wire(Protocol):

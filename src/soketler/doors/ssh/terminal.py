@@ -35,7 +35,7 @@ from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.input import Input, vt100_parser
 from prompt_toolkit.input.vt100_parser import Vt100Parser
-from prompt_toolkit.key_binding import KeyBindings, KeyPress, KeyPressEvent, merge_key_bindings
+from prompt_toolkit.key_binding import KeyBindings, KeyPress, KeyPressEvent
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.output.vt100 import Vt100_Output
@@ -43,7 +43,13 @@ from prompt_toolkit.styles import Style
 
 from soketler.client import commands
 from soketler.client.events import Event, HistoryEnd, Members
-from soketler.client.interactive import Screen, chat_prompt, prompt_text
+from soketler.client.interactive import (
+    Screen,
+    chat_prompt,
+    prompt_text,
+    room_keys,
+    toolbar_parts,
+)
 from soketler.client.render import STYLES, Fragments, error_line
 from soketler.client.requests import ClientRequest, Register
 from soketler.doors.ssh import words
@@ -325,13 +331,18 @@ class TerminalScreen(SshScreen):
         self.output = SshOutput(
             cast(TextIO, self.writer), self._size, term=term or None, default_color_depth=depth
         )
+        keys = room_keys(self.state)
         self.prompt = chat_prompt(
-            self.state, color, message=self._message, input=self.input, output=self.output
+            self.state,
+            color,
+            self._message,
+            lambda: FormattedText(toolbar_parts(self.state)),
+            keys,
+            input=self.input,
+            output=self.output,
         )
+        self._limit_line(keys, max_chars)
         self.prompt.default_buffer.accept_handler = self._accept
-        self.prompt.key_bindings = merge_key_bindings(
-            [self.prompt.key_bindings or KeyBindings(), self._line_limit(max_chars)]
-        )
         shown_depth = self.output.get_default_color_depth()
         self.screen = Screen(self.prompt, Style.from_dict(STYLES), shown_depth, REDRAW_EVERY)
         # Each drawing of the prompt costs a millisecond or more of the server's time:
@@ -346,10 +357,9 @@ class TerminalScreen(SshScreen):
         self._first_lines = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    def _line_limit(self, max_chars: int) -> KeyBindings:
+    def _limit_line(self, keys: KeyBindings, max_chars: int) -> None:
         """Past the server's line limit, typed characters are not taken: a line nobody
         could send would only cost the server drawing it."""
-        keys = KeyBindings()
         buffer = self.prompt.default_buffer
         full = Condition(lambda: len(buffer.text) >= max_chars)
 
@@ -362,8 +372,6 @@ class TerminalScreen(SshScreen):
             room = max_chars - len(buffer.text)
             if room > 0:
                 buffer.insert_text(event.data[:room])
-
-        return keys
 
     def _size(self) -> Size:
         width, height, _, _ = self.channel.get_terminal_size()

@@ -1,0 +1,1 @@
+"""The browser door: an aiohttp application serving the page, `/ws`, `/healthz` and `/metrics`."""
