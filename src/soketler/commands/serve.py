@@ -76,7 +76,7 @@ def register(sub: Any) -> None:
         "--ssh-port",
         type=int,
         metavar="PORT",
-        help=f"also listen for ssh clients on PORT ({DEFAULT_SSH_PORT} is usual): "
+        help=f"also listen for ssh clients on PORT, {DEFAULT_SSH_PORT} as a rule (default: off); "
         "the SSH user name is the nickname, and the first key used for a nickname keeps it",
     )
     ssh.add_argument(
@@ -87,8 +87,8 @@ def register(sub: Any) -> None:
     ssh.add_argument(
         "--ssh-allow-keys",
         metavar="FILE",
-        help="an authorized_keys file: only the keys it lists may log in (no passwords); "
-        "read again when it changes",
+        help="an authorized_keys file: only the keys it lists may log in, and no passwords; "
+        "read again when it changes (default: none, any key may log in)",
     )
     ssh.add_argument(
         "--ssh-login-timeout",
