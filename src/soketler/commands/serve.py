@@ -35,8 +35,8 @@ def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "serve",
         help="run the multi-user chat server",
-        description="Run the chat server: rooms and nicknames for telnet/nc users and "
-        "JSON-lines clients.",
+        description="Run the chat server: rooms and nicknames for telnet/nc users, ssh "
+        "users (--ssh-port) and JSON-lines clients.",
         epilog=EXAMPLES,
     )
     parser.add_argument(
