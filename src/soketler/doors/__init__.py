@@ -8,11 +8,11 @@ hub never asks which door a session came through; only a door's own module knows
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from soketler.protocols.events import ClientEvent, Codec
+from soketler.protocols.events import Codec
 
 if TYPE_CHECKING:
     from soketler.core.config import ServerConfig
@@ -27,25 +27,34 @@ class Receiver(Protocol):
 
     def receive_eof(self) -> None: ...
 
-    def events_received(self) -> list[ClientEvent]: ...
+    def events_received(self) -> Sequence[object]:
+        """What the client asked for, each to be given to the door's `handle`."""
 
     def data_to_send(self) -> bytes: ...
 
     @property
-    def codec(self) -> Codec:
-        """How this client reads events, as far as its protocol has told."""
+    def codec(self) -> Codec | None:
+        """How this client reads events, as far as its protocol has told; None when
+        the door sets the session's codec itself."""
+
+
+def plain_refusal(text: str) -> bytes:
+    return f"!! {text}\r\n".encode()
 
 
 @dataclass(frozen=True, slots=True)
 class Door:
     name: str
-    # A client connected: make its session and greet it.
-    open_session: Callable[[Hub, Peer, str], Session]
-    # One request from a client of this door.
-    handle: Callable[[Hub, Session, ClientEvent], None]
+    # A client connected (hub, its peer, its address, the server's configuration):
+    # make its session and greet it.
+    open_session: Callable[[Hub, Peer, str, ServerConfig], Session]
+    # One request from a client of this door: one of its receiver's events.
+    handle: Callable[[Hub, Session, object], None]
     # The receiving side of a new connection.
     new_receiver: Callable[[ServerConfig], Receiver]
     # Asks an idle client whether it is still there (IRC: PING); any byte it sends
     # answers. None: the door cannot ask (telnet and nc users would see the question),
     # and the kernel's TCP keepalive finds dead peers instead.
     probe: Callable[[Hub, Session], None] | None = None
+    # The one line a connection refused at the door (server full) gets before it closes.
+    refusal_line: Callable[[str], bytes] = plain_refusal

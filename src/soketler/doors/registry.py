@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from soketler.doors import Door
+from soketler.doors.irc.door import DOOR as IRC
 from soketler.doors.lines import DOOR as LINES
 
-DOORS: dict[str, Door] = {door.name: door for door in (LINES,)}
+DOORS: dict[str, Door] = {door.name: door for door in (LINES, IRC)}

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from soketler.protocols import names, wording
 from soketler.protocols.events import (
+    AwayChanged,
     Bye,
     ChatMessage,
     Codec,
@@ -13,20 +14,27 @@ from soketler.protocols.events import (
     HistoryEnd,
     HistoryPage,
     Info,
+    Invited,
     Joined,
+    Kicked,
     Members,
+    ModeChanged,
     NickChanged,
     Parted,
     Pong,
     Quit,
     Request,
+    RoomChange,
     RoomList,
+    RoomSetting,
     ServerEvent,
+    TagMessage,
     TopicChanged,
     TopicReply,
     View,
     Welcome,
 )
+from soketler.protocols.text import clean_text
 
 # The tutorials' words for "I am done"; a line that is only one of them ends the session.
 CLOSE_WORDS = frozenset({"bye", "close", "quit", "q", "kapat", "exit"})
@@ -63,7 +71,33 @@ def history_end_text(about: str, count: int, more: bool) -> str:
 
 
 def topic_text(room: str, topic: str) -> str:
+    topic = clean_text(topic)
     return f"Topic of {room}: {topic}" if topic else f"{room} has no topic."
+
+
+# What each change of a room's settings says: (turned on, turned off).
+_CHANGES: dict[RoomSetting, tuple[str, str]] = {
+    RoomSetting.TOPIC_LOCK: ("only operators set the topic", "anyone in it sets the topic"),
+    RoomSetting.NO_OUTSIDE: ("members only", "open to messages from outside"),
+    RoomSetting.MODERATED: ("moderated", "not moderated"),
+    RoomSetting.INVITE_ONLY: ("invite only", "open to all"),
+    RoomSetting.SECRET: ("secret", "not secret"),
+    RoomSetting.KEY: ("a key is needed to join", "no key needed"),
+    RoomSetting.LIMIT: ("at most {value} members", "no member limit"),
+    RoomSetting.BAN: ("{value} banned", "{value} no longer banned"),
+    RoomSetting.OPERATOR: ("{value} is an operator", "{value} is no longer an operator"),
+    RoomSetting.VOICE: ("{value} may speak", "{value} is no longer voiced"),
+}
+
+
+def change_text(change: RoomChange) -> str:
+    on, off = _CHANGES[change.setting]
+    return (on if change.on else off).format(value=clean_text(change.value or ""))
+
+
+def _because(reason: str) -> str:
+    reason = clean_text(reason)
+    return f" ({reason})" if reason else ""
 
 
 def _where(room: str | None, view: View) -> str:
@@ -79,6 +113,9 @@ def render(event: ServerEvent, view: View = View.HERE) -> str:
     match event:
         case ChatMessage(time=t, sender=sender, text=text, room=room, to=to, action=action):
             stamp = _stamp(t, event.history)
+            # IRC users' text keeps its formatting codes (colours, bold) for IRC
+            # readers; a terminal must not get them.
+            text = clean_text(text)
             if to is not None:
                 if view == View.OWN:
                     return f"{stamp} -> *{to}* {text}{NEWLINE}"
@@ -98,19 +135,31 @@ def render(event: ServerEvent, view: View = View.HERE) -> str:
         case Joined(time=t, room=room, nick=nick):
             return f"{_clock(t)} -- {nick} joined {room}{NEWLINE}"
         case Parted(time=t, room=room, nick=nick, reason=reason):
-            because = f" ({reason})" if reason else ""
-            return f"{_clock(t)} -- {nick} left {room}{because}{NEWLINE}"
+            return f"{_clock(t)} -- {nick} left {room}{_because(reason)}{NEWLINE}"
         case Quit(time=t, nick=nick, reason=reason):
-            because = f" ({reason})" if reason else ""
-            return f"{_clock(t)} -- {nick} quit{because}{NEWLINE}"
+            return f"{_clock(t)} -- {nick} quit{_because(reason)}{NEWLINE}"
         case NickChanged(time=t, old=old, new=new):
             return f"{_clock(t)} -- {old} is now known as {new}{NEWLINE}"
         case TopicChanged(time=t, room=room, nick=nick, text=text):
             who = nick if nick is not None else "The server"
-            return f"{_clock(t)} -- {who} set the topic of {room}: {text}{NEWLINE}"
+            return f"{_clock(t)} -- {who} set the topic of {room}: {clean_text(text)}{NEWLINE}"
+        case Kicked(time=t, room=room, by=by, nick=nick, reason=reason):
+            return f"{_clock(t)} -- {by} kicked {nick} from {room}{_because(reason)}{NEWLINE}"
+        case ModeChanged(time=t, room=room, nick=nick, changes=changes):
+            said = ", ".join(change_text(change) for change in changes)
+            return f"{_clock(t)} -- {nick} set {room}: {said}{NEWLINE}"
+        case Invited(time=t, by=by, room=room):
+            return f"{_clock(t)} -- {by} invites you to {room} (/join {room}){NEWLINE}"
+        case AwayChanged(time=t, nick=nick, text=text):
+            if text is None:
+                return f"{_clock(t)} -- {nick} is back{NEWLINE}"
+            return f"{_clock(t)} -- {nick} is away: {clean_text(text)}{NEWLINE}"
+        case TagMessage():
+            return ""  # typing notices and the like: nothing a terminal can show
         case Welcome(nick=nick, room=room):
             return f"-- Hello {nick}! You are in {room}. Type /help for commands.{NEWLINE}"
         case Members(room=room, topic=topic, users=users):
+            topic = clean_text(topic)
             about = f" Topic: {topic}" if topic else ""
             listed = ", ".join(users)
             if event.total > len(users):
@@ -120,7 +169,7 @@ def render(event: ServerEvent, view: View = View.HERE) -> str:
             shown = "" if event.total == len(rooms) else f", the {len(rooms)} biggest shown"
             lines = [f"Rooms ({event.total}{shown}):"]
             for info in rooms:
-                topic = f"  {info.topic}" if info.topic else ""
+                topic = f"  {clean_text(info.topic)}" if info.topic else ""
                 lines.append(f"  {info.name} ({info.users}){topic}")
             return _info_lines("\n".join(lines), "-- ")
         case TopicReply(room=room, topic=topic):

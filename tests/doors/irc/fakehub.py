@@ -8,7 +8,7 @@ real hub would send to members are recorded in `events`, not rendered.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -374,14 +374,22 @@ class FakeHub:
         self._call("set_away", text)
         session.away = text
 
-    def oper(self, session: FakeSession, name: str, password: str) -> h.Refusal | None:
+    def oper(
+        self,
+        session: FakeSession,
+        name: str,
+        password: str,
+        done: Callable[[h.Refusal | None], None],
+    ) -> None:
+        # The real hub answers later (after a slow hash); this one at once.
         self._call("oper", name)
         if name not in self.opers:
-            return h.Refusal(h.NO_OPERATOR_HERE)
-        if self.opers[name] != password:
-            return h.Refusal(h.BAD_PASSWORD)
-        session.flags.add(h.UserFlag.OPERATOR)
-        return None
+            done(h.Refusal(h.NO_OPERATOR_HERE))
+        elif self.opers[name] != password:
+            done(h.Refusal(h.BAD_PASSWORD))
+        else:
+            session.flags.add(h.UserFlag.OPERATOR)
+            done(None)
 
     def kill(self, session: FakeSession, nick: str, reason: str) -> h.Refusal | None:
         self._call("kill", nick, reason)

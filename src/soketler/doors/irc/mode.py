@@ -18,31 +18,19 @@ from soketler.protocols.irc import texts
 from soketler.protocols.irc.masks import normalize_mask
 from soketler.protocols.irc.message import Message
 from soketler.protocols.irc.modes import (
+    ROOM_LETTERS,
+    ROOM_SETTINGS,
     ModeChange,
     format_changes,
     parse_channel_modes,
     parse_user_modes,
 )
 
-# Mode letters of rooms as the neutral settings the hub knows.
-ROOM_SETTINGS: dict[str, RoomSetting] = {
-    "t": RoomSetting.TOPIC_LOCK,
-    "n": RoomSetting.NO_OUTSIDE,
-    "m": RoomSetting.MODERATED,
-    "i": RoomSetting.INVITE_ONLY,
-    "s": RoomSetting.SECRET,
-    "k": RoomSetting.KEY,
-    "l": RoomSetting.LIMIT,
-    "b": RoomSetting.BAN,
-    "o": RoomSetting.OPERATOR,
-    "v": RoomSetting.VOICE,
-}
 USER_FLAGS: dict[str, UserFlag] = {
     "i": UserFlag.INVISIBLE,
     "B": UserFlag.BOT,
     "o": UserFlag.OPERATOR,
 }
-ROOM_LETTERS = {setting: letter for letter, setting in ROOM_SETTINGS.items()}
 BAD_KEY_CHARS = frozenset(" ,:")
 
 

@@ -109,15 +109,15 @@ def register(hub: Hub, session: Session, nick: str, re: RequestId) -> None:
         join(hub, session, names.LOBBY, re)
 
 
-def join(hub: Hub, session: Session, name: str, re: RequestId) -> None:
-    """Joins a room and makes it current; one the session is in already becomes
-    current again."""
+def join(hub: Hub, session: Session, name: str, re: RequestId, key: str | None = None) -> None:
+    """Joins a room (with its key, if it has one) and makes it current; one the session
+    is in already becomes current again."""
     already = session.rooms.get(names.key(names.room_name(name)))
     if already is not None:
         session.current = already
         hub.send(session, Info(words.SWITCHED.format(room=already.name), re))
         return
-    room = hub.join(session, name, re, replay=hub.replay)
+    room = hub.join(session, name, re, replay=hub.replay, key=key)
     if room is not None:
         session.current = room
 
@@ -160,7 +160,7 @@ def _hello(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
 
 
 def _join(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
-    join(hub, session, args["room"], re)
+    join(hub, session, args["room"], re, args.get("key"))
 
 
 def _part(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
@@ -278,7 +278,14 @@ COMMANDS: Mapping[str, Command] = {
         Command(
             "nick", _nick, "/nick NAME", "change your nickname", ("nick",), 1, registered=False
         ),
-        Command("join", _join, "/join #room", "join a room, or switch to it", ("room",), 1),
+        Command(
+            "join",
+            _join,
+            "/join #room",
+            "join a room (and its key, if it has one), or switch to it",
+            ("room", "key"),
+            1,
+        ),
         Command(
             "part", _part, "/part [#room] [reason]", "leave a room", ("room", "reason"), rest=True
         ),
