@@ -189,7 +189,7 @@ class ChatServer:
     async def _listen(self, listener: Listener) -> None:
         door = DOORS[listener.door]
         if door.probe is not None and self._sweep_timer is None:
-            self._sweep_timer = self.loop.call_later(IDLE_SWEEP_EVERY, self._sweep)
+            self._sweep_timer = self.loop.call_later(self._sweep_every, self._sweep)
 
         def connection() -> ChatConnection:
             return ChatConnection(self, door)
@@ -217,7 +217,14 @@ class ChatServer:
         now = self.loop.time()
         for connection in list(self.connections):
             connection.check_idle(now)
-        self._sweep_timer = self.loop.call_later(IDLE_SWEEP_EVERY, self._sweep)
+        self._sweep_timer = self.loop.call_later(self._sweep_every, self._sweep)
+
+    @property
+    def _sweep_every(self) -> float:
+        # Often enough that a timeout is not overshot by much more than half of itself.
+        limits = self.config.limits
+        shortest = min(limits.idle_timeout, limits.ping_timeout) or IDLE_SWEEP_EVERY
+        return min(IDLE_SWEEP_EVERY, max(0.1, shortest / 2))
 
     def tcp_addresses_of(self, door: str) -> list[tuple[str, int]]:
         """(host, port) of every TCP listener of a door, in the order they were opened."""

@@ -181,8 +181,9 @@ class IrcCodec(Codec):
             case Joined(time=t, room=room, nick=who, user=user, host=host):
                 return self._bare("JOIN", (room,), source(who, user, host), t)
             case Parted(time=t, room=room, nick=who, reason=reason, user=user, host=host):
-                parting: tuple[str, ...] = (room, reason) if reason else (room,)
-                return self._line("PART", parting, source(who, user, host), t)
+                if not reason:
+                    return self._bare("PART", (room,), source(who, user, host), t)
+                return self._line("PART", (room, reason), source(who, user, host), t)
             case Quit(time=t, nick=who, reason=reason, user=user, host=host):
                 return self._line("QUIT", (reason,), source(who, user, host), t)
             case NickChanged(time=t, old=old, new=new, user=user, host=host):
