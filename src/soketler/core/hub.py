@@ -404,6 +404,11 @@ class Hub:
             self.send(session, joined, stream=stream)
         members = self.members(room, re, limit=names_shown, joining=True)
         self.send(session, members, stream=stream)
+        if session.away is not None and self.announces(room):
+            # Those who follow who is away learn it of a newcomer too.
+            away = AwayChanged(now, session.nick, session.away, session.user, session.host)
+            others = [member for member in room.members if member is not session]
+            self.delivery.fanout(stream, away, others, room)
         if self.archive is not None and replay > 0:
             self.room_history(session, room, replay, None, None)
         return room
@@ -729,7 +734,14 @@ class Hub:
         if refusal is not None:
             return refusal
         event = TagMessage(
-            self.clock(), session.nick, tags, room.name, None, session.user, session.host
+            self.clock(),
+            session.nick,
+            tags,
+            room.name,
+            None,
+            session.user,
+            session.host,
+            self.new_message_id(),
         )
         self.delivery.fanout(room_stream(room), event, room.members, room, session)
         return None
@@ -737,7 +749,14 @@ class Hub:
     def tag_person(self, session: Session, target: Session, tags: Mapping[str, str]) -> None:
         """Tags alone for one person: not stored, in the conversation's order."""
         event = TagMessage(
-            self.clock(), session.nick, tags, None, target.nick, session.user, session.host
+            self.clock(),
+            session.nick,
+            tags,
+            None,
+            target.nick,
+            session.user,
+            session.host,
+            self.new_message_id(),
         )
 
         def deliver() -> None:
@@ -894,6 +913,18 @@ class Hub:
             account=target.account,
         )
 
+    def roommates(self, session: Session, limit: int) -> list[Session]:
+        """The session and the people it shares a room with, each once, at most
+        `limit`: who a wildcard question may look through, O(members of its rooms)
+        rather than O(users)."""
+        found = {session: None}
+        for room in session.rooms.values():
+            for member in room.members:
+                if len(found) >= limit:
+                    return list(found)
+                found.setdefault(member, None)
+        return list(found)
+
     def whowas(self, nick: str, limit: int) -> tuple[PastUser, ...]:
         """Who had a nickname (a mask may hold * and ?) and left it, newest first."""
         return self.past.find(nick, limit)
@@ -919,16 +950,22 @@ class Hub:
         if self.operators is None:
             done(Refusal(codes.NO_OPERATOR_HERE))
             return
+        # Replies to the session wait for the answer (it waits in a stream of its own,
+        # which every reply to it waits for): a PONG never overtakes it.
+        held = self.delivery.hold(private_stream(session.key, session.key))
 
         def answer(code: str | None) -> None:
-            if session.closed:
-                return
-            if code is not None:
-                done(Refusal(code))
-                return
-            if session.set_flag(SERVER_OPERATOR, True) and session.registered:
-                self.census.flag_changed(session, SERVER_OPERATOR, True)
-            done(None)
+            def run() -> None:
+                if session.closed:
+                    return
+                if code is not None:
+                    done(Refusal(code))
+                    return
+                if session.set_flag(SERVER_OPERATOR, True) and session.registered:
+                    self.census.flag_changed(session, SERVER_OPERATOR, True)
+                done(None)
+
+            self.delivery.release(held, run)
 
         self.operators.check(name, password, session.address, answer)
 

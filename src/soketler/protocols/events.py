@@ -231,6 +231,7 @@ class TagMessage:
     to: str | None = None
     user: str = ""
     host: str = ""
+    id: int = 0  # a message id of its own (IRC's msgid), though it is never stored
 
 
 @dataclass(frozen=True, slots=True)

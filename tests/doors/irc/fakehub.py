@@ -356,6 +356,14 @@ class FakeHub:
             invisible=h.UserFlag.INVISIBLE in user.flags,
         )
 
+    def who_matching(self, asker: FakeSession, mask: str, limit: int) -> tuple[h.MemberInfo, ...]:
+        seen = {asker: None}
+        for room in self.rooms.values():
+            if asker in room.members:
+                seen.update(dict.fromkeys(room.members))
+        found = tuple(self._info(p) for p in seen if mask_matches(mask, p.nick, names.key))
+        return found[:limit]
+
     def whowas(self, nick: str, limit: int) -> tuple[h.PastUser, ...]:
         found = [p for p in reversed(self.gone) if names.key(p.nick) == names.key(nick)]
         return tuple(found[:limit])

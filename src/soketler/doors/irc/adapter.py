@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import cast
 
 from soketler.core.hub import Hub
-from soketler.core.session import NO_ECHO, Room, Session
+from soketler.core.session import BOT, NO_ECHO, SERVER_OPERATOR, Room, Session
 from soketler.doors.irc.hubapi import (
     HistoryQuery,
     HistorySelector,
@@ -33,8 +33,11 @@ from soketler.doors.irc.hubapi import (
 from soketler.protocols import codes, names
 from soketler.protocols.irc.caps import ECHO_MESSAGE
 from soketler.protocols.irc.codec import codec_for
+from soketler.protocols.irc.masks import mask_matches
 
 CHANNEL_PREFIX = "#"
+# People a wildcard WHO looks through at most (those sharing a room with the asker).
+ROOMMATES_LOOKED_AT = 10_000
 
 
 def _session(session: HubSession) -> Session:
@@ -234,6 +237,29 @@ class HubAdapter:
 
     def whois(self, nick: str, asker: HubSession) -> UserInfo | Refusal:
         return self.hub.whois(nick, _session(asker))
+
+    def who_matching(self, asker: HubSession, mask: str, limit: int) -> tuple[MemberInfo, ...]:
+        """The people the asker shares a room with (and itself) whose nickname or
+        nick!user@host matches a mask with * and ?."""
+        found: list[MemberInfo] = []
+        for person in self.hub.roommates(_session(asker), ROOMMATES_LOOKED_AT):
+            address = f"{person.nick}!{person.user}@{person.host}"
+            if mask_matches(mask, person.nick, names.key) or mask_matches(mask, address, names.key):
+                found.append(
+                    MemberInfo(
+                        person.nick,
+                        person.user,
+                        person.host,
+                        person.realname,
+                        "",
+                        person.away is not None,
+                        person.has(SERVER_OPERATOR),
+                        person.has(BOT),
+                    )
+                )
+                if len(found) >= limit:
+                    break
+        return tuple(found)
 
     def whowas(self, nick: str, limit: int) -> tuple[PastUser, ...]:
         return self.hub.whowas(nick, limit)

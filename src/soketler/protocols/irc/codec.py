@@ -208,7 +208,8 @@ class IrcCodec(Codec):
                     return b""
                 target = to if to is not None else room or NO_NICK
                 origin = source(who, user, host)
-                return self._line("TAGMSG", (target,), origin, t, tags, trailing=False)
+                all_tags = {"msgid": str(event.id), **tags} if event.id else tags
+                return self._line("TAGMSG", (target,), origin, t, all_tags, trailing=False)
             case Members():
                 return self._members(nick, event)
             case TopicReply(room=room, topic=topic, set_by=by, set_at=at):
