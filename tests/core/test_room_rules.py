@@ -18,6 +18,7 @@ from soketler.protocols.events import (
     Kicked,
     Members,
     ModeChanged,
+    Pong,
     Quit,
     RoomChange,
     RoomSetting,
@@ -334,3 +335,17 @@ def test_members_carry_what_irc_names_need() -> None:
     hub.say(bob, room, "beep")
     [message] = of_type(ayse_heard.take(), ChatMessage)
     assert isinstance(message, ChatMessage) and message.bot
+
+
+def test_replies_wait_for_an_operator_check_that_is_under_way() -> None:
+    hub = Hub("test", clock=fixed_clock)
+    ayse, heard = person(hub, "ayse")
+    operators = Operators()
+    hub.operators = operators
+    answers: list[Refusal | None] = []
+    hub.oper(ayse, "root", "pw", answers.append)
+    hub.send(ayse, Pong("after the OPER"))
+    assert heard.take() == [] and answers == []
+    operators.answer()
+    assert answers == [None]
+    assert heard.take() == [Pong("after the OPER")]

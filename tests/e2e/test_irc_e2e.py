@@ -307,3 +307,33 @@ async def test_a_flooding_irc_client_is_cut_like_any_other(start_doors: StartDoo
     await flood.close()
     await watcher.expect("flood quit (Excess flood)")
     await watcher.close()
+
+
+async def test_chathistory_latest_and_before_from_the_store(doors: Doors) -> None:
+    ayse = await doors.irc("ayse", "batch", "message-tags", "server-time", "draft/chathistory")
+    bob = await doors.telnet("bob")
+    ayse.send("JOIN #lobby")
+    await ayse.expect(command("366"))
+    for n in range(3):
+        bob.send(f"line {n}")
+        await ayse.expect(lambda m, n=n: m.command == "PRIVMSG" and m.params[1] == f"line {n}")
+    ayse.send("CHATHISTORY LATEST #lobby * 2")
+    got = await ayse.until(command("BATCH"))
+    got += await ayse.until(command("BATCH"))
+    start, *lines, end = got
+    reference = start.params[0][1:]
+    assert start.params[1:] == ("chathistory", "#lobby") and end.params == (f"-{reference}",)
+    assert [(m.params[1], m.tags["batch"]) for m in lines] == [
+        ("line 1", reference),
+        ("line 2", reference),
+    ]
+    oldest = lines[0].tags["msgid"]
+    ayse.send(f"CHATHISTORY BEFORE #lobby msgid={oldest} 10")
+    got = await ayse.until(command("BATCH"))
+    got += await ayse.until(command("BATCH"))
+    assert [m.params[1] for m in got if m.command == "PRIVMSG"] == ["line 0"]
+    ayse.send("CHATHISTORY AFTER #lobby msgid=1 10")
+    fail = await ayse.expect(command("FAIL"))
+    assert fail.params[:3] == ("CHATHISTORY", "INVALID_PARAMS", "AFTER")
+    await ayse.close()
+    await bob.close()

@@ -77,7 +77,8 @@ class ServerInfo:
             "MODES": str(limits.modes),
         }
         if CHATHISTORY in self.caps:
-            tokens["MSGREFTYPES"] = "msgid,timestamp"
+            # The history stores page by message id (LATEST, and BEFORE an id).
+            tokens["MSGREFTYPES"] = "msgid"
         targets = limits.max_targets
         tokens |= {
             "NETWORK": self.network,
