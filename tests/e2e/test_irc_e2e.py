@@ -337,3 +337,25 @@ async def test_chathistory_latest_and_before_from_the_store(doors: Doors) -> Non
     assert fail.params[:3] == ("CHATHISTORY", "INVALID_PARAMS", "AFTER")
     await ayse.close()
     await bob.close()
+
+
+async def test_an_ipv6_client_is_shown_as_0_colon_colon_1() -> None:
+    v6 = ChatServer(
+        ServerConfig(hosts=("::1",), port=0, server_name="irc.test"),
+        listeners=(Listener("irc", ("::1",), 0),),
+    )
+    try:
+        await v6.start()
+    except OSError:
+        pytest.fail("IPv6 is needed on loopback (::1) for this test")
+    try:
+        [(_, port)] = v6.tcp_addresses_of("irc")
+        client = await IrcTestClient.connect("::1", port)
+        await client.register("altı")
+        client.send("WHO altı", "JOIN #r")
+        reply = await client.expect(command("352"))
+        assert reply.params[3] == "0::1"
+        assert (await client.expect(command("JOIN"))).source == "altı!altı@0::1"
+        await client.close()
+    finally:
+        await v6.shutdown(grace=1.0)

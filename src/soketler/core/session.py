@@ -69,7 +69,10 @@ class Session:
         self.key = ""  # the nickname's identity (names.key)
         self.nick_since = 0  # the first message id said while it held this nickname
         self.user = ""  # IRC's user name (ident); the nickname by default
-        self.host = address or "localhost"  # the host others see in nick!user@host
+        # The host others see in nick!user@host. An IPv6 address starting with ':' is
+        # written with a leading 0 (::1 is 0::1), as IRC servers do: a word starting
+        # with ':' would end an IRC line's parameters.
+        self.host = ("0" + address if address.startswith(":") else address) or "localhost"
         self.realname = ""
         self.account: str | None = None  # the account it logged in to, if any
         self.caps: frozenset[str] = frozenset()  # capabilities its door negotiated
