@@ -229,7 +229,7 @@ def _who(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
 
 
 def _rooms(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
-    hub.send(session, hub.room_list(re))
+    hub.send(session, hub.room_list(re, session))
 
 
 def _quit(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
