@@ -5,6 +5,7 @@ clients."""
 from __future__ import annotations
 
 import contextlib
+import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -359,3 +360,44 @@ async def test_an_ipv6_client_is_shown_as_0_colon_colon_1() -> None:
         await client.close()
     finally:
         await v6.shutdown(grace=1.0)
+
+
+async def test_hostile_bytes_on_one_irc_connection_leave_a_conversation_beside_it_alone(
+    doors: Doors, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Rule 15: one client's bad input stays its own. Random bytes, lines past every
+    limit, bad tags and half-valid commands on one connection, while a telnet user
+    and an IRC user go on talking; no request fails on the server."""
+    rng = random.Random(1502)
+    bob = await doors.telnet("bob")
+    ayse = await doors.irc("ayse")
+    ayse.send("JOIN #lobby")
+    await ayse.expect(command("366"))
+    hostile = await doors.irc("hostile")
+    junk_lines = [
+        b"@" + b"a" * 9000 + b" PRIVMSG #lobby :x",
+        b"PRIVMSG #lobby :" + b"y" * 2000,
+        b"@+k=\\;\\ \\\\;;=;+=x PRIVMSG #lobby :tags",
+        b"\xff\xfe\x00PRIVMSG #lobby :\x00\x1b[2Jbad utf8 \xc3",
+        b"MODE #lobby +kl :a b",
+        b"CAP REQ :" + b"z" * 600,
+        b"JOIN " + b",".join(b"#r%d" % n for n in range(80)),
+        b"KICK #lobby,#x,#y a,b",
+        b":fake!src@host NICK",
+        b"WHO :a b c",
+    ]
+    for round_ in range(20):
+        noise = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300)))
+        hostile.writer.write(noise + b"\r\n" + rng.choice(junk_lines) + b"\r\n")
+        bob.send(f"canary {round_}")
+        said = await ayse.expect(
+            lambda m: m.command == "PRIVMSG" and (m.source or "").startswith("bob!")
+        )
+        assert said.params[1] == f"canary {round_}"
+        ayse.send(f"PRIVMSG #lobby :answer {round_}")
+        await bob.expect(f"<ayse> answer {round_}")
+    failures = [r for r in caplog.records if "request failed" in r.getMessage()]
+    assert failures == []
+    for client in (ayse, hostile):
+        await client.close()
+    await bob.close()

@@ -77,7 +77,7 @@ def open_session(
 
 def _write(hub: Hub, session: Session, messages: list[Message]) -> None:
     if messages and not session.closed:
-        hub.send_bytes(session, b"".join(message.encode() for message in messages))
+        hub.send_bytes(session, b"".join(message.encode_safely() for message in messages))
 
 
 def handle(hub: Hub, session: Session, event: object) -> None:

@@ -141,7 +141,7 @@ class IrcCodec(Codec):
         return f"{head}:{origin} {command} {words}".encode("utf-8", "replace") + b"\r\n"
 
     def _numerics(self, messages: Iterable[Message]) -> bytes:
-        return b"".join(message.encode() for message in messages)
+        return b"".join(message.encode_safely() for message in messages)
 
     def _numeric(self, nick: str, code: str, *params: str, text: bool = True) -> Message:
         return Message(code, (nick, *params), self.server, trailing=text)
