@@ -349,3 +349,19 @@ def test_replies_wait_for_an_operator_check_that_is_under_way() -> None:
     operators.answer()
     assert answers == [None]
     assert heard.take() == [Pong("after the OPER")]
+
+
+def test_an_outsider_who_speaks_to_a_room_gets_none_of_its_messages() -> None:
+    archive = CommitByHand()
+    hub = Hub("test", clock=fixed_clock, archive=archive)
+    member, member_heard = person(hub, "member")
+    outsider, outsider_heard = person(hub, "outsider")
+    outsider.set_flag(NO_ECHO, True)
+    room = room_of(hub, member, "#open")
+    member_heard.take(), outsider_heard.take()
+    assert hub.speak(outsider, room, "from outside") is None
+    hub.say(member, room, "inside")
+    archive.commit("from outside")
+    archive.commit("inside")
+    assert said(member_heard.take()) == ["from outside", "inside"]
+    assert outsider_heard.take() == []

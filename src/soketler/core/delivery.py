@@ -92,11 +92,19 @@ class Delivery:
         want its own messages back (`Session.echo`) gets the others only."""
         here: dict[Codec, bytes] = {}
         elsewhere: dict[Codec, bytes] = {}
-        quiet = {origin for origin in origins if origin is not None and not origin.echo}
+        if origins:
+            quiet = {origin for origin in origins if origin is not None and not origin.echo}
+            if quiet:
+                # Those who said something and do not want it back get the rest alone;
+                # the loop below, the costly part, stays as it is for everyone else.
+                others = []
+                for session in sessions:
+                    if session in quiet:
+                        Delivery._all_but_own(events, origins, session, room)
+                    else:
+                        others.append(session)
+                sessions = others
         for session in sessions:
-            if quiet and session in quiet:
-                Delivery._all_but_own(events, origins, session, room)
-                continue
             # (current is None for doors without a current room, and for someone who
             # has just quit: their last lines are theirs.)
             current = session.current
@@ -106,8 +114,9 @@ class Delivery:
             if data is None:
                 view = View.HERE if cache is here else View.ELSEWHERE
                 data = cache[codec] = b"".join([codec.encode(event, view) for event in events])
-            if data:  # some codecs say nothing of some events (IRC without away-notify)
-                session.peer.write(data)
+            # (Some codecs say nothing of some events, IRC without away-notify: an empty
+            # write costs the transport nothing, and a check here would cost every one.)
+            session.peer.write(data)
 
     @staticmethod
     def _all_but_own(
