@@ -47,3 +47,30 @@ def test_listeners_are_entries_of_a_door_on_an_address() -> None:
     assert ServerConfig(port=None, unix="/tmp/x.sock").listeners == (
         Listener("lines", unix="/tmp/x.sock"),
     )
+
+
+def test_the_irc_door_is_an_entry_and_its_settings_are_keys() -> None:
+    from soketler.security.passwords import MIN_LOG_N, ScryptCost, hash_password
+
+    hashed = hash_password("operpassword", ScryptCost(MIN_LOG_N))
+    file = {
+        "irc_port": 6668,
+        "network": "kahve",
+        "irc_password": "sesame",
+        "operators": {"alice": {"password": hashed, "hosts": ["127.0.0.0/8"]}},
+    }
+    config = build([file, {"irc_port": None}], ServerConfig(hosts=("127.0.0.1",), port=0))
+    assert config.listeners == (
+        Listener("lines", ("127.0.0.1",), 0),
+        Listener("irc", ("127.0.0.1",), 6668),
+    )
+    assert (config.network, config.irc_password) == ("kahve", "sesame")
+    [alice] = config.operators
+    assert alice.name == "alice" and alice.password_hash == hashed
+    assert config.problems() == []
+    assert ServerConfig().irc_port == 0  # a bare configuration has no IRC door
+    clash = build([{"port": 6667, "irc_port": 6667}])
+    assert "both 6667" in " ".join(clash.problems())
+    assert "invalid IRC port" in " ".join(build([{"irc_port": 70000}]).problems())
+    with pytest.raises(ConfigError, match="must be a hash"):
+        build([{"operators": {"bob": {"password": "plain text"}}}])

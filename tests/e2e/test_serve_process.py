@@ -239,3 +239,9 @@ async def test_tcp_clients_are_watched_by_keepalive(start_server: StartServer) -
     assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 30
     assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == 5
     await client.close()
+
+
+async def test_an_unreadable_motd_is_a_usage_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.txt"
+    code, _, err = await run_cli("serve", "--db", ":memory:", "--motd", str(missing))
+    assert code == 2 and f"cannot read the MOTD file {missing}" in err

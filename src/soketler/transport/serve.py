@@ -63,6 +63,8 @@ def run_from_args(args: argparse.Namespace) -> int:
         print(f"soketler serve: {exc}", file=sys.stderr)
         return exitcodes.USAGE
     problems = config.problems()
+    if config.motd and not os.access(config.motd, os.R_OK):
+        problems.append(f"cannot read the MOTD file {config.motd}")
     if problems:
         print(f"soketler serve: {'; '.join(problems)}", file=sys.stderr)
         return exitcodes.USAGE

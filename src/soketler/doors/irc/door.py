@@ -11,6 +11,7 @@ overtakes a message said before the PING.
 from __future__ import annotations
 
 import functools
+import logging
 from pathlib import Path
 
 from soketler.core.config import ServerConfig
@@ -27,6 +28,7 @@ from soketler.protocols.irc.codec import codec_for
 from soketler.protocols.irc.message import Message
 from soketler.protocols.irc.receiver import InputTooLong, IrcReceiver, Received
 
+log = logging.getLogger("soketler.server")
 NAME = "irc"
 MAX_MOTD_LINES = 100  # of the --motd file: a reply, not a document
 
@@ -49,7 +51,12 @@ def read_motd(path: str) -> tuple[str, ...]:
     """The message of the day: the file's lines, or none when there is no file."""
     if not path:
         return ()
-    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        # Checked when the server starts; a file gone since then is no MOTD (422).
+        log.warning("cannot read the MOTD file %s: %s", path, exc.strerror)
+        return ()
     return tuple(line.rstrip() for line in text.splitlines()[:MAX_MOTD_LINES])
 
 
