@@ -24,6 +24,11 @@ class Peer(Protocol):
     def close(self, reason: str) -> None: ...
 
 
+# One empty set for every session: `frozenset()` makes a new one of 216 bytes each time,
+# and most sessions never negotiate anything.
+NO_CAPS: frozenset[str] = frozenset()
+
+
 class SessionState(Enum):
     CONNECTING = "connecting"  # the transport is there; the door has not greeted yet
     REGISTERING = "registering"  # choosing a nickname (IRC: NICK, USER, CAP)
@@ -75,7 +80,7 @@ class Session:
         self.host = ("0" + address if address.startswith(":") else address) or "localhost"
         self.realname = ""
         self.account: str | None = None  # the account it logged in to, if any
-        self.caps: frozenset[str] = frozenset()  # capabilities its door negotiated
+        self.caps = NO_CAPS  # capabilities its door negotiated
         self.away: str | None = None
         self.last_activity = 0.0  # loop time of its last line (the door's pump sets it)
         self.signon = 0.0  # when it registered, seconds since the epoch
