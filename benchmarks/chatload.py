@@ -6,7 +6,9 @@ consumer scenario, the client that never reads); one or more *receiver* processe
 everybody else. All of them are pinned to the load CPU, apart from the server's.
 
 - Deliveries are counted by the one-byte marker `~` with `bytes.count`: C speed, and a
-  one-byte marker cannot be cut in two by a read boundary.
+  one-byte marker cannot be cut in two by a read boundary. IRC servers may put `~` in
+  a user name (`bob!~bob@host`), so IRC clients count ` :~`, the marker at the start
+  of a message's text, keeping the last two bytes of each read for the next.
 - Each message carries its *intended* send time (CLOCK_MONOTONIC, µs, hex) after the
   marker, so latency is measured from when it should have left, not from when a late
   generator got round to it: a stall anywhere shows up (no coordinated omission).
@@ -38,19 +40,29 @@ QUIT = re.compile(rb"-- (\S+) quit \(([^)\r\n]*)\)")
 REGISTERED = b"You are in #lobby"
 MEMBERS = b"-- #lobby ("
 SENDERS = 10
+IRC_MARK = b" :~"
+IRC_JOINED = b" 366 "  # RPL_ENDOFNAMES: the JOIN is complete
+IRC_ROOM = b"#lobby"
 
 
 @dataclass(frozen=True)
 class ChatTarget:
-    kind: str  # "soketler" (registers, echoes to the sender) or "ncat" (neither)
+    kind: str  # "soketler" (registers, echoes to the sender), "ncat" (neither), "ngircd"
     port: int
     host: str = util.HOST
     server_pid: int = 0
     register: bool = True  # False: soketler clients connect and never choose a nickname
+    irc: bool = False  # clients speak IRC (NICK, USER, JOIN #lobby, PRIVMSG)
 
     @property
     def registers(self) -> bool:
-        return self.kind == "soketler" and self.register
+        return self.irc or (self.kind == "soketler" and self.register)
+
+    @property
+    def echoes(self) -> bool:
+        """Whether a sender gets its own message back (and is counted): soketler's
+        plain door does; IRC servers do not without echo-message; ncat does not."""
+        return self.kind == "soketler" and not self.irc
 
 
 class Tally:
@@ -138,6 +150,63 @@ class Client(asyncio.Protocol):
             self.ready.set_exception(ConnectionError(f"closed before registering: {exc}"))
 
 
+class IrcClient(Client):
+    """A load client speaking IRC: registers and joins #lobby in one write, then counts
+    the messages it reads by ` :~` (see the module's docstring)."""
+
+    def __init__(self, tally: Tally, nick: bytes | None, sample: bool) -> None:
+        super().__init__(tally, nick, sample)
+        self._tail = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        assert self.nick is not None
+        nick = self.nick
+        transport.write(  # type: ignore[attr-defined]
+            b"NICK %s\r\nUSER %s 0 * :%s\r\nJOIN %s\r\n" % (nick, nick, nick, IRC_ROOM)
+        )
+
+    def data_received(self, data: bytes) -> None:
+        if not self.registered:
+            data = self._register(data)
+            if not data:
+                return
+        counted = self._tail + data
+        self.tally.count += counted.count(IRC_MARK)
+        self._tail = data[-2:]
+        if b"PING" in data:
+            self._pong(data)
+        if self.sample:
+            self._parse(data)
+
+    def _pong(self, data: bytes) -> None:
+        # A server that asks whether an idle reader is there gets an answer.
+        for line in data.split(b"\r\n"):
+            if line.startswith(b"PING ") and self.transport is not None:
+                self.transport.write(b"PONG " + line[5:] + b"\r\n")
+
+    def _register(self, data: bytes) -> bytes:
+        """Registration ends with the end of #lobby's names; returns what came after."""
+        buf = self._buf = self._buf + data
+        at = buf.find(IRC_JOINED, max(0, self._scan - len(IRC_JOINED)))
+        while at >= 0:
+            end = buf.find(b"\n", at)
+            if end < 0:
+                return b""
+            if IRC_ROOM in buf[at:end]:
+                self.registered = True
+                self._buf = b""
+                self._ready()
+                return buf[end + 1 :]
+            at = buf.find(IRC_JOINED, end)
+        self._scan = len(buf)
+        if b"PING" in buf:
+            self._pong(buf)
+            self._buf = buf = buf.rsplit(b"\n", 1)[-1]
+            self._scan = len(buf)
+        return b""
+
+
 @dataclass
 class ProcessPlan:
     """What one generator process does."""
@@ -155,6 +224,10 @@ class ProcessPlan:
 def _message(intended_us: int, sender: int, size: int) -> bytes:
     head = b"~%x.%d " % (intended_us, sender)
     return head + b"x" * max(0, size - len(head) - 2) + b"\r\n"
+
+
+def _irc_message(intended_us: int, sender: int, size: int) -> bytes:
+    return b"PRIVMSG " + IRC_ROOM + b" :" + _message(intended_us, sender, size)
 
 
 class Worker:
@@ -192,10 +265,11 @@ class Worker:
             sample = bool(sample_every) and index % sample_every == 0
             sample = sample and index // sample_every < plan.samples
             name = nick.encode() if self.target.registers else None
+            kind = IrcClient if self.target.irc else Client
             async with gate:
                 started = util.mono_us()
                 _, client = await loop.create_connection(
-                    lambda: Client(self.tally, name, sample),
+                    lambda: kind(self.tally, name, sample),
                     self.target.host,
                     self.target.port,
                     local_addr=(plan.source, 0),
@@ -288,6 +362,7 @@ class Worker:
         """
         senders = [c.transport for c in self.clients]
         count = len(senders)
+        message = _irc_message if self.target.irc else _message
         total = int(msg_rate * duration)
         gap = 1e6 / msg_rate
         late_max = 0
@@ -300,7 +375,7 @@ class Worker:
                     break
                 transport = senders[k % count]
                 if transport is not None:
-                    transport.write(_message(due, k % count, size))
+                    transport.write(message(due, k % count, size))
                 late_max = max(late_max, current - due)
                 k += 1
             if k < total:
@@ -403,6 +478,11 @@ class Fleet:
         # ncat's listen backlog is 10 and it accepts in bursts: faster than one
         # connection per 2 ms, SYNs get dropped and each drop costs a 1 s retransmit.
         concurrency, pace = (1, 0.002) if ncat else (200, 0.0)
+        if target.kind == "ngircd":
+            # Measured: with 200 connections opening at once, ngIRCd drops or never
+            # answers about one in ten of them (its listen backlog is small); with 20
+            # at a time, none.
+            concurrency = 20
         plans = [
             ProcessPlan(
                 [f"s{tag}x{i}" for i in range(SENDERS)],
@@ -435,9 +515,10 @@ class Fleet:
 
     @property
     def recipients(self) -> int:
-        """Deliveries per message that we count: soketler delivers to the sender too,
-        ncat to everyone but the sender; the client that never reads is not counted."""
-        return self.clients if self.target.kind == "soketler" else self.clients - 1
+        """Deliveries per message that we count: soketler's plain door delivers to the
+        sender too, ncat and IRC servers to everyone but the sender; the client that
+        never reads is not counted."""
+        return self.clients if self.target.echoes else self.clients - 1
 
     def __enter__(self) -> Fleet:
         self.start()

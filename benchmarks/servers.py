@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 from benchmarks import util
 from benchmarks.chatload import ChatTarget
+from benchmarks.ircpeer import ngircd_server
 
 NCAT = "ncat"
+NGIRCD = "ngircd"
 
 
 @dataclass
@@ -24,9 +26,45 @@ class Options:
     def soketlers(self) -> list[str]:
         return [f"soketler/{loop}" for loop in self.loops]
 
+    @property
+    def irc_soketlers(self) -> list[str]:
+        """soketler's IRC door, per loop."""
+        return [f"soketler-irc/{loop}" for loop in self.loops]
+
 
 def loop_of(subject: str) -> str:
     return subject.split("/", 1)[1]
+
+
+@contextlib.contextmanager
+def irc_server(subject: str) -> Iterator[ChatTarget]:
+    """An IRC server on 127.0.0.1 pinned to the server CPU: ngIRCd, or soketler's IRC
+    door (with the same raised limits and SQLite history as `chat_server`)."""
+    if subject == NGIRCD:
+        with ngircd_server() as peer:
+            yield ChatTarget(NGIRCD, peer.port, server_pid=peer.server_pid, irc=True)
+        return
+    irc_port = util.free_port()
+    with (
+        tempfile.TemporaryDirectory(prefix="soketler-bench-") as folder,
+        tempfile.TemporaryFile() as log,
+        util.running(
+            util.serve_argv(
+                loop_of(subject),
+                f"{folder}/history.sqlite3",
+                extra=("--irc-port", str(irc_port)),
+            ),
+            stdout=subprocess.PIPE,
+            stderr=log,
+            grace=5.0,
+        ) as proc,
+    ):
+        try:
+            util.read_port(proc)  # said once every listener is open
+        except (RuntimeError, TimeoutError) as exc:
+            log.seek(0)
+            raise RuntimeError(f"{exc}: {log.read()[-500:].decode(errors='replace')}") from exc
+        yield ChatTarget("soketler", irc_port, server_pid=proc.pid, irc=True)
 
 
 @contextlib.contextmanager

@@ -234,6 +234,10 @@ def serve_argv(loop: str, db: str, *, sendq: int = 8 << 20, extra: Sequence[str]
         HOST,
         "--port",
         "0",
+        # No IRC unless a scenario asks (`extra` may give --irc-port again: the last
+        # one counts).
+        "--irc-port",
+        "0",
         "--loop",
         loop,
         "--rate",

@@ -61,3 +61,30 @@ def test_the_ssh_door_is_an_entry_when_it_has_a_port() -> None:
     assert "invalid ssh_port 70000" in problems and "ssh_login_timeout" in problems
     alone = " ".join(build([{"ssh_allow_keys": "keys"}]).problems())
     assert "ssh_allow_keys and ssh_host_key need ssh_port" in alone
+
+
+def test_the_irc_door_is_an_entry_and_its_settings_are_keys() -> None:
+    from soketler.security.passwords import MIN_LOG_N, ScryptCost, hash_password
+
+    hashed = hash_password("operpassword", ScryptCost(MIN_LOG_N))
+    file = {
+        "irc_port": 6668,
+        "network": "kahve",
+        "irc_password": "sesame",
+        "operators": {"alice": {"password": hashed, "hosts": ["127.0.0.0/8"]}},
+    }
+    config = build([file, {"irc_port": None}], ServerConfig(hosts=("127.0.0.1",), port=0))
+    assert config.listeners == (
+        Listener("lines", ("127.0.0.1",), 0),
+        Listener("irc", ("127.0.0.1",), 6668),
+    )
+    assert (config.network, config.irc_password) == ("kahve", "sesame")
+    [alice] = config.operators
+    assert alice.name == "alice" and alice.password_hash == hashed
+    assert config.problems() == []
+    assert ServerConfig().irc_port == 0  # a bare configuration has no IRC door
+    clash = build([{"port": 6667, "irc_port": 6667}])
+    assert "both 6667" in " ".join(clash.problems())
+    assert "invalid IRC port" in " ".join(build([{"irc_port": 70000}]).problems())
+    with pytest.raises(ConfigError, match="must be a hash"):
+        build([{"operators": {"bob": {"password": "plain text"}}}])

@@ -136,7 +136,7 @@ def test_topics_members_and_history_are_typed_replies() -> None:
     hub.topic(ayse, room, re="t")
     hub.room_history(ayse, room, 10, None, re="h")
     events = heard.take()[2:]
-    assert events[1] == TopicReply("#dev", "release day", "ayse", "t")
+    assert events[1] == TopicReply("#dev", "release day", "ayse", "t", fixed_clock().timestamp())
     page = events[2]
     assert isinstance(page, HistoryPage) and page.messages == () and page.end.re == "h"
 

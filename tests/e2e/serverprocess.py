@@ -29,8 +29,12 @@ async def serve_process(*args: str) -> AsyncIterator[ServerProcess]:
     """Starts `soketler serve --host 127.0.0.1 --port 0 ARGS`; waits for its port.
 
     History stays in memory unless ARGS name a --db: tests never touch the user's files.
+    No IRC door unless ARGS give --irc-port: its default port, 6667, is one port for
+    everyone on this machine.
     """
     db = () if "--db" in args else ("--db", ":memory:")
+    if "--irc-port" not in args:
+        db += ("--irc-port", "0")
     proc = await asyncio.create_subprocess_exec(
         *SOKETLER,
         "serve",

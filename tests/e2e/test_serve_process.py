@@ -9,6 +9,7 @@ import socket
 from pathlib import Path
 
 from tests.e2e.conftest import StartServer
+from tests.e2e.ircclient import IrcTestClient
 from tests.e2e.lineclient import LineClient, registered
 from tests.e2e.serverprocess import SOKETLER, serve_process
 from tests.helpers import require_program
@@ -63,6 +64,42 @@ async def test_address_in_use_is_one_clear_line() -> None:
         )
     assert code == 7
     assert err.strip() == f"soketler serve: address already in use: 127.0.0.1 port {port}"
+
+
+async def test_the_irc_door_listens_beside_and_says_which_port_is_in_use() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = await run_cli(
+            "serve", "--db", ":memory:", "--host", "127.0.0.1", "--port", "0",
+            "--irc-port", str(port),
+        )  # fmt: skip
+    assert code == 7
+    assert err.strip() == (f"soketler serve: address already in use: 127.0.0.1 (irc) port {port}")
+    free = _free_port()
+    async with serve_process("--irc-port", str(free)) as server:
+        assert server.proc.stdout is not None
+        second = await asyncio.wait_for(server.proc.stdout.readline(), 15)
+        assert second.decode().strip() == f"listening on 127.0.0.1:{free} (irc)"
+        client = await IrcTestClient.connect("127.0.0.1", free)
+        await client.register("ayse")
+        await client.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def test_operators_in_the_config_file_must_be_hashes(tmp_path: Path) -> None:
+    config = tmp_path / "soketler.toml"
+    config.write_text('[operators.alice]\npassword = "hunter2hunter2"\n')
+    code, _, err = await run_cli("serve", "--config", str(config), "--db", ":memory:")
+    assert code == 2
+    assert "operator alice: the password must be a hash" in err and "Traceback" not in err
 
 
 async def test_invalid_port_is_a_usage_error() -> None:
@@ -202,3 +239,9 @@ async def test_tcp_clients_are_watched_by_keepalive(start_server: StartServer) -
     assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 30
     assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == 5
     await client.close()
+
+
+async def test_an_unreadable_motd_is_a_usage_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.txt"
+    code, _, err = await run_cli("serve", "--db", ":memory:", "--motd", str(missing))
+    assert code == 2 and f"cannot read the MOTD file {missing}" in err

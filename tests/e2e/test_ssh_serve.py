@@ -76,7 +76,9 @@ async def test_start_up_errors_of_the_ssh_door_are_one_line(tmp_path: Path) -> N
         code, _, err = await run(*base, "--ssh-port", str(port), env=env)
     assert code == 7
     # (After the log line about the host key, made before listening.)
-    assert err.splitlines()[-1] == f"soketler serve: address already in use: 127.0.0.1 port {port}"
+    assert err.splitlines()[-1] == (
+        f"soketler serve: address already in use: 127.0.0.1 (ssh) port {port}"
+    )
 
     missing = tmp_path / "missing"
     code, _, err = await run(*base, "--ssh-port", "0", "--ssh-allow-keys", str(missing), env=env)

@@ -21,6 +21,8 @@ from tests.irctest.loopback import LOOPBACK, reserve_loopback_port
 from tests.irctest.reaper import track
 
 SERVER_NAME = "My.Little.Server"  # the name irctest's tests expect in replies
+# The operator irctest logs in as before its INFO, KILL and WALLOPS tests.
+OPERATOR, OPERATOR_PASSWORD = "operuser", "operpassword"
 
 # Limits for a conformance run: no rate limit, no per-address limit (every client
 # comes from 127.0.0.1), and nothing replayed on JOIN (the suite counts the lines
@@ -31,6 +33,16 @@ RELAXED = (
     "--replay", "0",
     "--log-level", "warning",
 )  # fmt: skip
+
+
+@functools.cache
+def operator_config() -> str:
+    """A config file's operator table, with the password hashed (at the lowest cost the
+    server accepts: this is a throwaway password, and each OPER hashes it again)."""
+    from soketler.security.passwords import MIN_LOG_N, ScryptCost, hash_password
+
+    hashed = hash_password(OPERATOR_PASSWORD, ScryptCost(MIN_LOG_N))
+    return f'[operators.{OPERATOR}]\npassword = "{hashed}"\n'
 
 
 @functools.cache
@@ -118,6 +130,9 @@ class SoketlerController(BaseServerController, DirectoryBasedController):
         ]  # fmt: skip
         if "--irc-port" in options:
             command += ["--irc-port", str(port), "--port", "0"]
+            config = directory / "soketler.toml"
+            config.write_text(operator_config())
+            command += ["--config", str(config)]
         else:
             # Before the IRC door is wired in, the suite reaches the line protocol on
             # this port: the server starts and the tests connect, and fail.

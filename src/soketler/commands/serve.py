@@ -10,17 +10,25 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from soketler.core.config import DEFAULT_PORT, DEFAULT_SSH_PORT, Limits, ServerConfig
+from soketler.core.config import (
+    DEFAULT_IRC_PORT,
+    DEFAULT_PORT,
+    DEFAULT_SSH_PORT,
+    Limits,
+    ServerConfig,
+)
 
 EXAMPLES = """\
 examples:
-  soketler serve                          all addresses, IPv4 and IPv6, port 61000
+  soketler serve                          all addresses, IPv4 and IPv6, port 61000 (IRC: 6667)
   soketler serve --host 127.0.0.1        this machine only
   soketler serve --port 7000 --unix /tmp/chat.sock
   soketler serve --unix /tmp/chat.sock   only the Unix socket, no TCP
   soketler serve --config soketler.toml  settings from a file (flags still win)
+  soketler serve --irc-port 0            no IRC
   soketler serve --ssh-port 2222         also an SSH door: ssh -p 2222 ayse@localhost
   telnet localhost 61000                  then chat; /help lists the commands
+  irssi -c localhost -p 6667 -n ayse      the same rooms from an IRC client
 """
 
 _LIMITS = Limits()
@@ -35,8 +43,8 @@ def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "serve",
         help="run the multi-user chat server",
-        description="Run the chat server: rooms and nicknames for telnet/nc users, ssh "
-        "users (--ssh-port) and JSON-lines clients.",
+        description="Run the chat server: the same rooms and nicknames for telnet/nc "
+        "users, JSON-lines clients, IRC clients and ssh users (--ssh-port).",
         epilog=EXAMPLES,
     )
     parser.add_argument(
@@ -58,6 +66,13 @@ def register(sub: Any) -> None:
         "-p",
         type=int,
         help=f"TCP port for telnet, nc and JSON lines (default {DEFAULT_PORT})",
+    )
+    net.add_argument(
+        "--irc-port",
+        type=int,
+        metavar="PORT",
+        help=f"TCP port for IRC clients, on the same addresses (default {DEFAULT_IRC_PORT}; "
+        "0: no IRC)",
     )
     net.add_argument(
         "--unix",
@@ -106,7 +121,23 @@ def register(sub: Any) -> None:
         help="do not end a session on a line that is only bye/close/quit/q/kapat/exit",
     )
     chat.add_argument(
-        "--server-name", metavar="NAME", help="name shown in the welcome line (default: host name)"
+        "--server-name",
+        metavar="NAME",
+        help="name shown in the welcome line and IRC replies (default: host name)",
+    )
+    irc = parser.add_argument_group(
+        "IRC", "operators (OPER) are [operators.NAME] tables of the --config file"
+    )
+    irc.add_argument("--network", metavar="NAME", help="IRC network name (default soketler)")
+    irc.add_argument(
+        "--motd",
+        metavar="FILE",
+        help="a text file shown to IRC clients as the message of the day (default: none)",
+    )
+    irc.add_argument(
+        "--irc-password",
+        metavar="TEXT",
+        help="the password (PASS) IRC clients must give (default: none)",
     )
     chat.add_argument(
         "--announce-limit",
@@ -201,6 +232,20 @@ def register(sub: Any) -> None:
         type=float,
         metavar="SECONDS",
         help=f"time to choose a nickname (default {_LIMITS.nick_timeout:g}; 0: off)",
+    )
+    limits.add_argument(
+        "--idle-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="silence after which a client is asked whether it is there (IRC: PING; "
+        f"others: TCP keepalive) (default {_LIMITS.idle_timeout:g}; 0: never)",
+    )
+    limits.add_argument(
+        "--ping-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="time to answer before 'Ping timeout' ends the connection "
+        f"(default {_LIMITS.ping_timeout:g})",
     )
     parser.add_argument(
         "--log-level",

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from soketler.core.archive import Retention
 
+if TYPE_CHECKING:
+    from soketler.security.operators import Operator
+
 DEFAULT_PORT = 61000
 DEFAULT_SSH_PORT = 2222  # the usual choice for an SSH door; SSH is off unless a port is given
+DEFAULT_IRC_PORT = 6667  # what `soketler serve` listens on for IRC unless told otherwise
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +55,7 @@ class Limits:
 class Listener:
     """One way in: a door on TCP addresses and a port, or on a Unix socket."""
 
-    door: str  # "lines" (telnet, nc, JSON lines); more doors come as entries
+    door: str  # "lines" (telnet, nc, JSON lines), "irc"
     hosts: tuple[str, ...] = ()  # empty: every address, IPv4 and IPv6
     port: int | None = None  # None: no TCP
     unix: str | None = None
@@ -77,6 +81,14 @@ class ServerConfig:
     ssh_host_key: str = ""
     ssh_allow_keys: str = ""
     ssh_login_timeout: float = 30.0
+    # The IRC door's TCP port on the same addresses; 0: no IRC. (`soketler serve`
+    # starts from DEFAULT_IRC_PORT; a bare configuration, as in tests, has none.)
+    irc_port: int = 0
+    network: str = ""  # the IRC network name (ISUPPORT NETWORK); empty: "soketler"
+    motd: str = ""  # a file whose lines are the IRC message of the day; empty: none
+    irc_password: str = ""  # the PASS an IRC client must give; empty: none needed
+    # Server operators (IRC's OPER): a TOML file's [operators.NAME] tables, checked.
+    operators: tuple[Operator, ...] = ()
 
     @property
     def listeners(self) -> tuple[Listener, ...]:
@@ -88,6 +100,8 @@ class ServerConfig:
             found.append(Listener("lines", unix=self.unix))
         if self.ssh_port is not None:
             found.append(Listener("ssh", self.hosts, self.ssh_port))
+        if self.irc_port:
+            found.append(Listener("irc", self.hosts, self.irc_port))
         return tuple(found)
 
     def problems(self) -> list[str]:
@@ -102,6 +116,10 @@ class ServerConfig:
             found.append("ssh_login_timeout must be more than 0")
         if (self.ssh_allow_keys or self.ssh_host_key) and self.ssh_port is None:
             found.append("ssh_allow_keys and ssh_host_key need ssh_port")
+        if not 0 <= self.irc_port <= 65535:
+            found.append(f"invalid IRC port {self.irc_port}: use 1-65535, or 0 for none")
+        elif self.irc_port and self.irc_port == self.port:
+            found.append(f"the IRC port and the chat port are both {self.port}")
         if not self.listeners:
             found.append("nothing to listen on: give a port or a Unix socket")
         if limits.max_line < 16:
@@ -126,7 +144,11 @@ class ServerConfig:
 # Where each setting lives: a flag's or a file key's name -> (section, field). The
 # top-level ones have no section; "limits" and "retention" are nested records.
 SETTINGS: dict[str, tuple[str, str]] = {
-    **{f.name: ("", f.name) for f in fields(ServerConfig) if f.name not in ("limits", "retention")},
+    **{
+        f.name: ("", f.name)
+        for f in fields(ServerConfig)
+        if f.name not in ("limits", "retention", "operators")
+    },
     **{f.name: ("limits", f.name) for f in fields(Limits)},
     "retain_days": ("retention", "days"),
     "retain_messages": ("retention", "messages"),
@@ -145,7 +167,20 @@ def build(layers: Sequence[Mapping[str, Any]], base: ServerConfig | None = None)
     for layer in layers:
         flat: dict[str, Any] = {}
         for name, value in layer.items():
-            if name in ("limits", "retention") and isinstance(value, Mapping):
+            if name == "operators":
+                # Imported here: `soketler --help` reads this module and must start fast.
+                from soketler.security.operators import (
+                    OperatorConfigError,
+                    operators_from_config,
+                )
+
+                try:
+                    flat[name] = tuple(operators_from_config(value))
+                except OperatorConfigError as exc:
+                    raise ConfigError(str(exc)) from None
+                except AttributeError:
+                    raise ConfigError("operators must be a table of [operators.NAME]") from None
+            elif name in ("limits", "retention") and isinstance(value, Mapping):
                 for inner, inner_value in value.items():
                     key = "retain_" + inner if name == "retention" else inner
                     if SETTINGS.get(key, ("", ""))[0] != name:
@@ -160,6 +195,8 @@ def build(layers: Sequence[Mapping[str, Any]], base: ServerConfig | None = None)
 
 
 def _current(config: ServerConfig, name: str) -> Any:
+    if name == "operators":
+        return config.operators
     section, attr = SETTINGS[name]
     return getattr(getattr(config, section) if section else config, attr)
 
@@ -173,6 +210,8 @@ def _checked(name: str, value: Any, current: Any) -> Any:
         value = float(value) if ok else value
     elif isinstance(current, int) or name == "port" or name.endswith("_port"):
         ok = isinstance(value, int) and not isinstance(value, bool)
+    elif name == "operators":
+        ok = isinstance(value, tuple)
     elif name == "hosts":
         ok = isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
         value = tuple(value) if ok else value
@@ -188,7 +227,7 @@ def _apply(config: ServerConfig, given: Mapping[str, Any]) -> ServerConfig:
     nested: dict[str, dict[str, Any]] = {"limits": {}, "retention": {}}
     for name, value in given.items():
         value = _checked(name, value, _current(config, name))
-        section, attr = SETTINGS[name]
+        section, attr = SETTINGS.get(name, ("", name))
         if section:
             nested[section][attr] = value
         else:

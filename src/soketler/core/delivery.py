@@ -47,7 +47,7 @@ class _Held:
     so that messages released together to the same audience go out together.
     """
 
-    __slots__ = ("audience", "event", "ready", "room", "run", "seq", "stream")
+    __slots__ = ("audience", "event", "origin", "ready", "room", "run", "seq", "stream")
 
     def __init__(self, stream: str, seq: int, run: Run | None = None) -> None:
         self.stream = stream
@@ -57,6 +57,7 @@ class _Held:
         self.event: ChatMessage | None = None
         self.audience: tuple[Session, ...] = ()
         self.room: Room | None = None
+        self.origin: Session | None = None  # who said it
 
 
 class Delivery:
@@ -85,13 +86,31 @@ class Delivery:
 
     @staticmethod
     def fanout_now(
-        events: Sequence[ServerEvent], sessions: Iterable[Session], room: Room | None
+        events: Sequence[ServerEvent],
+        sessions: Iterable[Session],
+        room: Room | None,
+        origins: Sequence[Session | None] = (),
     ) -> None:
         """Events, in order, to many sessions now: one write per session, each event
         encoded once per (codec, view). The loop over recipients is the costly part of
-        a big room, so several messages share one pass when they can."""
+        a big room, so several messages share one pass when they can.
+
+        `origins`, beside `events`, names who said each one: a session that does not
+        want its own messages back (`Session.echo`) gets the others only."""
         here: dict[Codec, bytes] = {}
         elsewhere: dict[Codec, bytes] = {}
+        if origins:
+            quiet = {origin for origin in origins if origin is not None and not origin.echo}
+            if quiet:
+                # Those who said something and do not want it back get the rest alone;
+                # the loop below, the costly part, stays as it is for everyone else.
+                others = []
+                for session in sessions:
+                    if session in quiet:
+                        Delivery._all_but_own(events, origins, session, room)
+                    else:
+                        others.append(session)
+                sessions = others
         for session in sessions:
             # (current is None for doors without a current room, and for someone who
             # has just quit: their last lines are theirs.)
@@ -102,6 +121,28 @@ class Delivery:
             if data is None:
                 view = View.HERE if cache is here else View.ELSEWHERE
                 data = cache[codec] = b"".join([codec.encode(event, view) for event in events])
+            # (Some codecs say nothing of some events, IRC without away-notify: an empty
+            # write costs the transport nothing, and a check here would cost every one.)
+            session.peer.write(data)
+
+    @staticmethod
+    def _all_but_own(
+        events: Sequence[ServerEvent],
+        origins: Sequence[Session | None],
+        session: Session,
+        room: Room | None,
+    ) -> None:
+        current = session.current
+        view = View.HERE if room is None or current is room or current is None else View.ELSEWHERE
+        codec = session.codec
+        data = b"".join(
+            [
+                codec.encode(event, view)
+                for event, origin in zip(events, origins, strict=True)
+                if origin is not session
+            ]
+        )
+        if data:
             session.peer.write(data)
 
     # --- keeping order while the store works ----------------------------------------
@@ -139,14 +180,21 @@ class Delivery:
             self.streams[stream].append(self._held(stream, one))
 
     def fanout(
-        self, stream: str | None, event: ServerEvent, sessions: Iterable[Session], room: Room | None
+        self,
+        stream: str | None,
+        event: ServerEvent,
+        sessions: Iterable[Session],
+        room: Room | None,
+        origin: Session | None = None,
     ) -> None:
-        """One event to many sessions, in order within its stream."""
+        """One event to many sessions, in order within its stream (`origin`: who said
+        it, if it is something said)."""
+        origins = (origin,) if origin is not None else ()
         if stream is not None and stream in self.streams:
             audience = list(sessions)  # who is there now, not when the queue moves
-            self.emit(stream, lambda: self.fanout_now((event,), audience, room))
+            self.emit(stream, lambda: self.fanout_now((event,), audience, room, origins))
         else:
-            self.fanout_now((event,), sessions, room)
+            self.fanout_now((event,), sessions, room, origins)
 
     def hold(self, stream: str) -> _Held:
         """A place in the stream for a delivery that is not ready yet."""
@@ -168,9 +216,12 @@ class Delivery:
         waiting += self._private.get(session.key, ())
         return waiting
 
-    def hold_message(self, message: ChatMessage, room: Room) -> _Held:
+    def hold_message(
+        self, message: ChatMessage, room: Room, origin: Session | None = None
+    ) -> _Held:
         held = self.hold(room_stream(room))
         held.event, held.room, held.audience = message, room, room.audience()
+        held.origin = origin
         return held
 
     def release(self, held: _Held, run: Run | None = None) -> None:
@@ -228,6 +279,7 @@ class Delivery:
                 return
             audience = first.audience
             events: list[ServerEvent] = [cast(ChatMessage, first.event)]
+            origins = [first.origin]
             while (
                 queue
                 and queue[0].ready
@@ -235,8 +287,10 @@ class Delivery:
                 and queue[0].audience is audience
                 and (before is None or queue[0].seq < before)
             ):
-                events.append(cast(ChatMessage, queue.popleft().event))
-            self.fanout_now(events, audience, first.room)
+                held = queue.popleft()
+                events.append(cast(ChatMessage, held.event))
+                origins.append(held.origin)
+            self.fanout_now(events, audience, first.room, origins)
         except Exception:
             # A delivery that fails must not stop the ones behind it: everyone else's
             # messages wait in this queue.

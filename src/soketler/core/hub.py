@@ -12,33 +12,59 @@ involved); nothing walks every user.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 
+from soketler.core import moderation
+from soketler.core.answers import (
+    PastUser,
+    Refusal,
+    RoomState,
+    ServerStats,
+    UserFlag,
+    UserInfo,
+)
 from soketler.core.archive import Archive, Page, Saved, Topic
 from soketler.core.delivery import Delivery, Run, private_stream, room_stream
 from soketler.core.nicks import Nicks
+from soketler.core.people import Census, PastUsers
 from soketler.core.rooms import Rooms
-from soketler.core.session import Peer, Room, Session, SessionState
+from soketler.core.session import (
+    BOT,
+    INVISIBLE,
+    SERVER_OPERATOR,
+    Peer,
+    Room,
+    Session,
+    SessionState,
+)
 from soketler.core.texts import SERVER_SHUTDOWN
 from soketler.protocols import codes, names
 from soketler.protocols.events import (
+    AwayChanged,
     Bye,
     ChatMessage,
     Codec,
     Error,
     HistoryEnd,
     HistoryPage,
+    Invited,
     Joined,
+    Kicked,
     Member,
     Members,
+    ModeChanged,
     NickChanged,
     Parted,
     Quit,
     RequestId,
+    RoomChange,
     RoomInfo,
     RoomList,
+    RoomSetting,
     ServerEvent,
+    TagMessage,
     TopicChanged,
     TopicReply,
     View,
@@ -46,6 +72,10 @@ from soketler.protocols.events import (
 from soketler.protocols.plain import PLAIN
 
 Clock = Callable[[], datetime]
+# What an operator check answers: None (the name and password are right), or the code
+# of the refusal (codes.BAD_PASSWORD, codes.NO_OPERATOR_HERE).
+OperAnswer = Callable[[str | None], None]
+USER_FLAGS = {UserFlag.INVISIBLE: INVISIBLE, UserFlag.BOT: BOT, UserFlag.OPERATOR: SERVER_OPERATOR}
 # Messages waiting for the store at once; past this, senders are told to wait. It
 # bounds memory when the disk is slower than the people typing.
 MAX_PENDING = 10_000
@@ -58,6 +88,8 @@ NAMES_ON_JOIN = 100
 REPLY_BUDGET = 256 * 1024
 # Rooms one session may be in: rooms cost memory, and no one client may make it grow.
 MAX_ROOMS_PER_USER = 100
+# Invitations one room keeps (one is forgotten for each past it).
+MAX_INVITES = 100
 
 
 def _utf8_size(text: str) -> int:
@@ -67,6 +99,17 @@ def _utf8_size(text: str) -> int:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class OperatorCheck(Protocol):
+    """Checks an operator's name and password (a slow hash: off the loop), then calls
+    `done` on the loop's thread with None or a refusal code."""
+
+    def check(self, name: str, password: str, address: str, done: OperAnswer) -> None: ...
+
+
+def _moment(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 class Hub:
@@ -97,6 +140,9 @@ class Hub:
         self.next_id = saved.last_id + 1
         self.rooms.saved_topics.update(saved.topics)
         self.pending = 0  # messages given to the archive and not yet stored
+        self.past = PastUsers()
+        self.census = Census()
+        self.operators: OperatorCheck | None = None  # None: nobody may become one
 
     @property
     def defer(self) -> Callable[[Run], object] | None:
@@ -132,7 +178,10 @@ class Hub:
         streams = self.delivery.streams_of(session)
         if registered:
             self.nicks.release(session)
-            quit_ = Quit(self.clock(), session.nick, reason, session.user, session.host)
+            self.census.left(session)
+            now = self.clock()
+            self.past.remember(session, now)
+            quit_ = Quit(now, session.nick, reason, session.user, session.host)
             self._tell_rooms_once(session, quit_, include_self=False, quiet_big=True)
             for room in list(session.rooms.values()):
                 self.rooms.leave(session, room)
@@ -155,6 +204,7 @@ class Hub:
             Delivery.write(session, bye)
             session.peer.close(reason)
         self.sessions.clear()
+        self.census = Census()
         self.nicks.clear()
         self.rooms.clear()
         self.delivery.clear()
@@ -183,6 +233,15 @@ class Hub:
         else:
             self.delivery.after_all(self.delivery.streams_of(session), run)
 
+    def send_bytes(self, session: Session, data: bytes) -> None:
+        """Bytes a door made for one session (its own replies), in the same order as an
+        event sent without a stream: after everything waiting that the session reads."""
+
+        def run() -> None:
+            session.peer.write(data)
+
+        self.delivery.after_all(self.delivery.streams_of(session), run)
+
     def error(
         self,
         session: Session,
@@ -193,37 +252,70 @@ class Hub:
     ) -> None:
         self.send(session, Error(code, re=re, subject=subject, detail=detail))
 
+    def refuse(self, session: Session, refusal: Refusal, re: RequestId = None) -> None:
+        """A refusal as the error event every door renders."""
+        self.error(session, refusal.code, re, refusal.subject, refusal.detail)
+
     # --- nicknames -----------------------------------------------------------------------
 
     def register(self, session: Session, nick: str, re: RequestId = None) -> bool:
         """Gives a registering session its nickname; on refusal, says why (as a prompt
         to choose again)."""
+        refusal = self.claim(session, nick)
+        if refusal is not None:
+            subject, detail = refusal.subject, refusal.detail
+            self.send(
+                session, Error(refusal.code, re=re, subject=subject, detail=detail, prompt=True)
+            )
+            return False
+        return True
+
+    def claim(
+        self, session: Session, nick: str, user: str = "", realname: str = ""
+    ) -> Refusal | None:
+        """Registers a session under `nick` (with the user name and real name its door
+        learnt), or says why not; says nothing to anyone."""
         nick = names.normalize(nick)
         problem = self.nicks.problem(session, nick)
         if problem is not None:
             code, detail = problem
-            self.send(session, Error(code, re=re, subject=nick, detail=detail, prompt=True))
-            return False
+            return Refusal(code, nick, detail)
         self._take_nick(session, nick)
-        if not session.user:
-            session.user = nick
+        session.user = user or session.user or nick
+        session.realname = realname or session.realname
+        session.signon = self.clock().timestamp()
         session.state = SessionState.REGISTERED
-        return True
+        self.census.registered(len(self.nicks))
+        if session.has(INVISIBLE):
+            self.census.flag_changed(session, INVISIBLE, True)
+        return None
 
     def rename(self, session: Session, nick: str, re: RequestId = None) -> bool:
         """Changes a registered session's nickname, telling everyone who shares a room
         with it (and itself)."""
+        refusal = self.change_nick(session, nick)
+        if refusal is not None:
+            self.refuse(session, refusal, re)
+            return False
+        return True
+
+    def change_nick(self, session: Session, nick: str) -> Refusal | None:
+        """Changes a registered session's nickname, telling everyone who shares a room
+        with it (and itself), or says why not."""
         nick = names.normalize(nick)
         problem = self.nicks.problem(session, nick)
         if problem is not None:
             code, detail = problem
-            self.error(session, code, re, nick, detail)
-            return False
+            return Refusal(code, nick, detail)
         old = session.nick
+        if nick == old:
+            return None
+        now = self.clock()
+        self.past.remember(session, now)
         self._take_nick(session, nick)
-        changed = NickChanged(self.clock(), old, nick, session.user, session.host)
+        changed = NickChanged(now, old, nick, session.user, session.host)
         self._tell_rooms_once(session, changed, include_self=True)
-        return True
+        return None
 
     def _take_nick(self, session: Session, nick: str) -> None:
         self.nicks.take(session, nick)
@@ -264,30 +356,59 @@ class Hub:
         name: str,
         re: RequestId = None,
         replay: int = 0,
+        key: str | None = None,
     ) -> Room | None:
-        """Puts the session in a room (made if needed); the room hears of it, the joiner
-        gets the member list and, with `replay`, the room's last messages. A room the
-        session is in already is returned as it is; None (with an error) if refused."""
+        """`enter`, saying why not (an error event) when refused."""
+        entered = self.enter(session, name, key, replay=replay, re=re)
+        if isinstance(entered, Refusal):
+            self.refuse(session, entered, re)
+            return None
+        return entered
+
+    def enter(
+        self,
+        session: Session,
+        name: str,
+        key: str | None = None,
+        *,
+        replay: int = 0,
+        names_shown: int = NAMES_ON_JOIN,
+        re: RequestId = None,
+    ) -> Room | Refusal:
+        """Puts the session in a room (made if needed), if the room's settings let it
+        in; the room hears of it, the joiner gets the member list (the first
+        `names_shown` names, 0: all the reply budget holds) and, with `replay`, the
+        room's last messages. A room the session is in already is returned as it is."""
         name = names.room_name(name)
         problem = names.room_problem(name)
         if problem is not None:
-            self.error(session, codes.ROOM_INVALID, re, name, problem)
-            return None
+            return Refusal(codes.ROOM_INVALID, name, problem)
         room = session.rooms.get(names.key(name))
         if room is not None:
             return room
         if len(session.rooms) >= MAX_ROOMS_PER_USER:
-            self.error(session, codes.TOO_MANY_ROOMS, re, name, str(MAX_ROOMS_PER_USER))
-            return None
-        room = self.rooms.enter(session, name)
+            return Refusal(codes.TOO_MANY_ROOMS, name, str(MAX_ROOMS_PER_USER))
+        existing = self.rooms.get(name)
+        if existing is not None:
+            refusal = moderation.join_refusal(existing, session, key)
+            if refusal is not None:
+                return refusal
+            existing.invited.discard(session.key)
+        now = self.clock()
+        room = self.rooms.enter(session, name, now.timestamp())
         stream = room_stream(room)
-        joined = Joined(self.clock(), room.name, session.nick, session.user, session.host)
+        joined = Joined(now, room.name, session.nick, session.user, session.host)
         if self.announces(room):
             self.delivery.fanout(stream, joined, room.members, room)
         else:
             self.send(session, joined, stream=stream)
-        members = self.members(room, re, limit=NAMES_ON_JOIN, joining=True)
+        members = self.members(room, re, limit=names_shown, joining=True)
         self.send(session, members, stream=stream)
+        if session.away is not None and self.announces(room):
+            # Those who follow who is away learn it of a newcomer too.
+            away = AwayChanged(now, session.nick, session.away, session.user, session.host)
+            others = [member for member in room.members if member is not session]
+            self.delivery.fanout(stream, away, others, room)
         if self.archive is not None and replay > 0:
             self.room_history(session, room, replay, None, None)
         return room
@@ -317,18 +438,117 @@ class Hub:
             self.error(session, codes.NO_SUCH_ROOM, re, names.room_name(name))
         return room
 
-    def set_topic(self, session: Session, room: Room, text: str) -> None:
+    def set_topic(self, session: Session, room: Room, text: str, re: RequestId = None) -> bool:
+        """`change_topic`, saying why not (an error event) when refused."""
+        refusal = self.change_topic(session, room, text)
+        if refusal is not None:
+            self.refuse(session, refusal, re)
+            return False
+        return True
+
+    def change_topic(self, session: Session, room: Room, text: str) -> Refusal | None:
+        """Sets a room's topic (members only; operators only in a topic-locked room);
+        everyone in the room hears of it."""
+        refusal = moderation.topic_refusal(room, session)
+        if refusal is not None:
+            return refusal
         now = self.clock()
         room.topic, room.topic_by, room.topic_time = text, session.nick, now.timestamp()
         topic = Topic(room.key, room.name, text, session.nick, now)
         self.rooms.save_topic(topic)
         if self.archive is not None:
             self.archive.save_topic(topic)
-        changed = TopicChanged(now, room.name, session.nick, text)
+        changed = TopicChanged(now, room.name, session.nick, text, session.user, session.host)
         self.delivery.fanout(room_stream(room), changed, room.members, room)
+        return None
+
+    # --- room settings and status --------------------------------------------------------
+
+    def room_state(self, room: Room) -> RoomState:
+        flags = frozenset(room.settings)
+        return RoomState(
+            room.name,
+            _moment(room.created),
+            flags,
+            room.password or None,
+            room.limit or None,
+            tuple(room.bans),
+        )
+
+    def change_room(
+        self, session: Session, room: Room, changes: Sequence[RoomChange]
+    ) -> tuple[Refusal, ...]:
+        """Applies changes to a room's settings and members' status (room operators
+        only), and tells everyone in the room what changed, in one event."""
+        if not moderation.is_operator(room, session):
+            return (Refusal(codes.NOT_OPERATOR, room.name),)
+        now = self.clock()
+        applied: list[RoomChange] = []
+        refused: list[Refusal] = []
+        for change in changes:
+            target = None
+            if change.setting in moderation.STATUS:
+                target = self.nicks.get(change.value or "")
+            outcome = moderation.apply(room, change, session.nick, now, target)
+            if isinstance(outcome, Refusal):
+                refused.append(outcome)
+            elif outcome is not None:
+                applied.append(outcome)
+        if applied:
+            changed = ModeChanged(
+                now, room.name, session.nick, tuple(applied), session.user, session.host
+            )
+            self.delivery.fanout(room_stream(room), changed, room.members, room)
+        return tuple(refused)
+
+    def kick(self, session: Session, room: Room, nick: str, reason: str) -> Refusal | None:
+        """A room operator puts someone out of the room; the room (they too) hears why."""
+        if session not in room.members:
+            return Refusal(codes.NOT_IN_ROOM, room.name)
+        if not moderation.is_operator(room, session):
+            return Refusal(codes.NOT_OPERATOR, room.name)
+        target = self.nicks.get(nick)
+        if target is None:
+            return Refusal(codes.NO_SUCH_NICK, nick)
+        if target not in room.members:
+            return Refusal(codes.USER_NOT_IN_ROOM, target.nick, room.name)
+        kicked = Kicked(
+            self.clock(), room.name, session.nick, target.nick, reason, session.user, session.host
+        )
+        self.delivery.fanout(room_stream(room), kicked, room.members, room)
+        was_current = target.current is room
+        self.rooms.leave(target, room)
+        if was_current and target.rooms:
+            # Someone whose door has a current room keeps having one.
+            target.current = next(reversed(target.rooms.values()))
+        return None
+
+    def invite(self, session: Session, nick: str, room_name: str) -> Refusal | None:
+        """Invites someone to a room (they may then join it past invite-only, a ban
+        and nothing else); they are told."""
+        target = self.nicks.get(nick)
+        if target is None:
+            return Refusal(codes.NO_SUCH_NICK, nick)
+        room = self.rooms.get(room_name)
+        if room is None:
+            return Refusal(codes.NO_SUCH_ROOM, names.room_name(room_name))
+        if session not in room.members:
+            return Refusal(codes.NOT_IN_ROOM, room.name)
+        if target in room.members:
+            return Refusal(codes.ALREADY_IN_ROOM, target.nick, room.name)
+        if RoomSetting.INVITE_ONLY in room.settings and not moderation.is_operator(room, session):
+            return Refusal(codes.NOT_OPERATOR, room.name)
+        if len(room.invited) >= MAX_INVITES:
+            room.invited.pop()
+        room.invited.add(target.key)
+        invited = Invited(
+            self.clock(), session.nick, target.nick, room.name, session.user, session.host
+        )
+        self.send(target, invited)
+        return None
 
     def topic(self, session: Session, room: Room, re: RequestId = None) -> None:
-        reply = TopicReply(room.name, room.topic, room.topic_by, re)
+        reply = TopicReply(room.name, room.topic, room.topic_by, re, room.topic_time)
         self.send(session, reply, stream=room_stream(room))
 
     def members(
@@ -344,14 +564,44 @@ class Hub:
             if (limit and len(listed) >= limit) or (size > self.reply_budget and listed):
                 count = len(room.members)
                 break
-            away = session.away is not None
-            listed.append(Member(session.nick, status, session.user, session.host, away))
+            listed.append(
+                Member(
+                    session.nick,
+                    status,
+                    session.user,
+                    session.host,
+                    session.away is not None,
+                    session.realname,
+                    session.has(SERVER_OPERATOR),
+                    session.has(BOT),
+                )
+            )
         users = tuple(m.nick for m in listed)
-        return Members(room.name, room.topic, users, re, count, tuple(listed), joining)
+        return Members(
+            room.name,
+            room.topic,
+            users,
+            re,
+            count,
+            tuple(listed),
+            joining,
+            RoomSetting.SECRET in room.settings,
+            room.topic_by,
+            room.topic_time,
+        )
 
-    def room_list(self, re: RequestId = None) -> RoomList:
-        """Rooms, the biggest first, as many as the reply budget holds."""
-        rooms = sorted(self.rooms.by_key.values(), key=lambda r: (-len(r.members), r.key))
+    def room_list(self, re: RequestId = None, asker: Session | None = None) -> RoomList:
+        """Rooms, the biggest first, as many as the reply budget holds; secret rooms only
+        to their members."""
+        rooms = sorted(
+            (
+                room
+                for room in self.rooms.by_key.values()
+                if RoomSetting.SECRET not in room.settings
+                or (asker is not None and asker in room.members)
+            ),
+            key=lambda r: (-len(r.members), r.key),
+        )
         listed: list[RoomInfo] = []
         size = 0
         for room in rooms:
@@ -377,10 +627,28 @@ class Hub:
         re: RequestId = None,
         notice: bool = False,
     ) -> None:
-        """A message to a room: stored, then delivered to the people in the room when
-        it was said, the sender too."""
-        if self._refuse(session, re):
-            return
+        """`speak`, saying why not (an error event) when refused."""
+        refusal = self.speak(session, room, text, action=action, notice=notice, re=re)
+        if refusal is not None:
+            self.refuse(session, refusal, re)
+
+    def speak(
+        self,
+        session: Session,
+        room: Room,
+        text: str,
+        *,
+        action: bool = False,
+        notice: bool = False,
+        tags: Mapping[str, str] | None = None,
+        re: RequestId = None,
+    ) -> Refusal | None:
+        """A message to a room, if the room's settings let the session speak: stored,
+        then delivered to the people in the room when it was said (the sender too, if it
+        wants its own messages back)."""
+        refusal = moderation.send_refusal(room, session) or self._busy()
+        if refusal is not None:
+            return refusal
         message = ChatMessage(
             self.new_message_id(),
             self.clock(),
@@ -391,12 +659,16 @@ class Hub:
             user=session.user,
             host=session.host,
             notice=notice,
+            tags=tags or {},
+            bot=session.has(BOT),
         )
+        session.spoke = message.time
         if self.archive is None:
-            self.delivery.fanout(room_stream(room), message, room.members, room)
-            return
-        held = self.delivery.hold_message(message, room)
+            self.delivery.fanout(room_stream(room), message, room.members, room, session)
+            return None
+        held = self.delivery.hold_message(message, room, session)
         self._store_then(message, session, re, held)
+        return None
 
     def private(
         self,
@@ -407,10 +679,27 @@ class Hub:
         action: bool = False,
         notice: bool = False,
     ) -> None:
-        """A private message: stored, then delivered to the recipient and echoed to the
-        sender (marked as its own)."""
-        if self._refuse(session, re):
-            return
+        """`tell`, saying why not (an error event) when refused."""
+        refusal = self.tell(session, target, text, action=action, notice=notice, re=re)
+        if refusal is not None:
+            self.refuse(session, refusal, re)
+
+    def tell(
+        self,
+        session: Session,
+        target: Session,
+        text: str,
+        *,
+        action: bool = False,
+        notice: bool = False,
+        tags: Mapping[str, str] | None = None,
+        re: RequestId = None,
+    ) -> Refusal | None:
+        """A private message: stored, then delivered to the recipient and (if it wants
+        its own messages back) to the sender, marked as its own."""
+        refusal = self._busy()
+        if refusal is not None:
+            return refusal
         message = ChatMessage(
             self.new_message_id(),
             self.clock(),
@@ -421,28 +710,69 @@ class Hub:
             user=session.user,
             host=session.host,
             notice=notice,
+            tags=tags or {},
+            bot=session.has(BOT),
         )
+        session.spoke = message.time
 
         def deliver() -> None:
             Delivery.write(target, message)
-            if target is not session:
+            if target is not session and session.echo:
                 Delivery.write(session, message, View.OWN)
 
         stream = private_stream(session.key, target.key)
         if self.archive is None:
             self.delivery.emit(stream, deliver)
-            return
+            return None
         held = self.delivery.hold(stream)
         self._store_then(message, session, re, held, deliver)
+        return None
 
-    def _refuse(self, session: Session, re: RequestId) -> bool:
+    def tag_room(self, session: Session, room: Room, tags: Mapping[str, str]) -> Refusal | None:
+        """Tags alone for a room (typing notices): not stored, in the room's order."""
+        refusal = moderation.send_refusal(room, session)
+        if refusal is not None:
+            return refusal
+        event = TagMessage(
+            self.clock(),
+            session.nick,
+            tags,
+            room.name,
+            None,
+            session.user,
+            session.host,
+            self.new_message_id(),
+        )
+        self.delivery.fanout(room_stream(room), event, room.members, room, session)
+        return None
+
+    def tag_person(self, session: Session, target: Session, tags: Mapping[str, str]) -> None:
+        """Tags alone for one person: not stored, in the conversation's order."""
+        event = TagMessage(
+            self.clock(),
+            session.nick,
+            tags,
+            None,
+            target.nick,
+            session.user,
+            session.host,
+            self.new_message_id(),
+        )
+
+        def deliver() -> None:
+            Delivery.write(target, event)
+            if target is not session and session.echo:
+                Delivery.write(session, event, View.OWN)
+
+        self.delivery.emit(private_stream(session.key, target.key), deliver)
+
+    def _busy(self) -> Refusal | None:
         """Whether a new message must be refused because the store cannot take it now.
         (A failing store answers each message with its failure, at once, until it can
         write again: see store.archive.ThreadedArchive.)"""
         if self.pending >= MAX_PENDING:
-            self.error(session, codes.BUSY, re)
-            return True
-        return False
+            return Refusal(codes.BUSY)
+        return None
 
     def _store_then(
         self,
@@ -530,3 +860,123 @@ class Hub:
         oldest = kept[0].id if kept else None
         end = HistoryEnd(end.room, len(kept), more, end.with_nick, end.re, oldest)
         Delivery.write(session, HistoryPage(tuple(kept), end, own))
+
+    # --- people --------------------------------------------------------------------------
+
+    def set_away(self, session: Session, text: str | None) -> None:
+        """Marks the session away (with why) or back; the people it shares a room with
+        hear of it, each once."""
+        if session.away == text:
+            return
+        session.away = text
+        if session.registered:
+            event = AwayChanged(self.clock(), session.nick, text, session.user, session.host)
+            self._tell_rooms_once(session, event, include_self=False)
+
+    def set_user_flag(self, session: Session, flag: UserFlag, on: bool) -> bool:
+        """Turns a flag of the session on or off, whether that changed it. Server
+        operator status can be dropped here, and only given by `oper`."""
+        bit = USER_FLAGS[flag]
+        if bit == SERVER_OPERATOR and on:
+            return False
+        changed = session.set_flag(bit, on)
+        if changed and session.registered:
+            self.census.flag_changed(session, bit, on)
+        return changed
+
+    def whois(self, nick: str, asker: Session | None = None) -> UserInfo | Refusal:
+        """What anyone may know of a person: secret rooms are listed only to people in
+        them. O(rooms of that person)."""
+        target = self.nicks.get(nick)
+        if target is None:
+            return Refusal(codes.NO_SUCH_NICK, names.normalize(nick))
+        rooms = tuple(
+            (status, room.name)
+            for room in target.rooms.values()
+            for status in (room.members.get(target, ""),)
+            if RoomSetting.SECRET not in room.settings
+            or (asker is not None and asker in room.members)
+        )
+        since = target.spoke.timestamp() if target.spoke is not None else target.signon
+        idle = max(0.0, self.clock().timestamp() - since)
+        return UserInfo(
+            target.nick,
+            target.user,
+            target.host,
+            target.realname,
+            _moment(target.signon),
+            idle,
+            rooms,
+            target.away,
+            operator=target.has(SERVER_OPERATOR),
+            bot=target.has(BOT),
+            invisible=target.has(INVISIBLE),
+            account=target.account,
+        )
+
+    def roommates(self, session: Session, limit: int) -> list[Session]:
+        """The session and the people it shares a room with, each once, at most
+        `limit`: who a wildcard question may look through, O(members of its rooms)
+        rather than O(users)."""
+        found = {session: None}
+        for room in session.rooms.values():
+            for member in room.members:
+                if len(found) >= limit:
+                    return list(found)
+                found.setdefault(member, None)
+        return list(found)
+
+    def whowas(self, nick: str, limit: int) -> tuple[PastUser, ...]:
+        """Who had a nickname (a mask may hold * and ?) and left it, newest first."""
+        return self.past.find(nick, limit)
+
+    def stats(self) -> ServerStats:
+        """The server's head counts, from counters: O(1)."""
+        census = self.census
+        registered = len(self.nicks)
+        return ServerStats(
+            registered - census.invisible,
+            census.invisible,
+            census.operators,
+            len(self.sessions) - registered,
+            len(self.rooms),
+            census.most,
+        )
+
+    def oper(
+        self, session: Session, name: str, password: str, done: Callable[[Refusal | None], None]
+    ) -> None:
+        """Checks an operator's name and password (off the loop: a slow hash); on
+        success the session becomes a server operator. `done` gets the outcome."""
+        if self.operators is None:
+            done(Refusal(codes.NO_OPERATOR_HERE))
+            return
+        # Replies to the session wait for the answer (it waits in a stream of its own,
+        # which every reply to it waits for): a PONG never overtakes it.
+        held = self.delivery.hold(private_stream(session.key, session.key))
+
+        def answer(code: str | None) -> None:
+            def run() -> None:
+                if session.closed:
+                    return
+                if code is not None:
+                    done(Refusal(code))
+                    return
+                if session.set_flag(SERVER_OPERATOR, True) and session.registered:
+                    self.census.flag_changed(session, SERVER_OPERATOR, True)
+                done(None)
+
+            self.delivery.release(held, run)
+
+        self.operators.check(name, password, session.address, answer)
+
+    def kill(self, session: Session, nick: str, reason: str) -> Refusal | None:
+        """A server operator ends someone's session; the people who shared a room with
+        them hear `reason` as their quit."""
+        if not session.has(SERVER_OPERATOR):
+            return Refusal(codes.NOT_SERVER_OPERATOR)
+        target = self.nicks.get(nick)
+        if target is None:
+            return Refusal(codes.NO_SUCH_NICK, names.normalize(nick))
+        self.close(target, reason)
+        return None

@@ -20,19 +20,19 @@ class Rooms:
         """A room by name as typed ("dev" is "#dev")."""
         return self.by_key.get(names.key(names.room_name(name)))
 
-    def enter(self, session: Session, name: str) -> Room:
-        """Puts `session` in the room `name` (valid), making the room if needed; whoever
-        makes a room is its first operator."""
+    def enter(self, session: Session, name: str, now: float = 0.0) -> Room:
+        """Puts `session` in the room `name` (valid), making the room if needed (at
+        `now`, seconds since the epoch); whoever makes a room is its first operator."""
         key = names.key(name)
         room = self.by_key.get(key)
         status = ""
         if room is None:
             saved = self.saved_topics.get(key)
             if saved is None:
-                room = Room(name, key)
+                room = Room(name, key, now)
             else:
                 # The room comes back as it was named, with its topic.
-                room = Room(saved.room, key)
+                room = Room(saved.room, key, now)
                 room.topic, room.topic_by = saved.text, saved.set_by
                 room.topic_time = saved.time.timestamp()
             self.by_key[key] = room

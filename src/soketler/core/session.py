@@ -3,10 +3,12 @@ rooms it can be in."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 from typing import Protocol
 
-from soketler.protocols.events import Codec
+from soketler.core.answers import Ban
+from soketler.protocols.events import Codec, RoomSetting
 from soketler.protocols.plain import PLAIN
 
 
@@ -20,6 +22,11 @@ class Peer(Protocol):
     def write(self, data: bytes) -> None: ...
 
     def close(self, reason: str) -> None: ...
+
+
+# One empty set for every session: `frozenset()` makes a new one of 216 bytes each time,
+# and most sessions never negotiate anything.
+NO_CAPS: frozenset[str] = frozenset()
 
 
 class SessionState(Enum):
@@ -41,6 +48,8 @@ class Session:
         "codec",
         "current",
         "door",
+        "door_state",
+        "flags",
         "host",
         "key",
         "last_activity",
@@ -49,6 +58,8 @@ class Session:
         "peer",
         "realname",
         "rooms",
+        "signon",
+        "spoke",
         "state",
         "user",
     )
@@ -63,12 +74,21 @@ class Session:
         self.key = ""  # the nickname's identity (names.key)
         self.nick_since = 0  # the first message id said while it held this nickname
         self.user = ""  # IRC's user name (ident); the nickname by default
-        self.host = address or "localhost"  # the host others see in nick!user@host
+        # The host others see in nick!user@host. An IPv6 address starting with ':' is
+        # written with a leading 0 (::1 is 0::1), as IRC servers do: a word starting
+        # with ':' would end an IRC line's parameters.
+        self.host = ("0" + address if address.startswith(":") else address) or "localhost"
         self.realname = ""
         self.account: str | None = None  # the account it logged in to, if any
-        self.caps: frozenset[str] = frozenset()  # capabilities its door negotiated
+        self.caps = NO_CAPS  # capabilities its door negotiated
         self.away: str | None = None
         self.last_activity = 0.0  # loop time of its last line (the door's pump sets it)
+        self.signon = 0.0  # when it registered, seconds since the epoch
+        self.spoke: datetime | None = None  # when it last said something
+        self.flags = 0  # INVISIBLE, BOT, OPERATOR, NO_ECHO
+        # What its door keeps about it (IRC: registration and capabilities). The hub
+        # never looks inside.
+        self.door_state: object = None
         self.rooms: dict[str, Room] = {}  # by room key, in the order joined
         # The room a reader of a door with a "current room" (the plain door) looks
         # at: lines about other rooms name their room. None for doors without one.
@@ -82,31 +102,55 @@ class Session:
     def closed(self) -> bool:
         return self.state is SessionState.CLOSING
 
+    def has(self, flag: int) -> bool:
+        return bool(self.flags & flag)
+
+    def set_flag(self, flag: int, on: bool) -> bool:
+        """Turns a flag on or off; whether that changed anything."""
+        before = self.flags
+        self.flags = before | flag if on else before & ~flag
+        return self.flags != before
+
+    @property
+    def echo(self) -> bool:
+        """Whether it gets its own room and private messages back (plain users see what
+        they said in the room's order; IRC clients only with echo-message)."""
+        return not self.flags & NO_ECHO
+
     def __repr__(self) -> str:
         return f"<Session {self.nick or '(unregistered)'} {self.door} {self.address}>"
 
 
+# Session flags.
+INVISIBLE = 1  # counted apart in the server's figures
+BOT = 2  # says it is a bot
+SERVER_OPERATOR = 4  # may end others' sessions
+NO_ECHO = 8  # does not want its own messages back
+
+# A member's status in a room; a member may hold both, highest first ("@+").
 OPERATOR = "@"
 VOICE = "+"
+STATUS_ORDER = OPERATOR + VOICE
 
 
 class Room:
     __slots__ = (
         "_audience",
         "bans",
+        "created",
         "invited",
         "key",
         "limit",
         "members",
-        "modes",
         "name",
         "password",
+        "settings",
         "topic",
         "topic_by",
         "topic_time",
     )
 
-    def __init__(self, name: str, key: str) -> None:
+    def __init__(self, name: str, key: str, created: float = 0.0) -> None:
         self.name = name
         self.key = key
         self.topic = ""
@@ -117,13 +161,13 @@ class Room:
         # which keep `audience` true.
         self.members: dict[Session, str] = {}
         self._audience: tuple[Session, ...] | None = None
-        # What doors with channel modes set (IRC's +t +n +m +i +k +l +b): single-letter
-        # modes that are on, the key (+k), the member limit (+l, 0: none), ban masks
-        # and who is invited. The hub enforces what it knows of them.
-        self.modes: set[str] = set()
-        self.password = ""
-        self.limit = 0
-        self.bans: list[str] = []
+        self.created = created  # seconds since the epoch
+        # What its operators set (IRC's +t +n +m +i +s; +k and +l are `password` and
+        # `limit`), the bans, and who is invited (nickname keys): the hub enforces them.
+        self.settings: set[RoomSetting] = set()
+        self.password = ""  # "": none
+        self.limit = 0  # the most members; 0: no limit
+        self.bans: list[Ban] = []
         self.invited: set[str] = set()
 
     def add(self, session: Session, status: str = "") -> None:

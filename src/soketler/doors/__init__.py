@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from soketler.errors import SoketlerError
-from soketler.protocols.events import ClientEvent, Codec
+from soketler.protocols.events import Codec
 
 if TYPE_CHECKING:
     from soketler.core.config import Listener, ServerConfig
@@ -45,22 +45,29 @@ class Receiver(Protocol):
 
     def receive_eof(self) -> None: ...
 
-    def events_received(self) -> list[ClientEvent]: ...
+    def events_received(self) -> Sequence[object]:
+        """What the client asked for, each to be given to the door's `handle`."""
 
     def data_to_send(self) -> bytes: ...
 
     @property
-    def codec(self) -> Codec:
-        """How this client reads events, as far as its protocol has told."""
+    def codec(self) -> Codec | None:
+        """How this client reads events, as far as its protocol has told; None when
+        the door sets the session's codec itself."""
+
+
+def plain_refusal(text: str) -> bytes:
+    return f"!! {text}\r\n".encode()
 
 
 @dataclass(frozen=True, slots=True)
 class Door:
     name: str
-    # A client connected: make its session and greet it.
-    open_session: Callable[[Hub, Peer, str], Session]
-    # One request from a client of this door.
-    handle: Callable[[Hub, Session, ClientEvent], None]
+    # A client connected (hub, its peer, its address, the server's configuration):
+    # make its session and greet it.
+    open_session: Callable[[Hub, Peer, str, ServerConfig], Session]
+    # One request from a client of this door: one of its receiver's events.
+    handle: Callable[[Hub, Session, object], None]
     # The receiving side of a new connection.
     new_receiver: Callable[[ServerConfig], Receiver]
     # Asks an idle client whether it is still there (IRC: PING); any byte it sends
@@ -70,3 +77,5 @@ class Door:
     # Opens the door's listener itself, for a door whose connections a library accepts
     # (SSH); None: the server accepts TCP and Unix connections with its own protocol.
     listen: Callable[[ChatServer, Listener], Awaitable[Listening]] | None = None
+    # The one line a connection refused at the door (server full) gets before it closes.
+    refusal_line: Callable[[str], bytes] = plain_refusal

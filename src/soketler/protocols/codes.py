@@ -21,6 +21,20 @@ LINE_TOO_LONG = "line-too-long"  # detail: the limit in bytes
 STORE_FAILED = "store-failed"  # detail: why
 BUSY = "busy"
 INTERNAL_ERROR = "internal-error"
+# Room settings and status (subject: the room unless said otherwise).
+CANNOT_SEND = "cannot-send"  # moderated, banned, or outside a room that takes no outsiders
+BAD_KEY = "bad-key"
+INVITE_ONLY = "invite-only"
+ROOM_FULL = "room-full"
+BANNED = "banned"
+NOT_OPERATOR = "not-operator"  # of the room
+KEY_SET = "key-set"
+USER_NOT_IN_ROOM = "user-not-in-room"  # subject: the person acted on; detail: the room
+ALREADY_IN_ROOM = "already-in-room"  # subject: the person invited; detail: the room
+# Server operators.
+NOT_SERVER_OPERATOR = "not-server-operator"
+BAD_PASSWORD = "bad-password"
+NO_OPERATOR_HERE = "no-operator-here"  # the name and password are right, the address is not
 
 # Details of BAD_REQUEST for a JSON field of the wrong kind: "field:kind".
 FIELD_NOT_TEXT = "text"

@@ -11,9 +11,9 @@ these same classes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from enum import IntEnum
+from enum import Enum, IntEnum
 from typing import Protocol
 
 RequestId = str | int | None
@@ -75,6 +75,10 @@ class ChatMessage:
     user: str = ""
     host: str = ""
     notice: bool = False  # a notice: never answered automatically (IRC NOTICE)
+    # Tags a client put on it for other clients (`+typing`, `+draft/reply`), passed on
+    # to readers whose door carries tags; never stored.
+    tags: Mapping[str, str] = field(default_factory=dict)
+    bot: bool = False  # the sender says it is a bot
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +146,93 @@ class TopicChanged:
     room: str
     nick: str | None
     text: str
+    user: str = ""
+    host: str = ""
+
+
+class RoomSetting(Enum):
+    """What a room's operators may change (IRC says these with MODE letters)."""
+
+    TOPIC_LOCK = "topic-lock"  # only room operators set the topic
+    NO_OUTSIDE = "no-outside"  # only members may send to the room
+    MODERATED = "moderated"  # only operators and voiced members may send
+    INVITE_ONLY = "invite-only"  # only people invited may join
+    SECRET = "secret"  # left out of room lists and of what others learn of a member
+    KEY = "key"  # value: the key (password) needed to join
+    LIMIT = "limit"  # value: the most members the room takes
+    BAN = "ban"  # value: a nick!user@host mask of people who may not join or send
+    OPERATOR = "operator"  # value: a nickname given or taken operator status
+    VOICE = "voice"  # value: a nickname given or taken voice
+
+
+@dataclass(frozen=True, slots=True)
+class RoomChange:
+    setting: RoomSetting
+    on: bool
+    value: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModeChanged:
+    """Someone changed a room's settings or a member's status (the changes applied)."""
+
+    time: datetime
+    room: str
+    nick: str  # who changed them (the server's name when no person did)
+    changes: tuple[RoomChange, ...]
+    user: str = ""
+    host: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Kicked:
+    """`nick` was put out of `room` by `by`."""
+
+    time: datetime
+    room: str
+    by: str
+    nick: str
+    reason: str = ""
+    user: str = ""  # of `by`
+    host: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Invited:
+    """`by` invites `nick` (the reader) to `room`."""
+
+    time: datetime
+    by: str
+    nick: str
+    room: str
+    user: str = ""  # of `by`
+    host: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AwayChanged:
+    """Someone the reader shares a room with is away (`text`) or back (None)."""
+
+    time: datetime
+    nick: str
+    text: str | None
+    user: str = ""
+    host: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TagMessage:
+    """Tags alone for a room or a person (typing notices, reactions): for readers whose
+    door carries tags; never stored."""
+
+    time: datetime
+    sender: str
+    tags: Mapping[str, str]
+    room: str | None = None
+    to: str | None = None
+    user: str = ""
+    host: str = ""
+    id: int = 0  # a message id of its own (IRC's msgid), though it is never stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,10 +248,13 @@ class Welcome:
 @dataclass(frozen=True, slots=True)
 class Member:
     nick: str
-    status: str = ""  # "@" operator, "+" voice, "" neither
+    status: str = ""  # every status held, highest first: "@" operator, "+" voice, "@+", ""
     user: str = ""
     host: str = ""
     away: bool = False
+    realname: str = ""
+    operator: bool = False  # a server operator
+    bot: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +268,9 @@ class Members:
     count: int = -1  # members in all, when `users` names only the first of them
     members: tuple[Member, ...] = ()  # the same people, with status and user@host
     joining: bool = False  # sent to someone who has just joined the room
+    secret: bool = False  # the room is left out of room lists
+    topic_by: str | None = None
+    topic_time: float = 0.0  # when the topic was set, seconds since the epoch; 0: never
 
     @property
     def total(self) -> int:
@@ -188,6 +285,7 @@ class TopicReply:
     topic: str
     set_by: str | None = None
     re: RequestId = None
+    set_at: float = 0.0  # seconds since the epoch; 0: unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +359,11 @@ ServerEvent = (
     | Pong
     | Bye
     | HistoryEnd
+    | Kicked
+    | ModeChanged
+    | Invited
+    | AwayChanged
+    | TagMessage
 )
 
 
@@ -270,6 +373,9 @@ class Reader(Protocol):
 
     @property
     def nick(self) -> str: ...
+
+    @property
+    def host(self) -> str: ...
 
 
 class Codec:

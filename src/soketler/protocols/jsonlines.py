@@ -8,6 +8,7 @@ from typing import Any
 
 from soketler.protocols import plain, wording
 from soketler.protocols.events import (
+    AwayChanged,
     BadInput,
     Bye,
     ChatMessage,
@@ -17,8 +18,11 @@ from soketler.protocols.events import (
     HistoryEnd,
     HistoryPage,
     Info,
+    Invited,
     Joined,
+    Kicked,
     Members,
+    ModeChanged,
     NickChanged,
     Parted,
     Pong,
@@ -26,6 +30,7 @@ from soketler.protocols.events import (
     Request,
     RoomList,
     ServerEvent,
+    TagMessage,
     TopicChanged,
     TopicReply,
     View,
@@ -123,11 +128,46 @@ def to_object(event: ServerEvent) -> dict[str, Any]:
                 "reason": reason,
             }
         case Quit(time=t, nick=nick, reason=reason):
-            return {"type": "quit", "time": utc_stamp(t), "nick": nick, "reason": reason}
+            return {
+                "type": "quit",
+                "time": utc_stamp(t),
+                "nick": nick,
+                "reason": reason,
+            }
         case NickChanged(time=t, old=old, new=new):
             return {"type": "nick", "time": utc_stamp(t), "old": old, "new": new}
         case TopicChanged(time=t, room=room, nick=nick, text=text):
-            return {"type": "topic", "time": utc_stamp(t), "room": room, "nick": nick, "text": text}
+            return {
+                "type": "topic",
+                "time": utc_stamp(t),
+                "room": room,
+                "nick": nick,
+                "text": text,
+            }
+        case Kicked(time=t, room=room, by=by, nick=nick, reason=reason):
+            return {
+                "type": "kick",
+                "time": utc_stamp(t),
+                "room": room,
+                "by": by,
+                "nick": nick,
+                "reason": reason,
+            }
+        case ModeChanged(time=t, room=room, nick=nick, changes=changes):
+            applied = [{"setting": c.setting.value, "on": c.on, "value": c.value} for c in changes]
+            return {
+                "type": "mode",
+                "time": utc_stamp(t),
+                "room": room,
+                "nick": nick,
+                "changes": applied,
+                "text": ", ".join(plain.change_text(c) for c in changes),
+            }
+        case Invited(time=t, by=by, room=room):
+            return {"type": "invite", "time": utc_stamp(t), "by": by, "room": room}
+        case AwayChanged(time=t, nick=nick, text=text):
+            away = None if text is None else text
+            return {"type": "away", "time": utc_stamp(t), "nick": nick, "text": away}
         case Welcome(nick=nick, room=room, version=version, re=re):
             obj = {
                 "type": "hello",
@@ -164,6 +204,8 @@ class JsonCodec(Codec):
     def encode(self, event: ServerEvent, view: View = View.HERE) -> bytes:
         if isinstance(event, HistoryPage):
             return b"".join(self.encode(m) for m in event.messages) + self.encode(event.end)
+        if isinstance(event, TagMessage):
+            return b""  # typing notices and the like are for doors that carry tags
         text = json.dumps(to_object(event), ensure_ascii=False, separators=(",", ":"))
         # Input is cleaned of lone surrogates; "replace" makes sure no text that slips
         # through can make encoding raise in the middle of a delivery to many.

@@ -7,6 +7,7 @@ from datetime import datetime
 from soketler.protocols import names, wording
 from soketler.protocols.columns import TAB_SIZE, wrap
 from soketler.protocols.events import (
+    AwayChanged,
     Bye,
     ChatMessage,
     Codec,
@@ -14,20 +15,27 @@ from soketler.protocols.events import (
     HistoryEnd,
     HistoryPage,
     Info,
+    Invited,
     Joined,
+    Kicked,
     Members,
+    ModeChanged,
     NickChanged,
     Parted,
     Pong,
     Quit,
     Request,
+    RoomChange,
     RoomList,
+    RoomSetting,
     ServerEvent,
+    TagMessage,
     TopicChanged,
     TopicReply,
     View,
     Welcome,
 )
+from soketler.protocols.text import clean_text
 
 # The tutorials' words for "I am done"; a line that is only one of them ends the session.
 CLOSE_WORDS = frozenset({"bye", "close", "quit", "q", "kapat", "exit"})
@@ -71,7 +79,33 @@ def history_end_text(
 
 
 def topic_text(room: str, topic: str) -> str:
+    topic = clean_text(topic)
     return f"Topic of {room}: {topic}" if topic else f"{room} has no topic."
+
+
+# What each change of a room's settings says: (turned on, turned off).
+_CHANGES: dict[RoomSetting, tuple[str, str]] = {
+    RoomSetting.TOPIC_LOCK: ("only operators set the topic", "anyone in it sets the topic"),
+    RoomSetting.NO_OUTSIDE: ("members only", "open to messages from outside"),
+    RoomSetting.MODERATED: ("moderated", "not moderated"),
+    RoomSetting.INVITE_ONLY: ("invite only", "open to all"),
+    RoomSetting.SECRET: ("secret", "not secret"),
+    RoomSetting.KEY: ("a key is needed to join", "no key needed"),
+    RoomSetting.LIMIT: ("at most {value} members", "no member limit"),
+    RoomSetting.BAN: ("{value} banned", "{value} no longer banned"),
+    RoomSetting.OPERATOR: ("{value} is an operator", "{value} is no longer an operator"),
+    RoomSetting.VOICE: ("{value} may speak", "{value} is no longer voiced"),
+}
+
+
+def change_text(change: RoomChange) -> str:
+    on, off = _CHANGES[change.setting]
+    return (on if change.on else off).format(value=clean_text(change.value or ""))
+
+
+def _because(reason: str) -> str:
+    reason = clean_text(reason)
+    return f" ({reason})" if reason else ""
 
 
 def _where(room: str | None, view: View) -> str:
@@ -97,8 +131,9 @@ def _members(event: Members) -> str:
     if event.total > len(event.users):
         names += f" and {event.total - len(event.users)} more (/who {event.room} lists all)"
     lines = wrap(f"{event.room} ({event.total}): {names}", "-- ", "--   ")
-    if event.topic:
-        lines += wrap(f"Topic: {event.topic}", "-- ", "--   ")
+    topic = clean_text(event.topic)  # (IRC users' colour codes are not for terminals)
+    if topic:
+        lines += wrap(f"Topic: {topic}", "-- ", "--   ")
     return "".join(f"{line}{NEWLINE}" for line in lines)
 
 
@@ -116,6 +151,9 @@ def _render(event: ServerEvent, view: View) -> str:
     match event:
         case ChatMessage(time=t, sender=sender, text=text, room=room, to=to, action=action):
             stamp = _stamp(t, event.history)
+            # IRC users' text keeps its formatting codes (colours, bold) for IRC
+            # readers; a terminal must not get them.
+            text = clean_text(text)
             if to is not None:
                 if view == View.OWN:
                     return f"{stamp} -> *{to}* {text}{NEWLINE}"
@@ -137,16 +175,27 @@ def _render(event: ServerEvent, view: View) -> str:
         case Joined(time=t, room=room, nick=nick):
             return _notice(_clock(t), f"{nick} joined {room}")
         case Parted(time=t, room=room, nick=nick, reason=reason):
-            because = f" ({reason})" if reason else ""
-            return _notice(_clock(t), f"{nick} left {room}{because}")
+            return _notice(_clock(t), f"{nick} left {room}{_because(reason)}")
         case Quit(time=t, nick=nick, reason=reason):
-            because = f" ({reason})" if reason else ""
-            return _notice(_clock(t), f"{nick} quit{because}")
+            return _notice(_clock(t), f"{nick} quit{_because(reason)}")
         case NickChanged(time=t, old=old, new=new):
             return _notice(_clock(t), f"{old} is now known as {new}")
         case TopicChanged(time=t, room=room, nick=nick, text=text):
             who = nick if nick is not None else "The server"
-            return _notice(_clock(t), f"{who} set the topic of {room}: {text}")
+            return _notice(_clock(t), f"{who} set the topic of {room}: {clean_text(text)}")
+        case Kicked(time=t, room=room, by=by, nick=nick, reason=reason):
+            return _notice(_clock(t), f"{by} kicked {nick} from {room}{_because(reason)}")
+        case ModeChanged(time=t, room=room, nick=nick, changes=changes):
+            said = ", ".join(change_text(change) for change in changes)
+            return _notice(_clock(t), f"{nick} set {room}: {said}")
+        case Invited(time=t, by=by, room=room):
+            return _notice(_clock(t), f"{by} invites you to {room} (/join {room})")
+        case AwayChanged(time=t, nick=nick, text=text):
+            if text is None:
+                return _notice(_clock(t), f"{nick} is back")
+            return _notice(_clock(t), f"{nick} is away: {clean_text(text)}")
+        case TagMessage():
+            return ""  # typing notices and the like: nothing a terminal can show
         case Welcome(nick=nick, room=room):
             return _info_lines(f"Hello {nick}! You are in {room}. Type /help for commands.", "-- ")
         case Members():
@@ -155,7 +204,7 @@ def _render(event: ServerEvent, view: View) -> str:
             shown = "" if event.total == len(rooms) else f", the {len(rooms)} biggest shown"
             lines = [f"Rooms ({event.total}{shown}):"]
             for info in rooms:
-                topic = f"  {info.topic}" if info.topic else ""
+                topic = f"  {clean_text(info.topic)}" if info.topic else ""
                 lines.append(f"  {info.name} ({info.users}){topic}")
             return _info_lines("\n".join(lines), "-- ")
         case TopicReply(room=room, topic=topic):

@@ -44,6 +44,18 @@ _TEXTS = {
     codes.STORE_FAILED: "Not sent: the history store failed ({detail}).",
     codes.BUSY: "Not sent: the server is busy storing messages; try again in a moment.",
     codes.INTERNAL_ERROR: "That request failed on the server; it was not done.",
+    codes.CANNOT_SEND: "You cannot speak in {subject} now (it is moderated, or you are banned).",
+    codes.BAD_KEY: "{subject} needs a key: /join {subject} KEY",
+    codes.INVITE_ONLY: "{subject} is invite only; one of its operators can invite you.",
+    codes.ROOM_FULL: "{subject} is full.",
+    codes.BANNED: "You are banned from {subject}.",
+    codes.NOT_OPERATOR: "Only operators of {subject} may do that.",
+    codes.KEY_SET: "{subject} already has a key.",
+    codes.USER_NOT_IN_ROOM: "{subject} is not in {detail}.",
+    codes.ALREADY_IN_ROOM: "{subject} is already in {detail}.",
+    codes.NOT_SERVER_OPERATOR: "Only server operators may do that.",
+    codes.BAD_PASSWORD: "Wrong password.",
+    codes.NO_OPERATOR_HERE: "You may not become an operator from here.",
 }
 
 

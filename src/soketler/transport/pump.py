@@ -26,12 +26,13 @@ import logging
 import socket
 import struct
 from collections import deque
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from soketler.core import texts
 from soketler.core.session import Session
 from soketler.protocols import codes
-from soketler.protocols.events import ClientEvent, Error, Info, Request
+from soketler.protocols.events import Error, Info, Request
 from soketler.protocols.ratelimit import TokenBucket
 from soketler.transport.backlog import SENDQ_HARD_FACTOR
 
@@ -129,7 +130,7 @@ class Pump:
         self._counted = False
         self._eof = False
         # Lines waiting for the rate limit; made only for a client that gets throttled.
-        self._waiting: deque[ClientEvent] | None = None
+        self._waiting: deque[object] | None = None
         self._paused = False  # waiting for a token of the rate limit
         self._held = False  # waiting for the server's backlog to drain
         self._told_slow = False  # told to slow down since its lines last all ran
@@ -182,14 +183,14 @@ class Pump:
         return True
 
     def refuse(self, transport: Wire, refusal: str) -> None:
-        """Says why a connection is refused, in one line, and closes it."""
-        transport.write(f"!! {refusal}\r\n".encode())
+        """Says why a connection is refused, in one line of its door, and closes it."""
+        transport.write(self.door.refusal_line(refusal))
         transport.close()
 
     def begin(self) -> None:
         """Opens the admitted client's session; its door greets it."""
         address = self.address
-        self.session = self.door.open_session(self.hub, self, address)
+        self.session = self.door.open_session(self.hub, self, address, self.server.config)
         self.session.last_activity = self.loop.time()
         if self.limits.nick_timeout > 0:
             self._nick_timer = self.loop.call_later(self.limits.nick_timeout, self._nick_timeout)
@@ -244,7 +245,7 @@ class Pump:
 
     # --- input: rate limit, backlog, then the door ---------------------------------------
 
-    def _take(self, events: list[ClientEvent]) -> None:
+    def _take(self, events: Sequence[object]) -> None:
         if self._waiting is None:
             self._waiting = deque(events)
         else:
@@ -256,7 +257,7 @@ class Pump:
         if session is None:
             return
         codec = self._receiver.codec
-        if session.codec is not codec:
+        if codec is not None and session.codec is not codec:
             session.codec = codec
         waiting = self._waiting
         limits = self.limits
@@ -293,7 +294,7 @@ class Pump:
         if self._eof and not session.closed:
             self.hub.close(session, texts.CONNECTION_CLOSED)
 
-    def _handle(self, session: Session, event: ClientEvent) -> None:
+    def _handle(self, session: Session, event: object) -> None:
         try:
             self.door.handle(self.hub, session, event)
         except Exception:

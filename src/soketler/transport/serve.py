@@ -16,10 +16,10 @@ from dataclasses import replace
 from typing import Any
 
 from soketler import __version__, exitcodes, loops
-from soketler.core.config import SETTINGS, ConfigError, Listener, ServerConfig, build
+from soketler.core.config import DEFAULT_IRC_PORT, SETTINGS, ConfigError, ServerConfig, build
 from soketler.doors import DoorSetupError
 from soketler.store.base import StoreError
-from soketler.transport.server import ChatServer, UnixPathInUse
+from soketler.transport.server import ChatServer, ListenFailed, UnixPathInUse
 
 log = logging.getLogger("soketler.server")
 
@@ -37,10 +37,13 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
             raise ConfigError(f"{args.config} is not valid TOML: {exc}") from exc
     given = vars(args)
     layers.append({name: given[name] for name in SETTINGS if name in given})
-    config = build(layers, ServerConfig(db=default_db()))
-    if config.unix and not any("port" in layer or "hosts" in layer for layer in _given(layers)):
+    config = build(layers, ServerConfig(db=default_db(), irc_port=DEFAULT_IRC_PORT))
+    chosen = _given(layers)
+    if config.unix and not any("port" in layer or "hosts" in layer for layer in chosen):
         # Someone asking for a private socket alone must not get a public one too.
         config = replace(config, port=None)
+        if not any("irc_port" in layer for layer in chosen):
+            config = replace(config, irc_port=0)
     return config
 
 
@@ -61,6 +64,8 @@ def run_from_args(args: argparse.Namespace) -> int:
         print(f"soketler serve: {exc}", file=sys.stderr)
         return exitcodes.USAGE
     problems = config.problems()
+    if config.motd and not os.access(config.motd, os.R_OK):
+        problems.append(f"cannot read the MOTD file {config.motd}")
     if problems:
         print(f"soketler serve: {'; '.join(problems)}", file=sys.stderr)
         return exitcodes.USAGE
@@ -101,7 +106,7 @@ async def serve(config: ServerConfig) -> int:
         print(f"soketler serve: {exc}", file=sys.stderr)
         return exitcodes.ADDRESS_IN_USE
     except OSError as exc:
-        return _start_error(exc, config, where, server.opening)
+        return _start_error(exc, config, where)
     # Everything made so far (modules, functions, the store's state) lives as long as
     # the process: out of the collector's sight, a full collection walks only what
     # clients brought, and a pause in a busy room is that much shorter.
@@ -125,18 +130,18 @@ async def serve(config: ServerConfig) -> int:
     return exitcodes.OK
 
 
-def _start_error(
-    exc: OSError, config: ServerConfig, where: str, listener: Listener | None = None
-) -> int:
-    if listener is not None:  # the listener that failed to open
-        target = f"{where} port {listener.port}" if listener.port is not None else listener.unix
-    else:
-        target = f"{where} port {config.port}" if config.port is not None else str(config.unix)
+def _start_error(exc: OSError, config: ServerConfig, where: str) -> int:
+    port = config.port
+    if isinstance(exc, ListenFailed):
+        port, door = exc.listener.port, exc.listener.door
+        if door != "lines":
+            where = f"{where} ({door})"
+    target = f"{where} port {port}" if port is not None else str(config.unix)
     if exc.errno == errno.EADDRINUSE:
         print(f"soketler serve: address already in use: {target}", file=sys.stderr)
         return exitcodes.ADDRESS_IN_USE
     if exc.errno == errno.EACCES:
-        hint = " (ports below 1024 need root)" if 0 < (config.port or 0) < 1024 else ""
+        hint = " (ports below 1024 need root)" if 0 < (port or 0) < 1024 else ""
         print(f"soketler serve: permission denied: {target}{hint}", file=sys.stderr)
         return exitcodes.PERMISSION_DENIED
     if exc.errno == errno.EADDRNOTAVAIL:

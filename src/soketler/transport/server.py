@@ -10,13 +10,17 @@ import os
 import socket
 import stat
 from collections import Counter
+from collections.abc import Sequence
 from types import TracebackType
 
 from soketler.core import texts
 from soketler.core.config import Listener, ServerConfig
-from soketler.core.hub import REPLY_BUDGET, Hub
+from soketler.core.hub import REPLY_BUDGET, Hub, OperAnswer
 from soketler.doors import Door, Listening
 from soketler.doors.registry import DOORS
+from soketler.protocols import codes
+from soketler.security.accounts import PasswordChecker
+from soketler.security.operators import Operators, OperCheck
 from soketler.store.archive import ImmediateArchive, ThreadedArchive
 from soketler.store.memory import MemoryStore
 from soketler.store.sqlite import SqliteStore
@@ -36,6 +40,44 @@ class UnixPathInUse(OSError):
     """Another server is answering on the Unix socket path."""
 
 
+class ListenFailed(OSError):
+    """A listener could not be opened; `listener` says which (the errno is the cause's)."""
+
+    def __init__(self, cause: OSError, listener: Listener) -> None:
+        super().__init__(cause.errno, cause.strerror or str(cause))
+        self.listener = listener
+
+
+class OperatorsOnLoop:
+    """The hub's operator check over `security.operators.Operators`: the slow hash runs
+    on the password threads, the answer comes back on the loop."""
+
+    def __init__(self, operators: Operators, checker: PasswordChecker) -> None:
+        self.operators = operators
+        self.checker = checker
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def check(self, name: str, password: str, address: str, done: OperAnswer) -> None:
+        task = asyncio.get_running_loop().create_task(self._check(name, password, address, done))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _check(self, name: str, password: str, address: str, done: OperAnswer) -> None:
+        outcome = await self.operators.check(name, password, address)
+        if outcome is OperCheck.OK:
+            done(None)
+        elif outcome is OperCheck.WRONG_HOST:
+            done(codes.NO_OPERATOR_HERE)
+        else:
+            done(codes.BAD_PASSWORD)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.to_thread(self.checker.close)
+
+
 def format_address(sockname: object) -> str:
     if isinstance(sockname, tuple):
         host, port = sockname[0], sockname[1]
@@ -46,8 +88,16 @@ def format_address(sockname: object) -> str:
 class ChatServer:
     """Listeners plus a hub. `async with ChatServer(config) as server:` listens."""
 
-    def __init__(self, config: ServerConfig, hub: Hub | None = None) -> None:
+    def __init__(
+        self,
+        config: ServerConfig,
+        hub: Hub | None = None,
+        listeners: Sequence[Listener] | None = None,
+    ) -> None:
         self.config = config
+        # The configuration's listeners, unless others are given (a test may want an
+        # IRC door on a port the system picks).
+        self.listeners = tuple(config.listeners if listeners is None else listeners)
         self.hub = hub or Hub(
             config.server_name or socket.gethostname(),
             replay=config.replay,
@@ -65,8 +115,7 @@ class ChatServer:
         self._archive: ImmediateArchive | ThreadedArchive | None = None
         self._prune_timer: asyncio.TimerHandle | None = None
         self._sweep_timer: asyncio.TimerHandle | None = None
-        # The listener being opened during start(): the one at fault if it fails.
-        self.opening: Listener | None = None
+        self._operators: OperatorsOnLoop | None = None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -92,13 +141,22 @@ class ChatServer:
         self._flusher = Flusher(self._loop, self._backlog)
         self.hub.defer = self._loop.call_soon
         await self._open_store()
+        if self.config.operators:
+            checker = PasswordChecker()
+            self._operators = OperatorsOnLoop(Operators(self.config.operators, checker), checker)
+            self.hub.operators = self._operators
         try:
-            for listener in self.config.listeners:
-                self.opening = listener
-                await self._listen(listener)
-            self.opening = None
+            for listener in self.listeners:
+                try:
+                    await self._listen(listener)
+                except OSError as exc:
+                    if isinstance(exc, UnixPathInUse):
+                        raise
+                    raise ListenFailed(exc, listener) from exc
         except BaseException:
             await self._close_listeners()
+            if self._operators is not None:
+                await self._operators.close()
             if self._archive is not None:
                 await self._archive.close()
             raise
@@ -131,7 +189,7 @@ class ChatServer:
     async def _listen(self, listener: Listener) -> None:
         door = DOORS[listener.door]
         if door.probe is not None and self._sweep_timer is None:
-            self._sweep_timer = self.loop.call_later(IDLE_SWEEP_EVERY, self._sweep)
+            self._sweep_timer = self.loop.call_later(self._sweep_every, self._sweep)
         if door.listen is not None:
             self._servers.append((door, await door.listen(self, listener)))
             return
@@ -162,7 +220,14 @@ class ChatServer:
         now = self.loop.time()
         for connection in list(self.connections):
             connection.check_idle(now)
-        self._sweep_timer = self.loop.call_later(IDLE_SWEEP_EVERY, self._sweep)
+        self._sweep_timer = self.loop.call_later(self._sweep_every, self._sweep)
+
+    @property
+    def _sweep_every(self) -> float:
+        # Often enough that a timeout is not overshot by much more than half of itself.
+        limits = self.config.limits
+        shortest = min(limits.idle_timeout, limits.ping_timeout) or IDLE_SWEEP_EVERY
+        return min(IDLE_SWEEP_EVERY, max(0.1, shortest / 2))
 
     def tcp_addresses_of(self, door: str) -> list[tuple[str, int]]:
         """(host, port) of every TCP listener of a door, in the order they were opened."""
@@ -237,6 +302,8 @@ class ChatServer:
             if timer is not None:
                 timer.cancel()
         self.backlog.close()
+        if self._operators is not None:
+            await self._operators.close()
         if self._archive is not None:
             archive, self._archive = self._archive, None
             await archive.close()  # everything accepted is committed before we exit

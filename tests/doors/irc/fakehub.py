@@ -8,7 +8,7 @@ real hub would send to members are recorded in `events`, not rendered.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -356,6 +356,14 @@ class FakeHub:
             invisible=h.UserFlag.INVISIBLE in user.flags,
         )
 
+    def who_matching(self, asker: FakeSession, mask: str, limit: int) -> tuple[h.MemberInfo, ...]:
+        seen = {asker: None}
+        for room in self.rooms.values():
+            if asker in room.members:
+                seen.update(dict.fromkeys(room.members))
+        found = tuple(self._info(p) for p in seen if mask_matches(mask, p.nick, names.key))
+        return found[:limit]
+
     def whowas(self, nick: str, limit: int) -> tuple[h.PastUser, ...]:
         found = [p for p in reversed(self.gone) if names.key(p.nick) == names.key(nick)]
         return tuple(found[:limit])
@@ -374,14 +382,22 @@ class FakeHub:
         self._call("set_away", text)
         session.away = text
 
-    def oper(self, session: FakeSession, name: str, password: str) -> h.Refusal | None:
+    def oper(
+        self,
+        session: FakeSession,
+        name: str,
+        password: str,
+        done: Callable[[h.Refusal | None], None],
+    ) -> None:
+        # The real hub answers later (after a slow hash); this one at once.
         self._call("oper", name)
         if name not in self.opers:
-            return h.Refusal(h.NO_OPERATOR_HERE)
-        if self.opers[name] != password:
-            return h.Refusal(h.BAD_PASSWORD)
-        session.flags.add(h.UserFlag.OPERATOR)
-        return None
+            done(h.Refusal(h.NO_OPERATOR_HERE))
+        elif self.opers[name] != password:
+            done(h.Refusal(h.BAD_PASSWORD))
+        else:
+            session.flags.add(h.UserFlag.OPERATOR)
+            done(None)
 
     def kill(self, session: FakeSession, nick: str, reason: str) -> h.Refusal | None:
         self._call("kill", nick, reason)

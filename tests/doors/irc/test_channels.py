@@ -145,7 +145,19 @@ def test_kick() -> None:
         f":{SERVER} 401 op ghost :No such nick/channel",
     ]
     assert op.send("KICK #k bob") == []
-    assert door.hub.events[-1] == ("kick", ("#k", "bob", "bob"))  # the reason defaults to the nick
+    # The reason defaults to the kicker's nickname.
+    assert door.hub.events[-1] == ("kick", ("#k", "bob", "op"))
+
+
+def test_kick_pairs_rooms_and_nicks() -> None:
+    door = Door()
+    op = door.user("op")
+    op.send("JOIN #a,#b")
+    for nick in ("x", "y"):
+        door.user(nick).send("JOIN #a,#b")
+    assert op.send("KICK #a,#b x,y :bye") == []
+    assert door.hub.events[-2:] == [("kick", ("#a", "x", "bye")), ("kick", ("#b", "y", "bye"))]
+    assert commands(op.send("KICK #a,#b x,y,z")) == ["461"]
 
 
 def test_invite() -> None:

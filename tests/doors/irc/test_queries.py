@@ -29,7 +29,21 @@ def test_who_a_nick_and_nobody() -> None:
         f":{SERVER} 315 asker AYŞE :End of WHO list",
     ]
     assert asker.lines("WHO ghost") == [f":{SERVER} 315 asker ghost :End of WHO list"]
-    assert commands(asker.send("WHO")) == ["315"]
+
+
+def test_who_a_mask_looks_through_the_people_one_shares_a_room_with() -> None:
+    door = Door()
+    ayse = door.user("ayşe")
+    door.user("aylin")  # in no room with the asker: a mask does not find her
+    asker = door.user("asker")
+    assert commands(asker.send("WHO ay*")) == ["315"]
+    ayse.send("JOIN #r")
+    asker.send("JOIN #r")
+    assert asker.lines("WHO AY*") == [
+        f":{SERVER} 352 asker * ayşe 127.0.0.1 {SERVER} ayşe H :0 ayşe real",
+        f":{SERVER} 315 asker AY* :End of WHO list",
+    ]
+    assert commands(asker.send("WHO")) == ["352", "352", "315"]  # no mask: "*"
 
 
 def test_whois() -> None:

@@ -96,10 +96,23 @@ def list_(ctx: Context, message: Message) -> None:
 
 
 def kick(ctx: Context, message: Message) -> None:
-    room = message.params[0]
+    """KICK <room>[,<room>...] <nick>[,<nick>...] [:reason]: one room for every nick, or
+    as many rooms as nicks, paired in order (RFC 2812 3.2.8)."""
+    rooms = split_list(message.params[0])
+    nicks = split_list(message.params[1])
+    session = ctx.client.session
+    # Without a reason, the kicker's nickname is the reason (as most servers do).
     reason = message.params[2][: ctx.server.limits.kicklen] if len(message.params) > 2 else ""
-    for nick in split_list(message.params[1]):
-        refusal = ctx.hub.kick(ctx.client.session, room, nick, reason or nick)
+    reason = reason or session.nick
+    if len(rooms) == 1:
+        pairs = [(rooms[0], nick) for nick in nicks]
+    elif len(rooms) == len(nicks):
+        pairs = list(zip(rooms, nicks, strict=True))
+    else:
+        ctx.numeric(n.ERR_NEEDMOREPARAMS, "KICK", texts.NEED_MORE_PARAMS)
+        return
+    for room, nick in pairs:
+        refusal = ctx.hub.kick(session, room, nick, reason)
         if refusal is not None:
             refusals.render(ctx, refusal, "KICK", room)
 

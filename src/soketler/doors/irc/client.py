@@ -9,9 +9,19 @@ from soketler.protocols.irc.registration import Registration
 
 
 class IrcClient:
-    __slots__ = ("caps", "closing", "host", "operator", "registered", "registration", "session")
+    __slots__ = (
+        "caps",
+        "closing",
+        "host",
+        "operator",
+        "registered",
+        "registration",
+        "server",
+        "session",
+    )
 
     def __init__(self, server: ServerInfo, session: HubSession, host: str) -> None:
+        self.server = server
         self.session = session
         self.host = host
         self.caps = CapNegotiation(server.name, server.caps)

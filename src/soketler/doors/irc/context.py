@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from soketler.doors.irc.client import IrcClient
@@ -16,8 +17,15 @@ class Context:
     hub: IrcHub
     server: ServerInfo
     client: IrcClient
+    # Where answers that come later (after a slow check) are sent, in the connection's
+    # order; the door sets it.
+    deliver: Callable[[list[Message]], None] = field(default=lambda messages: None)
     out: list[Message] = field(default_factory=list)
     invalid_utf8: bool = False  # the message being handled was not valid UTF-8
+
+    def later(self) -> Context:
+        """A buffer for an answer that comes later (send it with `deliver`)."""
+        return Context(self.hub, self.server, self.client, self.deliver)
 
     def numeric(self, code: str, *params: str, text: bool = True) -> None:
         """A numeric reply from the server to this client; `text`: the last is prose."""

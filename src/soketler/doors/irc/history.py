@@ -10,6 +10,7 @@ from datetime import datetime
 
 from soketler.doors.irc.context import Context
 from soketler.doors.irc.hubapi import HistoryQuery, HistorySelector, Refusal
+from soketler.protocols import codes
 from soketler.protocols.irc.message import Message
 
 COMMAND = "CHATHISTORY"
@@ -75,4 +76,7 @@ def chathistory(ctx: Context, message: Message) -> None:
     query = HistoryQuery(selector, limit, refs[0], refs[1] if count > 1 else None)
     refusal = ctx.hub.history(ctx.client.session, target, query)
     if isinstance(refusal, Refusal):
-        ctx.fail(COMMAND, INVALID_TARGET, subcommand, target, INVALID_TARGET_TEXT)
+        if refusal.code == codes.BAD_REQUEST:  # a selector or bound the store cannot page by
+            ctx.fail(COMMAND, INVALID_PARAMS, subcommand, INVALID_PARAMS_TEXT)
+        else:
+            ctx.fail(COMMAND, INVALID_TARGET, subcommand, target, INVALID_TARGET_TEXT)

@@ -13,40 +13,60 @@ hub satisfies `IrcHub` structurally and this module keeps only the Protocol.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Protocol
 
+from soketler.core.answers import (
+    Ban,
+    PastUser,
+    Refusal,
+    RoomState,
+    ServerStats,
+    TopicInfo,
+    UserFlag,
+    UserInfo,
+)
+from soketler.protocols import codes
+from soketler.protocols.events import RoomChange, RoomSetting
+
 # Refusal codes (the hub's neutral names; the door maps each to a numeric).
-NICK_TAKEN = "nick-taken"
-NICK_INVALID = "nick-invalid"
-NO_SUCH_NICK = "no-such-nick"
-NO_SUCH_ROOM = "no-such-room"
-NOT_IN_ROOM = "not-in-room"
-ROOM_INVALID = "room-invalid"
-CANNOT_SEND = "cannot-send"  # moderated, or outside a room that takes no outside messages
-BAD_KEY = "bad-key"
-INVITE_ONLY = "invite-only"
-ROOM_FULL = "room-full"
-BANNED = "banned"
-NOT_OPERATOR = "not-operator"  # of the room
-NOT_SERVER_OPERATOR = "not-server-operator"
-USER_NOT_IN_ROOM = "user-not-in-room"  # the person acted on is not in the room
-ALREADY_IN_ROOM = "already-in-room"  # INVITE of someone who is there
-TOO_MANY_ROOMS = "too-many-rooms"
-KEY_SET = "key-set"
-BAD_PASSWORD = "bad-password"
-NO_OPERATOR_HERE = "no-operator-here"  # no operator entry for that name or address
-BUSY = "busy"
-STORE_FAILED = "store-failed"
+NICK_TAKEN = codes.NICK_TAKEN
+NICK_INVALID = codes.NICK_INVALID
+NO_SUCH_NICK = codes.NO_SUCH_NICK
+NO_SUCH_ROOM = codes.NO_SUCH_ROOM
+NOT_IN_ROOM = codes.NOT_IN_ROOM
+ROOM_INVALID = codes.ROOM_INVALID
+CANNOT_SEND = codes.CANNOT_SEND
+BAD_KEY = codes.BAD_KEY
+INVITE_ONLY = codes.INVITE_ONLY
+ROOM_FULL = codes.ROOM_FULL
+BANNED = codes.BANNED
+NOT_OPERATOR = codes.NOT_OPERATOR
+NOT_SERVER_OPERATOR = codes.NOT_SERVER_OPERATOR
+USER_NOT_IN_ROOM = codes.USER_NOT_IN_ROOM
+ALREADY_IN_ROOM = codes.ALREADY_IN_ROOM
+TOO_MANY_ROOMS = codes.TOO_MANY_ROOMS
+KEY_SET = codes.KEY_SET
+BAD_PASSWORD = codes.BAD_PASSWORD
+NO_OPERATOR_HERE = codes.NO_OPERATOR_HERE
+BUSY = codes.BUSY
+STORE_FAILED = codes.STORE_FAILED
 
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    code: str
-    subject: str = ""  # the nick or room the refusal is about
+__all__ = [
+    "Ban",
+    "PastUser",
+    "Refusal",
+    "RoomChange",
+    "RoomSetting",
+    "RoomState",
+    "ServerStats",
+    "TopicInfo",
+    "UserFlag",
+    "UserInfo",
+]
 
 
 class HubSession(Protocol):
@@ -64,32 +84,6 @@ class Kind(Enum):
     MESSAGE = "message"
     ACTION = "action"
     NOTICE = "notice"
-
-
-class UserFlag(Enum):
-    INVISIBLE = "invisible"
-    BOT = "bot"
-    OPERATOR = "operator"  # may be dropped by its holder, granted only by `oper`
-
-
-class RoomSetting(Enum):
-    TOPIC_LOCK = "topic-lock"  # only room operators set the topic
-    NO_OUTSIDE = "no-outside"  # only members may send
-    MODERATED = "moderated"  # only operators and voiced members may send
-    INVITE_ONLY = "invite-only"
-    SECRET = "secret"  # left out of LIST and WHOIS for people outside it
-    KEY = "key"  # value: the key
-    LIMIT = "limit"  # value: the number of members
-    BAN = "ban"  # value: a nick!user@host mask
-    OPERATOR = "operator"  # value: a nick given or taken the room-operator status
-    VOICE = "voice"  # value: a nick given or taken voice
-
-
-@dataclass(frozen=True, slots=True)
-class RoomChange:
-    setting: RoomSetting
-    on: bool
-    value: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,73 +106,10 @@ class Members:
 
 
 @dataclass(frozen=True, slots=True)
-class TopicInfo:
-    room: str
-    text: str  # empty: no topic
-    set_by: str = ""
-    set_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class RoomSummary:
     name: str
     users: int
     topic: str
-
-
-@dataclass(frozen=True, slots=True)
-class Ban:
-    mask: str
-    set_by: str
-    set_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class RoomState:
-    name: str
-    created: datetime
-    flags: frozenset[RoomSetting] = frozenset()  # the on/off settings that are on
-    key: str | None = None
-    limit: int | None = None
-    bans: tuple[Ban, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class UserInfo:
-    nick: str
-    user: str
-    host: str
-    realname: str
-    signon: datetime
-    idle: float  # seconds since the user last said something
-    rooms: tuple[tuple[str, str], ...] = ()  # (status symbols, room name)
-    away: str | None = None
-    operator: bool = False
-    bot: bool = False
-    invisible: bool = False
-    account: str | None = None
-    secure: bool = False  # connected over TLS
-
-
-@dataclass(frozen=True, slots=True)
-class PastUser:
-    """Someone who had a nickname and left it (by quitting or renaming)."""
-
-    nick: str
-    user: str
-    host: str
-    realname: str
-    left_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ServerStats:
-    users: int  # registered, visible
-    invisible: int
-    operators: int
-    unregistered: int
-    rooms: int
-    max_users: int = 0  # the most registered users seen at once
 
 
 class HistorySelector(Enum):
@@ -238,10 +169,20 @@ class IrcHub(Protocol):
     def kick(self, session: HubSession, room: str, nick: str, reason: str) -> Refusal | None: ...
     def invite(self, session: HubSession, nick: str, room: str) -> Refusal | None: ...
     def whois(self, nick: str, asker: HubSession) -> UserInfo | Refusal: ...
+    def who_matching(self, asker: HubSession, mask: str, limit: int) -> tuple[MemberInfo, ...]: ...
     def whowas(self, nick: str, limit: int) -> tuple[PastUser, ...]: ...
     def set_user_flag(self, session: HubSession, flag: UserFlag, on: bool) -> bool: ...
     def set_away(self, session: HubSession, text: str | None) -> None: ...
-    def oper(self, session: HubSession, name: str, password: str) -> Refusal | None: ...
+    def oper(
+        self,
+        session: HubSession,
+        name: str,
+        password: str,
+        done: Callable[[Refusal | None], None],
+    ) -> None:
+        """Checks the name and password (a slow hash, so the answer comes later, to
+        `done`: None when the session has become a server operator)."""
+
     def kill(self, session: HubSession, nick: str, reason: str) -> Refusal | None: ...
     def stats(self) -> ServerStats: ...
     def history(self, session: HubSession, target: str, query: HistoryQuery) -> Refusal | None: ...

@@ -18,31 +18,19 @@ from soketler.protocols.irc import texts
 from soketler.protocols.irc.masks import normalize_mask
 from soketler.protocols.irc.message import Message
 from soketler.protocols.irc.modes import (
+    ROOM_LETTERS,
+    ROOM_SETTINGS,
     ModeChange,
     format_changes,
     parse_channel_modes,
     parse_user_modes,
 )
 
-# Mode letters of rooms as the neutral settings the hub knows.
-ROOM_SETTINGS: dict[str, RoomSetting] = {
-    "t": RoomSetting.TOPIC_LOCK,
-    "n": RoomSetting.NO_OUTSIDE,
-    "m": RoomSetting.MODERATED,
-    "i": RoomSetting.INVITE_ONLY,
-    "s": RoomSetting.SECRET,
-    "k": RoomSetting.KEY,
-    "l": RoomSetting.LIMIT,
-    "b": RoomSetting.BAN,
-    "o": RoomSetting.OPERATOR,
-    "v": RoomSetting.VOICE,
-}
 USER_FLAGS: dict[str, UserFlag] = {
     "i": UserFlag.INVISIBLE,
     "B": UserFlag.BOT,
     "o": UserFlag.OPERATOR,
 }
-ROOM_LETTERS = {setting: letter for letter, setting in ROOM_SETTINGS.items()}
 BAD_KEY_CHARS = frozenset(" ,:")
 
 
@@ -71,7 +59,7 @@ def _room_mode(ctx: Context, message: Message) -> None:
         if change.mode == "b" and change.arg is None:
             _show_bans(ctx, room)
             continue
-        room_change = _as_room_change(ctx, change)
+        room_change = _as_room_change(ctx, room, change)
         if room_change is None:
             continue
         if room_change.value is not None:
@@ -84,7 +72,7 @@ def _room_mode(ctx: Context, message: Message) -> None:
             refusals.render(ctx, refusal, "MODE", room)
 
 
-def _as_room_change(ctx: Context, change: ModeChange) -> RoomChange | None:
+def _as_room_change(ctx: Context, room: str, change: ModeChange) -> RoomChange | None:
     setting = ROOM_SETTINGS[change.mode]
     value = change.arg
     if setting is RoomSetting.LIMIT and change.adding:
@@ -92,7 +80,7 @@ def _as_room_change(ctx: Context, change: ModeChange) -> RoomChange | None:
             return None
     elif setting is RoomSetting.KEY and change.adding and value is not None:
         if not value or any(char in BAD_KEY_CHARS for char in value):
-            ctx.numeric(n.ERR_INVALIDKEY, value, texts.INVALID_KEY)
+            ctx.numeric(n.ERR_INVALIDKEY, room, texts.INVALID_KEY)
             return None
     elif setting is RoomSetting.BAN and value is not None:
         value = normalize_mask(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from soketler.doors.irc import refusals
 from soketler.doors.irc.context import Context
+from soketler.doors.irc.hubapi import Refusal
 from soketler.protocols.irc import numerics as n
 from soketler.protocols.irc import texts
 from soketler.protocols.irc.message import Message
@@ -11,14 +12,18 @@ from soketler.protocols.irc.message import Message
 
 def oper(ctx: Context, message: Message) -> None:
     name, password = message.params[0], message.params[1]
-    refusal = ctx.hub.oper(ctx.client.session, name, password)
-    if refusal is not None:
-        refusals.render(ctx, refusal, "OPER")
-        return
-    ctx.client.operator = True
-    ctx.numeric(n.RPL_YOUREOPER, texts.YOURE_OPER)
-    session = ctx.client.session
-    ctx.send("MODE", session.nick, "+o", source=ctx.own_source)
+
+    def done(refusal: Refusal | None) -> None:
+        answer = ctx.later()
+        if refusal is not None:
+            refusals.render(answer, refusal, "OPER")
+        else:
+            ctx.client.operator = True
+            answer.numeric(n.RPL_YOUREOPER, texts.YOURE_OPER)
+            answer.send("MODE", ctx.client.session.nick, "+o", source=answer.own_source)
+        ctx.deliver(answer.out)
+
+    ctx.hub.oper(ctx.client.session, name, password, done)
 
 
 def kill(ctx: Context, message: Message) -> None:

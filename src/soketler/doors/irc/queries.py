@@ -25,9 +25,14 @@ def who(ctx: Context, message: Message) -> None:
         if not isinstance(members, Refusal):
             for member in members.members:
                 render.who_reply(ctx, members.room, member)
+    elif "*" in mask or "?" in mask:
+        # A mask is matched against the people the asker shares a room with (and
+        # itself): looking through every user would cost O(users) per line of input.
+        limit = ctx.server.limits.who_replies
+        for person in ctx.hub.who_matching(ctx.client.session, mask, limit):
+            render.who_reply(ctx, ANY_ROOM, person)
     else:
-        # An exact nickname. Wildcard masks over every user are O(users) per line of
-        # input and are answered with the end of the list only.
+        # An exact nickname, invisible or not.
         info = ctx.hub.whois(mask, ctx.client.session)
         if isinstance(info, UserInfo):
             flags = render.who_flags(

@@ -31,6 +31,7 @@ class IrcLimits:
     modes: int = 4  # mode changes with a parameter in one MODE command
     chathistory: int = 100  # messages in one CHATHISTORY reply
     whowas: int = 10  # WHOWAS entries when no count is given
+    who_replies: int = 500  # people one WHO with a mask lists
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,8 @@ class ServerInfo:
             "MODES": str(limits.modes),
         }
         if CHATHISTORY in self.caps:
-            tokens["MSGREFTYPES"] = "msgid,timestamp"
+            # The history stores page by message id (LATEST, and BEFORE an id).
+            tokens["MSGREFTYPES"] = "msgid"
         targets = limits.max_targets
         tokens |= {
             "NETWORK": self.network,

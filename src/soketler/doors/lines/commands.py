@@ -121,20 +121,27 @@ def register(
     another first room (a bot posting to #ops need not pass through the lobby)."""
     if hub.register(session, nick, re):
         hub.send(session, words.welcome(session.nick, room, re))
-        join(hub, session, room, re, replay)
+        join(hub, session, room, re, replay=replay)
 
 
-def join(hub: Hub, session: Session, name: str, re: RequestId, replay: int | None = None) -> None:
-    """Joins a room and makes it current; one the session is in already becomes
-    current again. `replay`: at most this many of its last messages (the server's
-    --replay, which is also the most a client may ask for)."""
+def join(
+    hub: Hub,
+    session: Session,
+    name: str,
+    re: RequestId,
+    key: str | None = None,
+    replay: int | None = None,
+) -> None:
+    """Joins a room (with its key, if it has one) and makes it current; one the session
+    is in already becomes current again. `replay`: at most this many of its last
+    messages (the server's --replay, which is also the most a client may ask for)."""
     already = session.rooms.get(names.key(names.room_name(name)))
     if already is not None:
         session.current = already
         hub.send(session, Info(words.SWITCHED.format(room=already.name), re))
         return
     count = hub.replay if replay is None else min(replay, hub.replay)
-    room = hub.join(session, name, re, replay=count)
+    room = hub.join(session, name, re, replay=count, key=key)
     if room is not None:
         session.current = room
 
@@ -186,7 +193,7 @@ def _hello(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
 
 
 def _join(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
-    join(hub, session, args["room"], re, _replay(args))
+    join(hub, session, args["room"], re, args.get("key"), _replay(args))
 
 
 def _part(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
@@ -255,7 +262,7 @@ def _who(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
 
 
 def _rooms(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
-    hub.send(session, hub.room_list(re))
+    hub.send(session, hub.room_list(re, session))
 
 
 def _quit(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
@@ -308,8 +315,8 @@ COMMANDS: Mapping[str, Command] = {
             "join",
             _join,
             "/join #room",
-            "join a room, or switch to it",
-            ("room",),
+            "join a room (and its key, if it has one), or switch to it",
+            ("room", "key"),
             1,
             named=("replay",),
         ),

@@ -29,7 +29,7 @@ from soketler.doors.lines import commands
 from soketler.doors.ssh.pump import SshPump
 from soketler.protocols import codes
 from soketler.protocols.connection import ServerConnection
-from soketler.protocols.events import ClientEvent, Error, Request
+from soketler.protocols.events import BadInput, Error, Request
 from soketler.protocols.jsonlines import JSON
 
 if TYPE_CHECKING:
@@ -40,15 +40,15 @@ NAME = "ssh"
 _NICK_REQUESTS = frozenset({"hello", "nick"})
 
 
-def open_session(hub: Hub, peer: Peer, address: str = "") -> Session:
+def open_session(hub: Hub, peer: Peer, address: str, config: ServerConfig) -> Session:
     """No greeting: the session's screen registers the SSH user name at once and shows
     the welcome that answers it."""
     return hub.open(peer, address, NAME, JSON)
 
 
-def handle(hub: Hub, session: Session, event: ClientEvent) -> None:
+def handle(hub: Hub, session: Session, event: object) -> None:
     """One request, by the lines door's table, once the nickname rule has passed."""
-    if session.closed:
+    if session.closed or not isinstance(event, Request | BadInput):
         return
     if isinstance(event, Request) and event.command in _NICK_REQUESTS:
         refusal = _nick_refusal(session, event)

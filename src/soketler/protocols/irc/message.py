@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from soketler.errors import LocalProtocolError
-from soketler.protocols.irc.tags import format_tags, parse_tags
+from soketler.protocols.irc.tags import format_tags, parse_tags, valid_key
 
 # RFC 1459 2.3: "IRC messages shall not exceed 512 characters in length, counting all
 # characters including the trailing CR-LF." Tags are counted separately (tags.py).
@@ -68,6 +68,29 @@ class Message:
 
     def encode(self) -> bytes:
         return self.to_line().encode() + b"\r\n"
+
+    def encode_safely(self) -> bytes:
+        """The message as a line even when a parameter cannot be written as given (a
+        client's word echoed back in a reply may hold a space): such a middle parameter
+        becomes '*', CR, LF and NUL become spaces, tags that cannot be written are left
+        out. For replies, where a lost word beats a lost reply."""
+        try:
+            return self.encode()
+        except LocalProtocolError:
+            pass
+        last = len(self.params) - 1
+        params = []
+        for index, param in enumerate(self.params):
+            param = _FORBIDDEN.sub(" ", param)
+            if index < last and (not param or " " in param or param[0] == ":"):
+                param = "*"
+            params.append(param)
+        source = self.source
+        if source is not None and (not source or " " in source or _FORBIDDEN.search(source)):
+            source = None
+        tags = {k: v.replace("\x00", "") for k, v in self.tags.items() if valid_key(k)}
+        fixed = Message(self.command, tuple(params), source, tags, self.trailing)
+        return fixed.encode()
 
 
 def _ascii_upper(word: str) -> str:

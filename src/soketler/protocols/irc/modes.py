@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from soketler.protocols.events import RoomChange, RoomSetting
+
 
 @dataclass(frozen=True, slots=True)
 class ChannelModeTable:
@@ -37,6 +39,21 @@ class ChannelModeTable:
 
 DEFAULT_CHANNEL_MODES = ChannelModeTable()
 USER_MODES = "iBo"  # invisible, bot, operator
+
+# Mode letters of rooms as the neutral settings the hub knows.
+ROOM_SETTINGS: dict[str, RoomSetting] = {
+    "t": RoomSetting.TOPIC_LOCK,
+    "n": RoomSetting.NO_OUTSIDE,
+    "m": RoomSetting.MODERATED,
+    "i": RoomSetting.INVITE_ONLY,
+    "s": RoomSetting.SECRET,
+    "k": RoomSetting.KEY,
+    "l": RoomSetting.LIMIT,
+    "b": RoomSetting.BAN,
+    "o": RoomSetting.OPERATOR,
+    "v": RoomSetting.VOICE,
+}
+ROOM_LETTERS = {setting: letter for letter, setting in ROOM_SETTINGS.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +136,10 @@ def format_changes(changes: Sequence[ModeChange]) -> tuple[str, ...]:
         if change.arg is not None:
             args.append(change.arg)
     return ("".join(letters), *args) if letters else ()
+
+
+def room_change_params(changes: Sequence[RoomChange]) -> tuple[str, ...]:
+    """A MODE line's parameters for changes the hub applied to a room."""
+    return format_changes(
+        [ModeChange(change.on, ROOM_LETTERS[change.setting], change.value) for change in changes]
+    )
