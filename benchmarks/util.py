@@ -234,6 +234,8 @@ def serve_argv(loop: str, db: str, *, sendq: int = 8 << 20, extra: Sequence[str]
         HOST,
         "--port",
         "0",
+        "--web-port",
+        "0",
         "--loop",
         loop,
         "--rate",

@@ -47,3 +47,17 @@ def test_listeners_are_entries_of_a_door_on_an_address() -> None:
     assert ServerConfig(port=None, unix="/tmp/x.sock").listeners == (
         Listener("lines", unix="/tmp/x.sock"),
     )
+
+
+def test_the_web_door_is_an_entry_on_its_own_port_and_addresses() -> None:
+    config = ServerConfig(hosts=("127.0.0.1", "::1"), port=0, web_port=8080)
+    assert config.listeners[-1] == Listener("web", ("127.0.0.1", "::1"), 8080)
+    elsewhere = build([{"web_port": 9000, "web_hosts": ["0.0.0.0"]}], config)
+    assert elsewhere.listeners[-1] == Listener("web", ("0.0.0.0",), 9000)
+    assert all(entry.door != "web" for entry in ServerConfig(port=0).listeners)  # 0: none
+    assert ServerConfig(port=None, web_port=8080).problems() == []  # the web door alone
+    assert "invalid web port 70000" in " ".join(ServerConfig(web_port=70000).problems())
+    same = ServerConfig(port=8080, web_port=8080).problems()
+    assert same == ["the web port and the chat port are both 8080"]
+    with pytest.raises(ConfigError, match="web_origins cannot be"):
+        build([{"web_origins": "https://chat.example.org"}])

@@ -113,6 +113,8 @@ async def run_serve(*args: str) -> tuple[int, str]:
         "127.0.0.1",
         "--port",
         "0",
+        "--web-port",
+        "0",
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

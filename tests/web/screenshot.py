@@ -1,6 +1,6 @@
 """Pictures of the chat page for docs/: `python -m tests.web.screenshot [FOLDER]`.
 
-Starts a real `soketler serve` and the browser door on loopback, stages a short
+Starts a real `soketler serve` with its browser door on loopback, stages a short
 conversation between browser and terminal users, and saves the page as one of them
 sees it: wide and light, wide and dark, and on a phone.
 """
@@ -16,10 +16,8 @@ from typing import Any
 from playwright.async_api import async_playwright, expect
 
 from tests.e2e.lineclient import LineClient, registered
-from tests.web.bridge import tcp_bridge
 from tests.web.conftest import CHROMIUM_ARGS, ChatServer
 from tests.web.pages import ChatPage
-from tests.web.webserver import WebServer
 
 SHOTS: dict[str, dict[str, Any]] = {
     "web-chat.png": {"viewport": {"width": 1280, "height": 760}, "color_scheme": "light"},
@@ -41,12 +39,11 @@ async def say(client: LineClient, line: str, echo: str) -> None:
 
 async def shoot(browser: Any, path: Path, options: dict[str, Any]) -> None:
     chat = await ChatServer().start()
-    site = await WebServer(tcp_bridge("127.0.0.1", chat.port)).start()
     bora = await registered("127.0.0.1", chat.port, "bora")
     deniz = await registered("127.0.0.1", chat.port, "deniz")
     try:
-        ayse = await ChatPage.logged_in(browser, site.url, "ayşe", **options)
-        mert = await ChatPage.logged_in(browser, site.url, "mert")
+        ayse = await ChatPage.logged_in(browser, chat.url, "ayşe", **options)
+        mert = await ChatPage.logged_in(browser, chat.url, "mert")
         await say(bora, "/topic Release day 🚀 — 0.2 ships tonight", "set the topic")
         await say(bora, "merhaba! the browser door is up: same rooms as telnet", "<bora> merhaba")
         await say(deniz, "nice. does it work on a phone?", "<deniz> nice")
@@ -75,7 +72,6 @@ async def shoot(browser: Any, path: Path, options: dict[str, Any]) -> None:
     finally:
         for client in (bora, deniz):
             await client.close()
-        await site.stop()
         await chat.stop()
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from soketler.core.config import DEFAULT_PORT, Limits, ServerConfig
+from soketler.core.config import DEFAULT_PORT, DEFAULT_WEB_PORT, Limits, ServerConfig
 
 EXAMPLES = """\
 examples:
@@ -19,7 +19,9 @@ examples:
   soketler serve --port 7000 --unix /tmp/chat.sock
   soketler serve --unix /tmp/chat.sock   only the Unix socket, no TCP
   soketler serve --config soketler.toml  settings from a file (flags still win)
+  soketler serve --web-port 0            no browser page
   telnet localhost 61000                  then chat; /help lists the commands
+  http://localhost:8080                   the same rooms in a browser
 """
 
 _LIMITS = Limits()
@@ -63,6 +65,29 @@ def register(sub: Any) -> None:
         "--unix",
         metavar="PATH",
         help="listen on this Unix socket; alone, only there (no TCP unless --port or --host)",
+    )
+    web = parser.add_argument_group("the browser page (HTTP and WebSocket)")
+    web.add_argument(
+        "--web-port",
+        type=int,
+        metavar="PORT",
+        help=f"TCP port of the page, its WebSocket /ws and /metrics (default {DEFAULT_WEB_PORT}; "
+        "0: no web)",
+    )
+    web.add_argument(
+        "--web-host",
+        dest="web_hosts",
+        action="append",
+        metavar="ADDR",
+        help="address for the web port; repeatable (default: those of --host)",
+    )
+    web.add_argument(
+        "--web-origin",
+        dest="web_origins",
+        action="append",
+        metavar="ORIGIN",
+        help="a page origin (scheme://host[:port]) that may open the WebSocket; repeatable "
+        "(default: pages of the same host and port)",
     )
     net.add_argument(
         "--loop",

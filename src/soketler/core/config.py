@@ -15,6 +15,7 @@ from typing import Any
 from soketler.core.archive import Retention
 
 DEFAULT_PORT = 61000
+DEFAULT_WEB_PORT = 8080  # what `soketler serve` serves the browser page on unless told
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,7 @@ class Limits:
 class Listener:
     """One way in: a door on TCP addresses and a port, or on a Unix socket."""
 
-    door: str  # "lines" (telnet, nc, JSON lines); more doors come as entries
+    door: str  # "lines" (telnet, nc, JSON lines), "web" (the page and its WebSocket)
     hosts: tuple[str, ...] = ()  # empty: every address, IPv4 and IPv6
     port: int | None = None  # None: no TCP
     unix: str | None = None
@@ -68,6 +69,13 @@ class ServerConfig:
     replay: int = 20  # messages shown to someone joining a room; 0: none
     announce_limit: int = 1000  # joins/parts/quits announced in rooms up to this size
     retention: Retention = field(default_factory=Retention)
+    # The browser door (HTTP: the page, /ws, /metrics): its port, 0 for none (`soketler
+    # serve` starts from DEFAULT_WEB_PORT; a bare configuration, as in tests, has none);
+    # its addresses (empty: those of `hosts`); the origins whose pages may open a
+    # WebSocket (empty: a page of the same host and port).
+    web_port: int = 0
+    web_hosts: tuple[str, ...] = ()
+    web_origins: tuple[str, ...] = ()
 
     @property
     def listeners(self) -> tuple[Listener, ...]:
@@ -77,6 +85,8 @@ class ServerConfig:
             found.append(Listener("lines", self.hosts, self.port))
         if self.unix:
             found.append(Listener("lines", unix=self.unix))
+        if self.web_port:
+            found.append(Listener("web", self.web_hosts or self.hosts, self.web_port))
         return tuple(found)
 
     def problems(self) -> list[str]:
@@ -85,6 +95,10 @@ class ServerConfig:
         limits = self.limits
         if self.port is not None and not 0 <= self.port <= 65535:
             found.append(f"invalid port {self.port}: use 0-65535")
+        if not 0 <= self.web_port <= 65535:
+            found.append(f"invalid web port {self.web_port}: use 1-65535, or 0 for none")
+        elif self.web_port and self.web_port == self.port:
+            found.append(f"the web port and the chat port are both {self.port}")
         if not self.listeners:
             found.append("nothing to listen on: give a port or a Unix socket")
         if limits.max_line < 16:
@@ -156,7 +170,7 @@ def _checked(name: str, value: Any, current: Any) -> Any:
         value = float(value) if ok else value
     elif isinstance(current, int) or name == "port":
         ok = isinstance(value, int) and not isinstance(value, bool)
-    elif name == "hosts":
+    elif name in ("hosts", "web_hosts", "web_origins"):
         ok = isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
         value = tuple(value) if ok else value
     else:

@@ -8,16 +8,28 @@ hub never asks which door a session came through; only a door's own module knows
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from soketler.protocols.events import ClientEvent, Codec
 
 if TYPE_CHECKING:
-    from soketler.core.config import ServerConfig
+    from soketler.core.config import Listener, ServerConfig
     from soketler.core.hub import Hub
     from soketler.core.session import Peer, Session
+    from soketler.transport.server import ChatServer
+
+
+class Listening(Protocol):
+    """A door's own listener, as the server keeps it (asyncio.Server has all of it)."""
+
+    @property
+    def sockets(self) -> Sequence[Any]: ...
+
+    def close(self) -> None: ...
+
+    async def wait_closed(self) -> None: ...
 
 
 class Receiver(Protocol):
@@ -49,3 +61,7 @@ class Door:
     # answers. None: the door cannot ask (telnet and nc users would see the question),
     # and the kernel's TCP keepalive finds dead peers instead.
     probe: Callable[[Hub, Session], None] | None = None
+    # Opens the door's listener itself, for a door whose connections a library accepts
+    # (the browser's WebSocket, behind HTTP); None: the server accepts TCP and Unix
+    # connections with its own protocol.
+    listen: Callable[[ChatServer, Listener], Awaitable[Listening]] | None = None

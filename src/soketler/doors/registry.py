@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from soketler.doors import Door
 from soketler.doors.lines import DOOR as LINES
+from soketler.doors.web.door import DOOR as WEB
 
-DOORS: dict[str, Door] = {door.name: door for door in (LINES,)}
+DOORS: dict[str, Door] = {door.name: door for door in (LINES, WEB)}

@@ -166,8 +166,7 @@ class Pump:
         if refusal is not None:
             log.info("%s refused: %s", address or "unix", refusal)
             self._closing = True
-            transport.write(f"!! {refusal}\r\n".encode())
-            transport.close()
+            self.refuse(transport, refusal)
             return False
         self._counted = True
         self.server.connections.add(self)
@@ -176,6 +175,11 @@ class Pump:
         if self.limits.nick_timeout > 0:
             self._nick_timer = self.loop.call_later(self.limits.nick_timeout, self._nick_timeout)
         return True
+
+    def refuse(self, transport: Wire, refusal: str) -> None:
+        """Says why a connection is refused, in one line, and closes it."""
+        transport.write(f"!! {refusal}\r\n".encode())
+        transport.close()
 
     def feed(self, data: bytes) -> None:
         """Bytes from the client."""

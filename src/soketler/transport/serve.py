@@ -16,9 +16,9 @@ from dataclasses import replace
 from typing import Any
 
 from soketler import __version__, exitcodes, loops
-from soketler.core.config import SETTINGS, ConfigError, ServerConfig, build
+from soketler.core.config import DEFAULT_WEB_PORT, SETTINGS, ConfigError, ServerConfig, build
 from soketler.store.base import StoreError
-from soketler.transport.server import ChatServer, UnixPathInUse
+from soketler.transport.server import ChatServer, ListenFailed, UnixPathInUse
 
 log = logging.getLogger("soketler.server")
 
@@ -36,10 +36,12 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
             raise ConfigError(f"{args.config} is not valid TOML: {exc}") from exc
     given = vars(args)
     layers.append({name: given[name] for name in SETTINGS if name in given})
-    config = build(layers, ServerConfig(db=default_db()))
+    config = build(layers, ServerConfig(db=default_db(), web_port=DEFAULT_WEB_PORT))
     if config.unix and not any("port" in layer or "hosts" in layer for layer in _given(layers)):
         # Someone asking for a private socket alone must not get a public one too.
         config = replace(config, port=None)
+        if not any("web_port" in layer for layer in _given(layers)):
+            config = replace(config, web_port=0)
     return config
 
 
@@ -59,7 +61,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"soketler serve: {exc}", file=sys.stderr)
         return exitcodes.USAGE
-    problems = config.problems()
+    problems = config.problems() + door_problems(config)
     if problems:
         print(f"soketler serve: {'; '.join(problems)}", file=sys.stderr)
         return exitcodes.USAGE
@@ -73,6 +75,17 @@ def run_from_args(args: argparse.Namespace) -> int:
     except loops.LoopUnavailable as exc:
         print(f"soketler serve: {exc}", file=sys.stderr)
         return exitcodes.USAGE
+
+
+def door_problems(config: ServerConfig) -> list[str]:
+    """What is wrong with the settings of a door, which the core does not know."""
+    from soketler.doors.web.origin import allowed_origins
+
+    try:
+        allowed_origins(config.web_origins)
+    except ValueError as exc:
+        return [f"web_origins: {exc}"]
+    return []
 
 
 # The history writer thread needs the interpreter lock for moments between its calls
@@ -122,12 +135,18 @@ async def serve(config: ServerConfig) -> int:
 
 
 def _start_error(exc: OSError, config: ServerConfig, where: str) -> int:
-    target = f"{where} port {config.port}" if config.port is not None else str(config.unix)
+    port = config.port
+    if isinstance(exc, ListenFailed):
+        port, door = exc.listener.port, exc.listener.door
+        where = ", ".join(exc.listener.hosts) or "all addresses"
+        if door != "lines":
+            where = f"{where} ({door})"
+    target = f"{where} port {port}" if port is not None else str(config.unix)
     if exc.errno == errno.EADDRINUSE:
         print(f"soketler serve: address already in use: {target}", file=sys.stderr)
         return exitcodes.ADDRESS_IN_USE
     if exc.errno == errno.EACCES:
-        hint = " (ports below 1024 need root)" if 0 < (config.port or 0) < 1024 else ""
+        hint = " (ports below 1024 need root)" if 0 < (port or 0) < 1024 else ""
         print(f"soketler serve: permission denied: {target}{hint}", file=sys.stderr)
         return exitcodes.PERMISSION_DENIED
     if exc.errno == errno.EADDRNOTAVAIL:

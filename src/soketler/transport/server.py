@@ -10,13 +10,15 @@ import os
 import socket
 import stat
 from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 
 from soketler.core import texts
 from soketler.core.config import Listener, ServerConfig
 from soketler.core.hub import REPLY_BUDGET, Hub
-from soketler.doors import Door
+from soketler.doors import Door, Listening
 from soketler.doors.registry import DOORS
+from soketler.metrics import Registry
 from soketler.store.archive import ImmediateArchive, ThreadedArchive
 from soketler.store.memory import MemoryStore
 from soketler.store.sqlite import SqliteStore
@@ -36,6 +38,14 @@ class UnixPathInUse(OSError):
     """Another server is answering on the Unix socket path."""
 
 
+class ListenFailed(OSError):
+    """A listener could not be opened; `listener` says which (the errno is the cause's)."""
+
+    def __init__(self, cause: OSError, listener: Listener) -> None:
+        super().__init__(cause.errno, cause.strerror or str(cause))
+        self.listener = listener
+
+
 def format_address(sockname: object) -> str:
     if isinstance(sockname, tuple):
         host, port = sockname[0], sockname[1]
@@ -46,8 +56,16 @@ def format_address(sockname: object) -> str:
 class ChatServer:
     """Listeners plus a hub. `async with ChatServer(config) as server:` listens."""
 
-    def __init__(self, config: ServerConfig, hub: Hub | None = None) -> None:
+    def __init__(
+        self,
+        config: ServerConfig,
+        hub: Hub | None = None,
+        listeners: Sequence[Listener] | None = None,
+    ) -> None:
         self.config = config
+        # The configuration's listeners, unless others are given (a test may want a
+        # web door on a port the system picks).
+        self.listeners = tuple(config.listeners if listeners is None else listeners)
         self.hub = hub or Hub(
             config.server_name or socket.gethostname(),
             replay=config.replay,
@@ -56,8 +74,11 @@ class ChatServer:
             reply_budget=max(2048, min(REPLY_BUDGET, config.limits.sendq // 2)),
         )
         self.connections: set[Pump] = set()
+        self.registry = Registry()  # what /metrics shows, where a door serves it
         self._per_address: Counter[str] = Counter()
-        self._servers: list[tuple[Door, asyncio.Server]] = []
+        self._servers: list[tuple[Door, Listening]] = []
+        # Steps run once every connection has ended (a door's HTTP server, say).
+        self._cleanups: list[Callable[[], Awaitable[None]]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._flusher: Flusher | None = None
         self._backlog: Backlog | None = None
@@ -91,10 +112,16 @@ class ChatServer:
         self.hub.defer = self._loop.call_soon
         await self._open_store()
         try:
-            for listener in self.config.listeners:
-                await self._listen(listener)
+            for listener in self.listeners:
+                try:
+                    await self._listen(listener)
+                except OSError as exc:
+                    if isinstance(exc, UnixPathInUse):
+                        raise
+                    raise ListenFailed(exc, listener) from exc
         except BaseException:
             await self._close_listeners()
+            await self._run_cleanups()
             if self._archive is not None:
                 await self._archive.close()
             raise
@@ -128,6 +155,9 @@ class ChatServer:
         door = DOORS[listener.door]
         if door.probe is not None and self._sweep_timer is None:
             self._sweep_timer = self.loop.call_later(IDLE_SWEEP_EVERY, self._sweep)
+        if door.listen is not None:
+            self._servers.append((door, await door.listen(self, listener)))
+            return
 
         def connection() -> ChatConnection:
             return ChatConnection(self, door)
@@ -226,6 +256,7 @@ class ChatServer:
         for connection in list(self.connections):
             if connection.transport is not None:
                 connection.transport.abort()
+        await self._run_cleanups()
         for timer in (self._prune_timer, self._sweep_timer):
             if timer is not None:
                 timer.cancel()
@@ -234,6 +265,19 @@ class ChatServer:
             archive, self._archive = self._archive, None
             await archive.close()  # everything accepted is committed before we exit
         log.info("shut down; %d clients were connected", count)
+
+    def add_cleanup(self, cleanup: Callable[[], Awaitable[None]]) -> None:
+        """Runs `cleanup` at shutdown once every client has had its goodbye and its
+        connection has ended (or been cut at the deadline)."""
+        self._cleanups.append(cleanup)
+
+    async def _run_cleanups(self) -> None:
+        cleanups, self._cleanups = self._cleanups, []
+        for cleanup in reversed(cleanups):
+            try:
+                await cleanup()
+            except Exception:
+                log.exception("a listener failed to clean up")
 
     async def _close_listeners(self) -> None:
         for _, server in self._servers:
