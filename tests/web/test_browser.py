@@ -375,3 +375,53 @@ async def test_on_a_phone_the_lists_are_drawers_and_nothing_overflows(
     await page.keyboard.press("Escape")
     await expect(members).not_to_be_in_viewport()
     ayse.assert_clean()
+
+
+async def test_a_search_from_the_page_finds_room_and_private_messages(
+    chat: ChatServer, browser: Any
+) -> None:
+    cem = await registered("127.0.0.1", chat.port, "cem")
+    try:
+        cem.send("/join #ops")
+        cem.send("the deploy is done")
+        cem.send("/msg ayşe-yok nobody")  # an error, nothing stored
+        ayse = await ChatPage.logged_in(browser, chat.url, "ayşe")
+        page = ayse.page
+        cem.send("/join #lobby")
+        cem.send("deploy notes are in the wiki")
+        cem.send("/msg ayşe the deploy key is <b>secret</b>")
+        await expect(ayse.conversation("cem").locator(".badge")).to_have_text("1")
+
+        await page.locator("#search-button").click()
+        await expect(page.locator("#search-input")).to_be_focused()
+        await page.locator("#search-input").fill("deploy from:cem")
+        await page.locator("#search-input").press("Enter")
+        results = page.locator("#search-results .result .text")
+        # Newest first; #ops is not ayşe's room, so its message is not hers to find.
+        await expect(results).to_have_text(
+            ["the deploy key is <b>secret</b>", "deploy notes are in the wiki"]
+        )
+        await expect(page.locator("#search-results b")).to_have_count(0)
+        await expect(page.locator("#search-status")).to_have_text("2 messages found.")
+        await expect(page.locator("#search-results .conv-name")).to_have_text(
+            ["with cem", "#lobby"]
+        )
+
+        # A result opens its conversation.
+        await page.locator("#search-results .result button").first.click()
+        await expect(page.locator("#search")).to_be_hidden()
+        await expect(page.locator("#conv-title")).to_have_text("cem")
+
+        # The same from the message box, and a search the server refuses says why.
+        await ayse.say("/search wiki")
+        await expect(page.locator("#search")).to_be_visible()
+        await expect(results).to_have_text(["deploy notes are in the wiki"])
+        await page.locator("#search-input").fill("from:a from:b")
+        await page.locator("#search-input").press("Enter")
+        await expect(page.locator("#search-status")).to_have_class(re.compile(r"\berror\b"))
+        await expect(page.locator("#search-status")).to_contain_text("may appear once")
+        await page.keyboard.press("Escape")
+        await expect(page.locator("#search")).to_be_hidden()
+        ayse.assert_clean()
+    finally:
+        await cem.close()

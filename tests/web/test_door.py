@@ -174,6 +174,33 @@ async def test_history_is_replayed_on_joining_and_paged_on_request(server: ChatS
         await ayse.close()
 
 
+async def test_a_search_answers_with_the_messages_found_then_its_end(server: ChatServer) -> None:
+    cem = await registered("127.0.0.1", lines_port(server), "cem")
+    ayse = await WebClient.registered(ws_url(server), "ayşe")
+    try:
+        cem.send("sürüm notları hazır")
+        cem.send("/msg ayşe sürüm gizli")
+        await ayse.expect("message", text="sürüm gizli")
+        await ayse.send({"type": "search", "q": "SURUM", "limit": 10, "tz": 180, "id": "s"})
+        end = await ayse.expect("search", re="s")
+        found = [m for m in ayse.seen if m.get("search")]
+        assert [(m["text"], m["re"]) for m in found] == [
+            ("sürüm notları hazır", "s"),
+            ("sürüm gizli", "s"),
+        ]
+        assert end == {
+            "type": "search",
+            "count": 2,
+            "more": False,
+            "q": "SURUM",
+            "oldest": found[0]["id"],
+            "re": "s",
+        }
+    finally:
+        await ayse.close()
+        await cem.close()
+
+
 async def test_bad_json_gets_an_error_and_the_connection_stays(server: ChatServer) -> None:
     ayse = await WebClient.registered(ws_url(server), "ayşe")
     try:

@@ -13,7 +13,7 @@ involved); nothing walks every user.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from soketler.core.archive import Archive, Page, Saved, Topic
 from soketler.core.delivery import Delivery, Run, private_stream, room_stream
@@ -38,18 +38,22 @@ from soketler.protocols.events import (
     RequestId,
     RoomInfo,
     RoomList,
+    SearchEnd,
+    SearchPage,
     ServerEvent,
     TopicChanged,
     TopicReply,
     View,
 )
 from soketler.protocols.plain import PLAIN
+from soketler.protocols.query import QueryError, parse_query
 
 Clock = Callable[[], datetime]
 # Messages waiting for the store at once; past this, senders are told to wait. It
 # bounds memory when the disk is slower than the people typing.
 MAX_PENDING = 10_000
 MAX_PAGE = 200  # messages in one history reply
+MAX_SEARCH = 100  # messages in one search reply
 # Names listed to someone joining a big room; /who lists them all.
 NAMES_ON_JOIN = 100
 # Bytes of text one reply (a history page, a member list, the room list) may hold, so
@@ -530,3 +534,58 @@ class Hub:
         oldest = kept[0].id if kept else None
         end = HistoryEnd(end.room, len(kept), more, end.with_nick, end.re, oldest)
         Delivery.write(session, HistoryPage(tuple(kept), end, own))
+
+    # --- search --------------------------------------------------------------------------
+
+    def search(
+        self,
+        session: Session,
+        text: str,
+        limit: int,
+        before: int | None = None,
+        tz: tzinfo = UTC,
+        re: RequestId = None,
+    ) -> None:
+        """The newest `limit` messages matching a search (protocols/query.py) below
+        `before` that the session may read: those of the rooms it is in, and its own
+        private messages since it took its nickname, as its private history pages. One
+        `SearchPage` answers, after everything waiting that the session reads. Dates of
+        the search are days in `tz`."""
+        try:
+            query = parse_query(text)
+        except QueryError as exc:
+            self.error(session, codes.BAD_QUERY, re, detail=str(exc))
+            return
+        rooms = frozenset(session.rooms)
+        if query.room is not None and names.key(query.room) not in rooms:
+            self.error(session, codes.NOT_IN_ROOM, re, names.room_name(query.room))
+            return
+        end = SearchEnd(text, 0, False, re)
+        if self.archive is None:
+            self.send(session, SearchPage((), end, session.key))
+            return
+        # Bounded by the newest id now, as replays are: what is said meanwhile is seen live.
+        bound = self.next_id if before is None else min(before, self.next_id)
+
+        def found(page: Page | str) -> None:
+            self.send(session, self._search_reply(page, end, session.key))
+
+        limit = max(1, min(limit, MAX_SEARCH))
+        self.archive.search(query, session.key, rooms, limit, bound, session.nick_since, tz, found)
+
+    def _search_reply(self, page: Page | str, end: SearchEnd, own: str) -> ServerEvent:
+        """What a search found, cut to the reply budget (the newest matches kept, so
+        that "before" the oldest one shown continues without a gap)."""
+        if isinstance(page, str):
+            return Error(codes.STORE_FAILED, re=end.re, detail=page)
+        kept: list[ChatMessage] = []
+        size = 0
+        for message in reversed(page.messages):
+            size += _utf8_size(message.text) + _utf8_size(message.sender) + 96  # and fields
+            if size > self.reply_budget and kept:
+                break
+            kept.append(message)
+        kept.reverse()
+        more = page.more or len(kept) < len(page.messages)
+        oldest = kept[0].id if kept else None
+        return SearchPage(tuple(kept), SearchEnd(end.query, len(kept), more, end.re, oldest), own)

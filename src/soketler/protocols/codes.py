@@ -20,8 +20,10 @@ EMPTY_MESSAGE = "empty-message"
 LINE_TOO_LONG = "line-too-long"  # detail: the limit in bytes
 STORE_FAILED = "store-failed"  # detail: why
 BUSY = "busy"
+BAD_QUERY = "bad-query"  # detail: why the search cannot be run, for people
 INTERNAL_ERROR = "internal-error"
 
 # Details of BAD_REQUEST for a JSON field of the wrong kind: "field:kind".
 FIELD_NOT_TEXT = "text"
 FIELD_NOT_NUMBER = "number"
+FIELD_NOT_ZONE = "zone"  # minutes east of UTC

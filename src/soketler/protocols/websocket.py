@@ -17,7 +17,6 @@ HTTP library's (aiohttp); what is ours is small and lives here:
 
 from __future__ import annotations
 
-import json
 import struct
 
 from soketler.protocols import codes, jsonlines
@@ -26,6 +25,7 @@ from soketler.protocols.events import (
     ClientEvent,
     Codec,
     HistoryPage,
+    SearchPage,
     ServerEvent,
     View,
 )
@@ -70,14 +70,6 @@ def fit_reason(reason: str) -> str:
     return reason.encode("utf-8", "replace")[:MAX_REASON].decode("utf-8", "ignore")
 
 
-def json_text(event: ServerEvent) -> bytes:
-    """An event's JSON object as UTF-8, without the line's newline."""
-    text = json.dumps(jsonlines.to_object(event), ensure_ascii=False, separators=(",", ":"))
-    # As in the JSON-lines codec: nothing that slipped past cleaning may make encoding
-    # raise in the middle of a delivery to many.
-    return text.encode("utf-8", "replace")
-
-
 class WebJsonCodec(Codec):
     """The JSON-lines flavour for the browser door: each object one text frame. A
     history page is its messages' frames, then the end marker's, in one write."""
@@ -87,7 +79,10 @@ class WebJsonCodec(Codec):
     def encode(self, event: ServerEvent, view: View = View.HERE) -> bytes:
         if isinstance(event, HistoryPage):
             return b"".join(self.encode(m) for m in event.messages) + self.encode(event.end)
-        return text_frame(json_text(event))
+        if isinstance(event, SearchPage):
+            found = jsonlines.search_objects(event)
+            return b"".join(text_frame(jsonlines.json_bytes(obj)) for obj in found)
+        return text_frame(jsonlines.json_bytes(jsonlines.to_object(event)))
 
 
 WEB_JSON = WebJsonCodec()

@@ -6,13 +6,14 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import TypeVar
 
 from soketler.core.archive import Page, Paged, Retention, Stored, Topic
 from soketler.protocols.events import ChatMessage
+from soketler.protocols.query import SearchQuery
 from soketler.store.base import PRUNE_SLICE, HistoryStore, StoreError
 
 log = logging.getLogger("soketler.store")
@@ -62,6 +63,19 @@ class ImmediateArchive:
         self, key_a: str, key_b: str, limit: int, before: int | None, after: int, done: Paged
     ) -> None:
         done(self.store.private_page(key_a, key_b, limit, before, after))
+
+    def search(
+        self,
+        query: SearchQuery,
+        viewer_key: str,
+        rooms: Collection[str] | None,
+        limit: int,
+        before: int | None,
+        private_after: int,
+        tz: tzinfo,
+        done: Paged,
+    ) -> None:
+        done(self.store.search(query, viewer_key, rooms, limit, before, tz, private_after))
 
     def prune(self, retention: Retention) -> None:
         self._flush_topics()
@@ -139,6 +153,24 @@ class ThreadedArchive:
         self._submit(
             _Read(lambda store: store.private_page(key_a, key_b, limit, before, after), done)
         )
+
+    def search(
+        self,
+        query: SearchQuery,
+        viewer_key: str,
+        rooms: Collection[str] | None,
+        limit: int,
+        before: int | None,
+        private_after: int,
+        tz: tzinfo,
+        done: Paged,
+    ) -> None:
+        """On the writer thread, like every read, between commit groups."""
+
+        def read(store: HistoryStore) -> Page:
+            return store.search(query, viewer_key, rooms, limit, before, tz, private_after)
+
+        self._submit(_Read(read, done))
 
     def prune(self, retention: Retention) -> None:
         self._submit(_Prune(retention))
