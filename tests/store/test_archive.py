@@ -68,7 +68,12 @@ async def test_messages_arriving_during_a_commit_share_the_next_one(tmp_path: Pa
 async def test_a_failed_commit_is_reported_to_every_message_in_it(tmp_path: Path) -> None:
     store = CountingStore(str(tmp_path / "h.db"), fail=True)
     store.load()
-    archive = ThreadedArchive(store, asyncio.get_running_loop())
+    watched: list[tuple[int, bool, str]] = []
+
+    def watch(seconds: float, messages: int, failed: bool) -> None:
+        watched.append((messages, failed, threading.current_thread().name))
+
+    archive = ThreadedArchive(store, asyncio.get_running_loop(), watch)
     results: list[str | None] = []
     finished = asyncio.Event()
 
@@ -81,6 +86,9 @@ async def test_a_failed_commit_is_reported_to_every_message_in_it(tmp_path: Path
         archive.append(ChatMessage(mid, NOW, "a", "x", room="#r"), done)
     await asyncio.wait_for(finished.wait(), 10)
     assert results == ["disk full"] * 5
+    # The metrics are told of each failed group, on the writer thread.
+    assert sum(count for count, _, _ in watched) == 5
+    assert all(failed and thread == "soketler-history" for _, failed, thread in watched)
     await archive.close()
 
 

@@ -7,10 +7,12 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from soketler.core import texts
 from soketler.core.config import Limits, Listener, ServerConfig
@@ -71,6 +73,29 @@ def web_port(server: ChatServer) -> int:
 
 def lines_port(server: ChatServer) -> int:
     return server.tcp_addresses[0][1]
+
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+async def scrape(server: ChatServer) -> Samples:
+    """/metrics, as Prometheus' own parser reads it."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{web_port(server)}/metrics") as response,
+    ):
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        text = await response.text()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def door(name: str) -> tuple[tuple[str, str], ...]:
+    return (("door", name),)
 
 
 async def test_no_greeting_then_hello_join_who_and_the_replay_end_in_order(
@@ -331,6 +356,9 @@ async def test_a_flood_is_cut_with_1008(start_server: StartServer) -> None:
     assert {"type": "bye", "reason": texts.EXCESS_FLOOD} in texts_back
     assert int.from_bytes(close[:2], "big") == CLOSE_POLICY
     assert close[2:].decode() == texts.EXCESS_FLOOD
+    metrics = await scrape(server)
+    assert metrics[("soketler_floods_total", door("web"))] == 1
+    assert metrics[("soketler_floods_total", door("lines"))] == 0
 
 
 async def test_a_nickname_not_chosen_in_time_ends_with_1008(start_server: StartServer) -> None:
@@ -354,6 +382,8 @@ async def test_browsers_count_against_the_connection_limits_with_everyone(
         refusal = texts.TOO_MANY_FROM_ADDRESS.format(limit=2)
         assert await third.next() == {"type": "bye", "reason": refusal}
         assert await third.closed() == (CLOSE_TRY_LATER, refusal)
+        refused = await scrape(server)
+        assert refused[("soketler_connections_refused_total", (("reason", "per-address"),))] == 1
         # One leaves: a browser from the same address gets in.
         await second.close()
         for _ in range(100):
@@ -416,6 +446,53 @@ async def test_a_browser_that_reads_nothing_is_cut_at_its_sendq(start_server: St
                 break
         await asyncio.wait_for(drained, 60)
         await asyncio.wait_for(reader, 60)  # ends: a reset or the end, not a hang
+        metrics = await scrape(server)
+        assert metrics[("soketler_sendq_drops_total", door("web"))] == 1
+        assert metrics[("soketler_sendq_drops_total", door("lines"))] == 0
     finally:
         drained.cancel()
         await cem.close()
+
+
+async def test_metrics_count_connections_messages_deliveries_and_commits(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    server = await start_server(db=str(tmp_path / "h.db"))
+    cem = await registered("127.0.0.1", lines_port(server), "cem")
+    ayse = await WebClient.registered(ws_url(server), "ayşe")
+    try:
+        await cem.expect("ayşe joined")
+        before = await scrape(server)
+        assert before[("soketler_connections", door("web"))] == 1
+        assert before[("soketler_connections", door("lines"))] == 1
+        assert before[("soketler_connections_accepted_total", door("web"))] == 1
+        assert before[("soketler_users", ())] == 2 and before[("soketler_rooms", ())] == 1
+        for i in range(3):
+            await ayse.send({"type": "message", "room": "#lobby", "text": f"m{i}"})
+            await cem.expect(f"<ayşe> m{i}")
+        await ayse.send({"type": "message", "to": "cem", "text": "psst"})
+        await cem.expect("*ayşe* psst")
+        after = await scrape(server)
+        messages = ("soketler_messages_total", (("kind", "room"),))
+        assert after[messages] - before[messages] == 3
+        assert after[("soketler_messages_total", (("kind", "private"),))] == 1
+        deliveries = ("soketler_deliveries_total", ())
+        # Three messages to a room of two, and a private one to its reader and its sender.
+        assert after[deliveries] - before[deliveries] == 3 * 2 + 2
+        assert after[("soketler_store_commit_messages_sum", ())] == 4
+        assert after[("soketler_store_commit_seconds_count", ())] >= 1
+        assert after[("soketler_store_failures_total", ())] == 0
+        assert after[("soketler_store_queue_depth", ())] == 0
+        async with aiohttp.ClientSession() as http:
+            url = f"http://127.0.0.1:{web_port(server)}/healthz"
+            async with http.get(url) as response:
+                assert response.status == 200 and await response.text() == "ok\n"
+    finally:
+        await ayse.close()
+        await cem.close()
+    for _ in range(100):  # the sessions end once their connections do
+        gone = await scrape(server)
+        if gone[("soketler_connections", door("web"))] == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert gone[("soketler_connections", door("web"))] == 0

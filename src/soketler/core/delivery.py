@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import cast
 
 from soketler.core.session import Room, Session
@@ -68,6 +68,8 @@ class Delivery:
         # Private streams with something waiting, by the nickname keys of their two
         # parties: what a reply to either of them must wait for.
         self._private: dict[str, set[str]] = {}
+        # Events written to readers by fan-out, counted once per fan-out (for metrics).
+        self.delivered = 0
 
     # --- sending now --------------------------------------------------------------------
 
@@ -128,9 +130,14 @@ class Delivery:
             self.streams[stream].append(_Held(stream, one))
 
     def fanout(
-        self, stream: str | None, event: ServerEvent, sessions: Iterable[Session], room: Room | None
+        self,
+        stream: str | None,
+        event: ServerEvent,
+        sessions: Collection[Session],
+        room: Room | None,
     ) -> None:
         """One event to many sessions, in order within its stream."""
+        self.delivered += len(sessions)
         if stream is not None and stream in self.streams:
             audience = list(sessions)  # who is there now, not when the queue moves
             self.emit(stream, lambda: self.fanout_now((event,), audience, room))
@@ -213,6 +220,7 @@ class Delivery:
                     and queue[0].audience is audience
                 ):
                     events.append(cast(ChatMessage, queue.popleft().event))
+                self.delivered += len(events) * len(audience)
                 self.fanout_now(events, audience, first.room)
             except Exception:
                 # A delivery that fails must not stop the ones behind it: everyone

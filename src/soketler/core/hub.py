@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 
 from soketler.core.archive import Archive, Page, Saved, Topic
+from soketler.core.counts import Counts
 from soketler.core.delivery import Delivery, Run, private_stream, room_stream
 from soketler.core.nicks import Nicks
 from soketler.core.rooms import Rooms
@@ -101,6 +102,7 @@ class Hub:
         self.next_id = saved.last_id + 1
         self.rooms.saved_topics.update(saved.topics)
         self.pending = 0  # messages given to the archive and not yet stored
+        self.counts = Counts()  # for the server's metrics
 
     @property
     def defer(self) -> Callable[[Run], object] | None:
@@ -123,6 +125,8 @@ class Hub:
         session = Session(peer, address, door, codec)
         session.state = SessionState.REGISTERING
         self.sessions.add(session)
+        self.counts.accepted[door] += 1
+        self.counts.open[door] += 1
         return session
 
     def close(self, session: Session, reason: str, *, tell: bool = True) -> None:
@@ -132,6 +136,7 @@ class Hub:
         registered = session.registered
         session.state = SessionState.CLOSING
         self.sessions.discard(session)
+        self.counts.open[session.door] -= 1
         # What was said to it and still waits for the store reaches it before it goes.
         streams = self.delivery.streams_of(session)
         if registered:
@@ -159,6 +164,7 @@ class Hub:
             Delivery.write(session, bye)
             session.peer.close(reason)
         self.sessions.clear()
+        self.counts.open.clear()
         self.nicks.clear()
         self.rooms.clear()
         self.delivery.clear()
@@ -385,6 +391,7 @@ class Hub:
         it was said, the sender too."""
         if self._refuse(session, re):
             return
+        self.counts.room_messages += 1
         message = ChatMessage(
             self.new_message_id(),
             self.clock(),
@@ -415,6 +422,7 @@ class Hub:
         sender (marked as its own)."""
         if self._refuse(session, re):
             return
+        self.counts.private_messages += 1
         message = ChatMessage(
             self.new_message_id(),
             self.clock(),
@@ -431,6 +439,7 @@ class Hub:
             Delivery.write(target, message)
             if target is not session:
                 Delivery.write(session, message, View.OWN)
+            self.delivery.delivered += 1 if target is session else 2
 
         stream = private_stream(session.key, target.key)
         if self.archive is None:
@@ -444,6 +453,7 @@ class Hub:
         (A failing store answers each message with its failure, at once, until it can
         write again: see store.archive.ThreadedArchive.)"""
         if self.pending >= MAX_PENDING:
+            self.counts.busy += 1
             self.error(session, codes.BUSY, re)
             return True
         return False

@@ -25,6 +25,7 @@ from soketler.store.sqlite import SqliteStore
 from soketler.transport.backlog import Backlog
 from soketler.transport.connection import ChatConnection
 from soketler.transport.flusher import Flusher
+from soketler.transport.metrics import REFUSED_FULL, REFUSED_PER_ADDRESS, ServerMetrics
 from soketler.transport.pump import Pump
 
 log = logging.getLogger("soketler.server")
@@ -75,6 +76,7 @@ class ChatServer:
         )
         self.connections: set[Pump] = set()
         self.registry = Registry()  # what /metrics shows, where a door serves it
+        self.metrics = ServerMetrics(self.registry, self)
         self._per_address: Counter[str] = Counter()
         self._servers: list[tuple[Door, Listening]] = []
         # Steps run once every connection has ended (a door's HTTP server, say).
@@ -91,6 +93,10 @@ class ChatServer:
     def loop(self) -> asyncio.AbstractEventLoop:
         assert self._loop is not None, "the server is not started"
         return self._loop
+
+    @property
+    def started(self) -> bool:
+        return self._loop is not None
 
     @property
     def flusher(self) -> Flusher:
@@ -129,7 +135,7 @@ class ChatServer:
     async def _open_store(self) -> None:
         if self.config.db == ":memory:":
             memory = MemoryStore()
-            self._archive = ImmediateArchive(memory)
+            self._archive = ImmediateArchive(memory, self.metrics.commit)
             self.hub.resume(self._archive, memory.load())
         else:
             store = SqliteStore(self.config.db)
@@ -139,7 +145,7 @@ class ChatServer:
             except BaseException:
                 store.close()
                 raise
-            self._archive = ThreadedArchive(store, self.loop)
+            self._archive = ThreadedArchive(store, self.loop, self.metrics.commit)
             self.hub.resume(self._archive, saved)
             log.info("history in %s (last message id %d)", self.config.db, saved.last_id)
         retention = self.config.retention
@@ -223,9 +229,11 @@ class ChatServer:
         """Counts a new connection in, or says why it is refused."""
         limits = self.config.limits
         if len(self.connections) >= limits.max_clients:
+            self.hub.counts.refused[REFUSED_FULL] += 1
             return texts.SERVER_FULL.format(limit=limits.max_clients)
         if address and limits.max_per_address > 0:
             if self._per_address[address] >= limits.max_per_address:
+                self.hub.counts.refused[REFUSED_PER_ADDRESS] += 1
                 return texts.TOO_MANY_FROM_ADDRESS.format(limit=limits.max_per_address)
             self._per_address[address] += 1
         return None
