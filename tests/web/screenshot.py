@@ -19,9 +19,12 @@ from tests.e2e.lineclient import LineClient, registered
 from tests.web.conftest import CHROMIUM_ARGS, ChatServer
 from tests.web.pages import ChatPage
 
+# The search panel open over the same conversation: what is asked for, per picture.
+SEARCHES = {"web-search.png": "from:bora"}
 SHOTS: dict[str, dict[str, Any]] = {
     "web-chat.png": {"viewport": {"width": 1280, "height": 760}, "color_scheme": "light"},
     "web-chat-dark.png": {"viewport": {"width": 1280, "height": 760}, "color_scheme": "dark"},
+    "web-search.png": {"viewport": {"width": 1280, "height": 760}, "color_scheme": "light"},
     "web-chat-phone.png": {
         "viewport": {"width": 390, "height": 760},
         "color_scheme": "light",
@@ -37,7 +40,9 @@ async def say(client: LineClient, line: str, echo: str) -> None:
     await client.expect(echo)
 
 
-async def shoot(browser: Any, path: Path, options: dict[str, Any]) -> None:
+async def shoot(
+    browser: Any, path: Path, options: dict[str, Any], search: str | None = None
+) -> None:
     chat = await ChatServer().start()
     bora = await registered("127.0.0.1", chat.port, "bora")
     deniz = await registered("127.0.0.1", chat.port, "deniz")
@@ -64,6 +69,11 @@ async def shoot(browser: Any, path: Path, options: dict[str, Any]) -> None:
         await expect(ayse.conversation("deniz").locator(".badge")).to_have_text("1")
         await expect(ayse.conversation("dev").locator(".badge")).to_have_text("1")
         await ayse.page.locator("#composer-input").fill("see you at 8")
+        if search is not None:
+            await ayse.page.locator("#search-button").click()
+            await ayse.page.locator("#search-input").fill(search)
+            await ayse.page.locator("#search-input").press("Enter")
+            await expect(ayse.page.locator("#search-status")).to_contain_text("found")
         await expect(ayse.page.locator("#scrim")).to_be_hidden()
         await ayse.page.screenshot(path=str(path), animations="disabled")
         ayse.assert_clean()
@@ -82,7 +92,7 @@ async def stage(folder: Path) -> None:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         for name, options in SHOTS.items():
-            await shoot(browser, folder / name, options)
+            await shoot(browser, folder / name, options, SEARCHES.get(name))
             print(folder / name)
         await browser.close()
 

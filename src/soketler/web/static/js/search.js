@@ -55,11 +55,12 @@ export class SearchPanel {
     else this.show();
   }
 
-  show() {
+  // Opened to ask: what was searched last is selected, so typing replaces it.
+  show(select = true) {
     this.ui.search.hidden = false;
     this.ui.searchButton.setAttribute("aria-expanded", "true");
     this.ui.searchInput.focus();
-    this.ui.searchInput.select();
+    if (select) this.ui.searchInput.select();
   }
 
   close() {
@@ -72,8 +73,8 @@ export class SearchPanel {
   // A new search: the newest matches first asked for, older ones page by page.
   run(text) {
     const query = text.trim();
-    this.show();
     this.ui.searchInput.value = query;
+    this.show(false);
     if (!query) return;
     this.query = query;
     this.oldest = null;
