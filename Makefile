@@ -5,10 +5,12 @@ BIN := $(VENV)/bin
 # System programs the tests drive (and the benchmarks' peers). Installed with apt-get
 # where it is usable; elsewhere the tests that need them skip (or fail when CI=true).
 # chromium: the browser tests (Playwright drives it; its own browser download is not used).
-APT_PACKAGES := telnet netcat-openbsd socat ncat tmux redis-server redis-tools openssl irssi ngircd chromium
+APT_PACKAGES := telnet netcat-openbsd socat ncat tmux redis-server redis-tools openssl irssi ngircd \
+	chromium zsh fish man-db groff-base
 SERVE_ARGS ?=
 
-.PHONY: serve test lint check pytest system-deps bench bench-quick irctest irctest-ngircd screenshots clean
+.PHONY: serve venv example share test lint check pytest system-deps bench bench-quick bench-plots \
+	irctest irctest-ngircd screenshots clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +23,21 @@ $(BIN)/.installed-test: $(BIN)/.installed
 
 serve: $(BIN)/.installed
 	$(BIN)/soketler serve $(SERVE_ARGS)
+
+# .venv with soketler installed: then `.venv/bin/python examples/time_bot.py` runs.
+venv: $(BIN)/.installed
+
+# Runs one of examples/ with the venv's Python: make example NAME=time_bot ARGS="--join '#dev'"
+NAME ?=
+ARGS ?=
+example: $(BIN)/.installed
+	@test -n "$(NAME)" || { echo 'usage: make example NAME=time_bot [ARGS="..."]'; \
+	  ls examples | sed -n 's/\.py$$//p' | tr '\n' ' '; echo; exit 2; }
+	$(BIN)/python examples/$(NAME:.py=).py $(ARGS)
+
+# The man page and shell completions the wheel installs, from the argparse definitions.
+share: $(BIN)/.installed
+	$(BIN)/python -m soketler.docgen .
 
 # Installs what is missing of APT_PACKAGES; needs root (or password-less sudo).
 system-deps:
@@ -53,6 +70,10 @@ bench: $(BIN)/.installed-test system-deps
 
 bench-quick: $(BIN)/.installed-test system-deps
 	$(BIN)/python -m benchmarks --quick
+
+# Redraws the README's SVG figures from benchmarks/results/latest-full.json.
+bench-plots: $(BIN)/.installed
+	$(BIN)/python -m benchmarks.plots
 
 # The public IRC conformance suite (github.com/progval/irctest), which is not part of
 # this repository: clone it anywhere and pass its path. It stays out of `make test`.

@@ -18,6 +18,7 @@ from benchmarks import (
     history,
     joins,
     pipe,
+    plots,
     redis_streams,
     report,
     search,
@@ -121,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     wanted = args.readme == "yes" or (args.readme == "auto" and everything)
     if wanted and report.update_readme(report.table(figures, info, options)):
         print("README.md: table updated")
+    if everything:
+        # The README's pictures: redrawn from the run that also wrote its table.
+        for drawn in plots.write(path):
+            print(f"drew {drawn.relative_to(util.ROOT)}")
     print("\n" + report.table(figures, info, options))
     return 0
 

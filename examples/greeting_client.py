@@ -10,6 +10,7 @@ greeting_server.py and merhaba_server.py.
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 
@@ -23,7 +24,11 @@ def main(host: str = "127.0.0.1", port: int = 12345) -> None:
 
 
 if __name__ == "__main__":
-    main(
-        sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1",
-        int(sys.argv[2]) if len(sys.argv) > 2 else 12345,
-    )
+    host = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1"
+    port = int(sys.argv[2]) if len(sys.argv) > 2 else 12345
+    try:
+        main(host, port)
+    except OSError as exc:  # e.g. nobody listens there: one line, not a traceback
+        # The errno's own words: create_server adds its own to strerror.
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        sys.exit(f"greeting_client.py: {host} port {port}: {reason}")

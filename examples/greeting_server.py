@@ -12,6 +12,7 @@ on the listening one, and that `sendall` (not `send`) guarantees every byte goes
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import sys
 
@@ -33,8 +34,12 @@ def main(host: str = "", port: int = 12345) -> None:
 
 
 if __name__ == "__main__":
-    with contextlib.suppress(KeyboardInterrupt):
-        main(
-            sys.argv[1] if len(sys.argv) > 1 else "",
-            int(sys.argv[2]) if len(sys.argv) > 2 else 12345,
-        )
+    host = sys.argv[1] if len(sys.argv) > 1 else ""
+    port = int(sys.argv[2]) if len(sys.argv) > 2 else 12345
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            main(host, port)
+    except OSError as exc:  # e.g. the port is taken: one line, not a traceback
+        # The errno's own words: create_server adds its own to strerror.
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        sys.exit(f"greeting_server.py: {host or '*'} port {port}: {reason}")

@@ -12,6 +12,7 @@ clients too, and they appear as ::ffff:a.b.c.d.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import sys
 
@@ -41,5 +42,10 @@ def send(host: str, port: int) -> None:
 if __name__ == "__main__":
     if len(sys.argv) < 4 or sys.argv[1] not in ("serve", "send"):
         sys.exit("usage: ipv6_pair.py serve|send HOST PORT")
-    with contextlib.suppress(KeyboardInterrupt):
-        (serve if sys.argv[1] == "serve" else send)(sys.argv[2], int(sys.argv[3]))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            (serve if sys.argv[1] == "serve" else send)(sys.argv[2], int(sys.argv[3]))
+    except OSError as exc:  # a taken port, nobody listening: one line, not a traceback
+        # The errno's own words: create_server adds its own to strerror.
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        sys.exit(f"ipv6_pair.py: [{sys.argv[2]}]:{sys.argv[3]}: {reason}")

@@ -5,13 +5,14 @@ waits on the socket and prints whatever arrives, while the main thread waits on 
 keyboard and sends. Neither blocks the other. Run one side as the server and the
 other as the client; either ends the chat with a close word or Ctrl-D.
 
-    python examples/thread_chat.py serve 127.0.0.1 61001
-    python examples/thread_chat.py connect 127.0.0.1 61001
+    python examples/thread_chat.py serve 127.0.0.1 12348
+    python examples/thread_chat.py connect 127.0.0.1 12348
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import sys
 import threading
@@ -45,7 +46,7 @@ def chat(conn: socket.socket) -> None:
     done.wait(timeout=5)
 
 
-def main(role: str, host: str = "127.0.0.1", port: int = 61001) -> None:
+def main(role: str, host: str = "127.0.0.1", port: int = 12348) -> None:
     if role == "serve":
         with socket.create_server((host, port)) as server:
             print(f"listening on {host} port {server.getsockname()[1]}", flush=True)
@@ -61,9 +62,12 @@ def main(role: str, host: str = "127.0.0.1", port: int = 61001) -> None:
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in ("serve", "connect"):
         sys.exit("usage: thread_chat.py serve|connect [HOST] [PORT]")
-    with contextlib.suppress(KeyboardInterrupt):
-        main(
-            sys.argv[1],
-            sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1",
-            int(sys.argv[3]) if len(sys.argv) > 3 else 61001,
-        )
+    host = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
+    port = int(sys.argv[3]) if len(sys.argv) > 3 else 12348
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            main(sys.argv[1], host, port)
+    except OSError as exc:  # a taken port, nobody listening: one line, not a traceback
+        # The errno's own words: create_server adds its own to strerror.
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        sys.exit(f"thread_chat.py: {host} port {port}: {reason}")

@@ -1,7 +1,11 @@
 """A bot that answers `!time` with the time, in rooms and in private messages.
 
-    python examples/time_bot.py                       # localhost:61000, #lobby
-    python examples/time_bot.py --port 7000 --join '#dev'
+It uses the soketler client, so it runs with the Python that has soketler installed:
+`make venv` once in the repository (or `pip install soketler`), then
+
+    .venv/bin/python examples/time_bot.py                  # localhost:61000, #lobby
+    .venv/bin/python examples/time_bot.py --join '#dev'
+    make example NAME=time_bot ARGS="--port 7000 --join '#dev'"
 
 It reconnects by itself when the server restarts, and rejoins its rooms.
 """
@@ -11,9 +15,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import sys
 from datetime import datetime
 
-from soketler.client import ChatClient, ChatMessage, Disconnected, Reconnected
+try:
+    from soketler.client import ChatClient, ChatMessage, ClientError, Disconnected, Reconnected
+except ModuleNotFoundError as missing:
+    if missing.name != "soketler":
+        raise  # soketler is there but broken: that traceback is worth seeing
+    sys.exit(
+        "time_bot.py needs soketler: run `make venv` in the repository, then "
+        "`.venv/bin/python examples/time_bot.py` (or `make example NAME=time_bot`)"
+    )
 
 
 def answer(event: ChatMessage, own_nick: str, now: datetime) -> str | None:
@@ -49,8 +62,11 @@ def main() -> None:
     parser.add_argument("--nick", default="timebot")
     parser.add_argument("--join", action="append", default=[], metavar="#ROOM")
     args = parser.parse_args()
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a bot is stopped
-        asyncio.run(run(args.host, args.port, args.nick, args.join))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a bot is stopped
+            asyncio.run(run(args.host, args.port, args.nick, args.join))
+    except ClientError as exc:  # no server there, nickname taken, ...: one line
+        sys.exit(f"time_bot.py: {exc}")
 
 
 if __name__ == "__main__":

@@ -4,19 +4,20 @@ Teaches the client half of line framing: each message goes out whole with
 `sendall` and a newline, and the answer is read up to its newline. A close word
 (bye close quit q kapat exit) is sent too, so the server knows we are leaving.
 
-    python examples/turn_chat_client.py 127.0.0.1 61000
+    python examples/turn_chat_client.py 127.0.0.1 12347
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import sys
 
 CLOSE_WORDS = frozenset({"bye", "close", "quit", "q", "kapat", "exit"})
 
 
-def main(host: str = "127.0.0.1", port: int = 61000) -> None:
+def main(host: str = "127.0.0.1", port: int = 12347) -> None:
     with (
         socket.create_connection((host, port), timeout=30) as conn,
         conn.makefile("r", encoding="utf-8", newline="\n") as lines,
@@ -37,8 +38,12 @@ def main(host: str = "127.0.0.1", port: int = 61000) -> None:
 
 
 if __name__ == "__main__":
-    with contextlib.suppress(EOFError, KeyboardInterrupt):
-        main(
-            sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1",
-            int(sys.argv[2]) if len(sys.argv) > 2 else 61000,
-        )
+    host = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1"
+    port = int(sys.argv[2]) if len(sys.argv) > 2 else 12347
+    try:
+        with contextlib.suppress(EOFError, KeyboardInterrupt):
+            main(host, port)
+    except OSError as exc:  # e.g. nobody listens there: one line, not a traceback
+        # The errno's own words: create_server adds its own to strerror.
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        sys.exit(f"turn_chat_client.py: {host} port {port}: {reason}")

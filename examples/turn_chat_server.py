@@ -5,13 +5,14 @@ the socket is read through a buffered file (`makefile`) with `readline()` instea
 of trusting one `recv` to be one message. Either side ends the chat with a close
 word (bye close quit q kapat exit) or by closing the connection.
 
-    python examples/turn_chat_server.py 127.0.0.1 61000
-    python examples/turn_chat_client.py 127.0.0.1 61000
+    python examples/turn_chat_server.py 127.0.0.1 12347
+    python examples/turn_chat_client.py 127.0.0.1 12347
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import sys
 
@@ -22,7 +23,7 @@ def is_close_word(text: str) -> bool:
     return text.strip().lower() in CLOSE_WORDS
 
 
-def main(host: str = "127.0.0.1", port: int = 61000) -> None:
+def main(host: str = "127.0.0.1", port: int = 12347) -> None:
     with socket.create_server((host, port)) as server:
         print(f"listening on {host} port {server.getsockname()[1]}", flush=True)
         conn, address = server.accept()
@@ -43,9 +44,13 @@ def main(host: str = "127.0.0.1", port: int = 61000) -> None:
 
 
 if __name__ == "__main__":
-    # Ctrl-D or Ctrl-C at the "you:" prompt ends the chat.
-    with contextlib.suppress(EOFError, KeyboardInterrupt):
-        main(
-            sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1",
-            int(sys.argv[2]) if len(sys.argv) > 2 else 61000,
-        )
+    host = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1"
+    port = int(sys.argv[2]) if len(sys.argv) > 2 else 12347
+    try:
+        # Ctrl-D or Ctrl-C at the "you:" prompt ends the chat.
+        with contextlib.suppress(EOFError, KeyboardInterrupt):
+            main(host, port)
+    except OSError as exc:  # e.g. the port is taken: one line, not a traceback
+        # The errno's own words: create_server adds its own to strerror.
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        sys.exit(f"turn_chat_server.py: {host} port {port}: {reason}")

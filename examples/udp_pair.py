@@ -11,6 +11,7 @@ is never retransmitted.
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 
@@ -47,3 +48,7 @@ if __name__ == "__main__":
             send(sys.argv[2], int(sys.argv[3]), " ".join(sys.argv[4:]) or "hello")
     except KeyboardInterrupt:
         pass
+    except OSError as exc:  # e.g. the port is taken: one line, not a traceback
+        # The errno's own words: create_server adds its own to strerror.
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        sys.exit(f"udp_pair.py: {sys.argv[2]} port {sys.argv[3]}: {reason}")

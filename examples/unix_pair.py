@@ -55,3 +55,7 @@ if __name__ == "__main__":
             send(sys.argv[2], " ".join(sys.argv[3:]) or "hello")
     except KeyboardInterrupt:
         pass
+    except OSError as exc:  # e.g. no server at that path: one line, not a traceback
+        # The errno's own words: create_server adds its own to strerror.
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        sys.exit(f"unix_pair.py: {sys.argv[2]}: {reason}")

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from soketler import exitcodes
 from soketler.cli import build_parser
-from soketler.client import ChatMessage, Joined
+from soketler.client import ChatMessage, Event, Joined
 from tests.client.conftest import (
     SOKETLER,
     Connect,
@@ -52,7 +52,7 @@ async def run_chat(*args: str, stdin: bytes = b"") -> tuple[int, str, str]:
 
 async def test_piped_lines_are_all_delivered_then_it_exits_0(connect: Connect, port: int) -> None:
     bob = await connect("bob")
-    code, out, err = await run_chat("127.0.0.1", str(port), "--nick", "x", stdin=b"a\nb\n")
+    code, out, err = await run_chat("127.0.0.1", str(port), "--nick", "x", "-v", stdin=b"a\nb\n")
     assert (code, err) == (0, "")
     for text in ("a", "b"):
         got = await next_matching(bob, lambda e, t=text: isinstance(e, ChatMessage) and e.text == t)
@@ -64,7 +64,7 @@ async def test_piped_lines_are_all_delivered_then_it_exits_0(connect: Connect, p
 async def test_piped_commands_and_incoming_lines(connect: Connect, port: int) -> None:
     bob = await connect("bob", rooms=["#ops"])
     lines = b"/join #ops\nto ops\n/me deploys\n/msg bob psst\n//literal slash\n"
-    code, out, _ = await run_chat("127.0.0.1", str(port), "--nick", "cron", stdin=lines)
+    code, out, _ = await run_chat("127.0.0.1", str(port), "--nick", "cron", "-v", stdin=lines)
     assert code == 0
     got = [
         await next_matching(bob, lambda e: isinstance(e, ChatMessage) and e.sender == "cron")
@@ -77,6 +77,40 @@ async def test_piped_commands_and_incoming_lines(connect: Connect, port: int) ->
         ("/literal slash", "#ops", None, False),
     ]
     assert "-- cron joined #ops" in out
+
+
+async def test_a_cron_job_prints_nothing_and_sits_only_in_its_room(
+    connect: Connect, port: int
+) -> None:
+    heard: list[Event] = []
+    lobby = await connect("bob", on_event=heard.append)
+    ops = await connect("ops", rooms=["#ops"])
+    async with chat_process("127.0.0.1", str(port), "--nick", "cron", "--join", "#ops") as proc:
+        assert proc.stdin is not None
+        proc.stdin.write(b"backup done\n")
+        await proc.stdin.drain()
+        said = await next_matching(ops, lambda e: isinstance(e, ChatMessage))
+        assert isinstance(said, ChatMessage) and (said.room, said.text) == ("#ops", "backup done")
+        # While it runs, cron is in #ops and not in #lobby.
+        assert "cron" in (await ops.who("#ops")).users
+        assert "cron" not in (await lobby.who("#lobby")).users
+        proc.stdin.close()
+        out, err = await asyncio.wait_for(proc.communicate(), 10)
+    assert (proc.returncode, out, err) == (0, b"", b"")
+    await lobby.ping()  # everything said in #lobby before this has reached bob
+    assert not [e for e in heard if getattr(e, "nick", None) == "cron"]  # never in #lobby
+
+
+async def test_a_refused_line_is_on_stderr_and_exits_9(port: int) -> None:
+    code, out, err = await run_chat(
+        "127.0.0.1", str(port), "--nick", "cron", stdin=b"/msg nobody hi\n/frob\nfine\n"
+    )
+    assert code == exitcodes.PROTOCOL
+    assert out == ""
+    assert err == (
+        'soketler chat: Nobody is called "nobody".\n'
+        "soketler chat: Unknown command /frob. Type /help for the list.\n"
+    )
 
 
 async def test_send_one_line_into_a_joined_room(connect: Connect, port: int) -> None:

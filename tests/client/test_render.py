@@ -142,7 +142,7 @@ def test_nick_colours_are_stable_and_ignore_case() -> None:
     [
         ("\x1b[2Jgone", "\\e[2Jgone"),
         ("bell\x07", "bell\\u0007"),
-        ("a\tb\nc\rd", "a\\tb\\nc\\rd"),
+        ("a\tb\nc\rd", "a       b\\nc\\rd"),
         ("\x9b31m", "\\u009b31m"),
         ("evil\u202egnp.exe", "evil\\u202egnp.exe"),
         ("merhaba 👋 민준", "merhaba 👋 민준"),

@@ -232,3 +232,24 @@ def test_a_reply_comes_after_what_was_said_to_the_reader_before_it() -> None:
     archive.commit("a private word")
     events = bob_heard.take()
     assert said(events) == ["a private word"] and events[-1] == Pong("sync")
+
+
+def test_one_senders_messages_to_a_room_and_a_person_arrive_in_the_order_said() -> None:
+    archive = CommitByHand()
+    hub = Hub("test", clock=fixed_clock, archive=archive)
+    deferred: list[Callable[[], object]] = []
+    hub.defer = deferred.append
+    ayse, _ = person(hub, "ayse")
+    bob, bob_heard = person(hub, "bob")
+    room = hub.join(ayse, "#ops")
+    hub.join(bob, "#ops")
+    assert room is not None
+    bob_heard.take()
+    hub.say(ayse, room, "one")
+    hub.private(ayse, bob, "two")
+    hub.say(ayse, room, "three")
+    for text in ("three", "two", "one"):  # the store answers in one go, any order
+        archive.commit(text)
+    while deferred:
+        deferred.pop(0)()
+    assert said(bob_heard.take()) == ["one", "two", "three"]

@@ -185,14 +185,17 @@ async def test_500_clients_each_get_every_message_in_the_same_order(
     async def collect(client: LineClient) -> list[str]:
         got = []
         while len(got) < 20:
-            line = await client.expect(" <u")
+            # (A generous wait: 500 clients first read 125,000 join lines between them.)
+            line = await client.expect(" <u", timeout=60)
             got.append(line.split("> ", 1)[1])
         return got
 
-    orders = await asyncio.gather(*(collect(c) for c in clients))
+    try:
+        orders = await asyncio.gather(*(collect(c) for c in clients))
+    finally:
+        await asyncio.gather(*(c.close() for c in clients))
     assert sorted(orders[0]) == sorted(f"msg-{n}" for n in range(20))
     assert all(order == orders[0] for order in orders)
-    await asyncio.gather(*(c.close() for c in clients))
 
 
 async def test_a_client_that_never_reads_is_dropped_and_nobody_waits(

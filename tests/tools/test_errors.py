@@ -78,7 +78,7 @@ def test_permission_denied_below_1024() -> None:
     ("args", "text"),
     [
         (["connect", "127.0.0.1", "70000"], "invalid port: 70000"),
-        (["connect", "127.0.0.1", "http"], "invalid port: 'http'"),
+        (["connect", "127.0.0.1", "htp"], "invalid port: 'htp'"),
         (["connect", "127.0.0.1", "0"], "invalid port: 0"),
         (["listen", "-p", "65536"], "invalid port: 65536 (expected 0-65535)"),
         (["probe", "127.0.0.1", "80-22"], "invalid port range: 80-22"),

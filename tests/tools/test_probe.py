@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 
 from soketler import exitcodes
 from soketler.tools import probe
@@ -59,16 +60,34 @@ def test_probe_command_open_only(refused_port: int) -> None:
     assert lines[-1] == "127.0.0.1: 2 ports probed: 1 open, 1 closed, 0 filtered"
 
 
+def listening_on_loopback() -> set[int]:
+    """Ports something on this machine listens on that 127.0.0.1 reaches (other
+    programs, other tests running beside this one)."""
+    found = set()
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(name).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, port = local.rsplit(":", 1)
+            if state == "0A" and address in ("0100007F", "00000000", "0" * 32):
+                found.add(int(port, 16))
+    return found
+
+
 def test_a_range_lists_what_answers_and_counts_the_closed() -> None:
     with socket.create_server(("127.0.0.1", 0)) as server:
         open_port = server.getsockname()[1]
         first = max(1, open_port - 20)
-        spec = f"{first}-{open_port + 20}"
+        last = open_port + 20
+        spec = f"{first}-{last}"
         result = run_tool(["probe", "127.0.0.1", spec])
         everything = run_tool(["probe", "--all", "127.0.0.1", spec])
+        others = {p for p in listening_on_loopback() if first <= p <= last}
     lines = result.stdout.decode().splitlines()
-    count = open_port + 20 - first + 1
-    assert lines[0] == f"Not shown: {count - 1} closed ports (--all lists them)"
-    assert [line.split()[:2] for line in lines[2:-1]] == [[f"{open_port}/tcp", "open"]]
-    assert lines[-1] == f"127.0.0.1: {count} ports probed: 1 open, {count - 1} closed, 0 filtered"
+    count = last - first + 1
+    opened = sorted(others | {open_port})
+    closed = count - len(opened)
+    assert lines[0] == f"Not shown: {closed} closed ports (--all lists them)"
+    assert [line.split()[:2] for line in lines[2:-1]] == [[f"{p}/tcp", "open"] for p in opened]
+    summary = f"127.0.0.1: {count} ports probed: {len(opened)} open, {closed} closed, 0 filtered"
+    assert lines[-1] == summary
     assert len(everything.stdout.decode().splitlines()) == count + 2

@@ -28,6 +28,7 @@ _TLS_OPTIONS = (
     "tls_cert",
     "tls_key",
 )
+RECONNECT_BACKOFF = Backoff(initial=1.0, maximum=5.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,10 @@ class ChatOptions:
     reconnect: bool
     timeout: float
     tls: ClientTls | None = None
+    verbose: bool = False  # in a pipe: print what arrives, not only errors
+    # At most 5 s between attempts: someone is waiting to chat, and learns that the
+    # server is back within seconds (jitter still spreads a crowd's returns).
+    backoff: Backoff = RECONNECT_BACKOFF
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ChatOptions:
@@ -60,9 +65,17 @@ class ChatOptions:
             reconnect=not args.no_reconnect,
             timeout=args.timeout,
             tls=tls,
+            verbose=args.verbose,
         )
 
-    def client(self, nick: str, on_event: Callable[[Event], None] | None = None) -> ChatClient:
+    def client(
+        self,
+        nick: str,
+        on_event: Callable[[Event], None] | None = None,
+        *,
+        only_rooms: bool = False,
+        replay: int | None = None,
+    ) -> ChatClient:
         return ChatClient(
             self.host,
             self.port,
@@ -70,10 +83,12 @@ class ChatOptions:
             nick=nick,
             rooms=self.rooms,
             reconnect=self.reconnect,
-            backoff=Backoff(initial=1.0, maximum=30.0),
+            backoff=self.backoff,
             connect_timeout=self.timeout,
             request_timeout=self.timeout,
             on_event=on_event,
+            only_rooms=only_rooms,
+            replay=replay,
             tls=self.tls,
         )
 

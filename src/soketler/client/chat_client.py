@@ -51,6 +51,7 @@ from soketler.client.events import (
     Members,
     Pong,
     Reconnected,
+    Reconnecting,
     RequestId,
     RoomInfo,
     RoomList,
@@ -115,12 +116,16 @@ class ChatClient:
     host, port: the server (or `path`, a Unix socket). nick: the nickname to register.
     rooms: rooms to join once connected. reconnect: after losing the connection, get
     it back (with `backoff`) and rejoin the rooms; the stream reports it with
-    `Disconnected` and `Reconnected` events. rate, burst: the client keeps below the
-    server's flood limit by itself (0 turns pacing off). max_events: events not yet
-    consumed are kept up to this many; past it the oldest are dropped and counted in
-    `dropped_events`. tls: speak TLS, checking the server as it says
-    (`soketler.security.tls.client_tls`); a refused certificate raises TlsFailed and
-    is never retried by reconnecting.
+    `Disconnected`, a `Reconnecting` before each attempt, and `Reconnected` events.
+    rate, burst: the client keeps below the server's flood limit by itself (0 turns
+    pacing off). max_events: events not yet consumed are kept up to this many; past it
+    the oldest are dropped and counted in
+    `dropped_events`. only_rooms: be in `rooms` alone, leaving the room the server
+    puts everyone in (#lobby): it asks to arrive in the first of them instead, and leaves
+    #lobby if the server does not know how. replay: messages of history wanted on
+    each join (None: the server's number; 0: none). tls: speak TLS, checking the server
+    as it says (`soketler.security.tls.client_tls`); a refused certificate raises
+    TlsFailed and is never retried by reconnecting.
     """
 
     def __init__(
@@ -140,6 +145,8 @@ class ChatClient:
         max_line: int = DEFAULT_MAX_LINE,
         max_events: int = 10_000,
         on_event: Callable[[Event], None] | None = None,
+        only_rooms: bool = False,
+        replay: int | None = None,
         tls: ClientTls | None = None,
     ) -> None:
         self.host = host
@@ -157,6 +164,11 @@ class ChatClient:
         # what must stay in step with the connection (a screen's room list) uses it.
         self.on_event = on_event
         self._initial_rooms = tuple(rooms)
+        # Be in `rooms` alone: leave the room the server puts everyone in on arrival.
+        self._only_rooms = only_rooms and bool(self._initial_rooms)
+        # Messages of history to be shown on each join (None: as many as the server
+        # gives); a client that shows none need not be sent any.
+        self.replay = replay
         self._rate = rate
         self._burst = burst
         self._bucket: TokenBucket | None = None
@@ -172,6 +184,7 @@ class ChatClient:
         self._closing = False
         self._ended = False
         self._online = asyncio.Event()
+        self._retry = asyncio.Event()  # set: stop waiting, reconnect now
 
     # --- what we know -----------------------------------------------------------------
 
@@ -197,6 +210,13 @@ class ChatClient:
     def current_room(self) -> str | None:
         """Where the server sends a message that names no room."""
         return self.membership.current
+
+    def seconds_to_send(self, count: int) -> float:
+        """About how long `count` more requests take at the client's pace: a burst goes
+        at once, the rest at `rate` a second (0.0 without pacing)."""
+        if self._rate <= 0:
+            return 0.0
+        return max(0, count - self._burst) / self._rate
 
     @property
     def connected(self) -> bool:
@@ -233,7 +253,13 @@ class ChatClient:
         await self._register(self.membership.nick)
         try:
             for room in self._initial_rooms:
-                await self.join(room)
+                if self.membership.room(room) is None or room != self._initial_rooms[0]:
+                    await self.join(room)
+            if self._only_rooms:
+                # Joined first, left after: the server never lets anyone be in no room.
+                wanted = {key(room) for room in self._initial_rooms}
+                for room in [r for r in self.membership.rooms if key(r) not in wanted]:
+                    await self.part(room)
         except BaseException:
             await self.close()
             raise
@@ -324,7 +350,7 @@ class ChatClient:
         return TlsFailed(failure.message, failure.exit_code)
 
     async def _handshake(self, link: _Link, nick: str) -> list[Event]:
-        link.writer.write(_encoded(link.protocol, Register(nick, id=next(self._ids))))
+        link.writer.write(_encoded(link.protocol, self._hello(nick)))
         last_words = ""
         # Bounded by the connect timeout around it.
         while True:
@@ -351,6 +377,15 @@ class ChatClient:
                 raise ConnectFailed(
                     f"{self.address} closed the connection{why}", exitcodes.PROTOCOL
                 )
+
+    def _hello(self, nick: str) -> Register:
+        """Registration; with only_rooms it asks to arrive in our first room rather than
+        #lobby (a server that does not know `room` puts us in #lobby, which `connect`
+        then leaves)."""
+        room = None
+        if self._only_rooms:
+            room = (self.membership.rooms or list(self._initial_rooms))[0]
+        return Register(nick, id=next(self._ids), room=room, replay=self.replay)
 
     async def _read(self, link: _Link) -> None:
         reason = "the server closed the connection"
@@ -411,8 +446,11 @@ class ChatClient:
         rooms = list(self.membership.rooms)
         current = self.membership.current
         last = ""
-        for delay in self.backoff.delays():
-            await asyncio.sleep(delay)
+        for attempt, delay in enumerate(self.backoff.delays(), 1):
+            self._announce(Reconnecting(delay, attempt))
+            self._retry.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._retry.wait(), delay)
             try:
                 await self._register_again()
                 await self._rejoin(rooms, current)
@@ -447,14 +485,25 @@ class ChatClient:
         # Join the current room last: the server makes the last joined room current.
         # The rooms the server put us in already need no join, except to make one current.
         order = [room for room in rooms if room != current and self.membership.room(room) is None]
-        for room in [*order, *([current] if current else [])]:
-            await self._send(Join(room, id=next(self._ids)))
+        # The server makes the room it puts us in current: no join needed if it is ours.
+        here = self.membership.current
+        if current and (here is None or key(here) != key(current) or order):
+            order.append(current)
+        for room in order:
+            await self._send(Join(room, id=next(self._ids), replay=self.replay))
         wanted = {key(room) for room in rooms}
         # The server put us in its default room; leave it if we had left it before.
         for room in list(self.membership.rooms):
             if key(room) not in wanted and wanted:
                 await self._send(Part(room, id=next(self._ids)))
         await self.ping()
+
+    def retry_now(self) -> bool:
+        """Ends the wait before the next reconnection attempt; False if not waiting."""
+        waiting = self._supervisor is not None and not self._supervisor.done()
+        if waiting:
+            self._retry.set()
+        return waiting
 
     async def wait_connected(self) -> bool:
         """Waits while the client reconnects; False if it has given up or was closed."""
@@ -551,7 +600,7 @@ class ChatClient:
 
     async def join(self, room: str) -> str:
         """Joins a room (creating it) and makes it current; returns its name."""
-        await self._call(Join(room))
+        await self._call(Join(room, replay=self.replay))
         return self.membership.room(room) or room
 
     async def part(self, room: str | None = None, reason: str | None = None) -> None:

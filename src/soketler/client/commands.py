@@ -21,6 +21,7 @@ from soketler.client.requests import (
     Topic,
     Who,
 )
+from soketler.protocols.columns import two_columns
 from soketler.protocols.names import room_name
 
 
@@ -146,17 +147,15 @@ KEYS = (
     ("Tab", "complete commands, #rooms and nicknames"),
     ("Up, Down", "earlier lines"),
     ("Alt-1 ... Alt-9", "type into your first ... ninth room"),
+    ("Ctrl-R", "while reconnecting: try at once"),
     ("Ctrl-C, Ctrl-D", "leave"),
 )
 
 
 def help_text() -> str:
-    width = max(len(command.usage) for command in COMMANDS.values())
-    lines = ["Commands:"]
-    lines += [f"  {c.usage:<{width}}  {c.summary}" for c in COMMANDS.values()]
-    lines += ["  //text".ljust(width + 4) + "a message that starts with /", "Keys:"]
-    lines += [f"  {name:<{width}}  {what}" for name, what in KEYS]
-    return "\n".join(lines)
+    commands = [(c.usage, c.summary) for c in COMMANDS.values()]
+    commands.append(("//text", "a message that starts with /"))
+    return "\n".join(["Commands:", *two_columns(commands), "Keys:", *two_columns(list(KEYS))])
 
 
 def parse(line: str, current: str | None) -> Action | None:

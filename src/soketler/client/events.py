@@ -47,6 +47,7 @@ __all__ = [
     "Pong",
     "Quit",
     "Reconnected",
+    "Reconnecting",
     "RequestId",
     "RoomInfo",
     "RoomList",
@@ -93,6 +94,15 @@ class Disconnected:
 
 
 @dataclass(frozen=True, slots=True)
+class Reconnecting:
+    """The next attempt to reconnect is `delay` seconds away (`ChatClient.retry_now`
+    makes it at once); `attempt` counts from 1."""
+
+    delay: float
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
 class Reconnected:
     """The connection is back, registered as `nick`, in `rooms` again."""
 
@@ -100,5 +110,5 @@ class Reconnected:
     rooms: tuple[str, ...]
 
 
-LocalEvent = Greeting | Unknown | BadLine | Disconnected | Reconnected
+LocalEvent = Greeting | Unknown | BadLine | Disconnected | Reconnecting | Reconnected
 Event = ServerEvent | LocalEvent

@@ -1,9 +1,16 @@
-"""`soketler chat` without a terminal: stdin lines out, the rooms' lines to stdout.
+"""`soketler chat` without a terminal: stdin lines out, errors to stderr.
 
 For scripts and cron. Every stdin line is sent like a typed line (so `/join #ops`
-works, and `//x` sends "/x"); incoming events are printed as plain lines. After
-stdin ends, a `ping` is answered only once the server has handled everything before
-it, so exit status 0 means every line was delivered.
+works, and `//x` sends "/x"). Only errors are printed, on stderr, since whatever a
+cron job prints is mailed to someone; with `-v` incoming events are printed too, as
+plain lines on stdout. After stdin ends, a `ping` is answered only once the server
+has handled everything before it, so exit status 0 means every line was delivered,
+and 9 that the server refused one (its reason is on stderr).
+
+With `--join`, the client is in those rooms only: it asks the server to arrive in the
+first of them instead of #lobby (and leaves #lobby if the server put it there anyway),
+so a bot posting to #ops is never seen in the lobby. Without `-v` it asks for no
+history on joining, since it would show none.
 """
 
 from __future__ import annotations
@@ -22,8 +29,8 @@ from soketler.client.actions import perform, showing
 from soketler.client.app import ChatOptions, default_nick
 from soketler.client.chat_client import ChatClient
 from soketler.client.errors import ConnectionLost
-from soketler.client.events import Disconnected
-from soketler.client.render import Fragments, Renderer, plain
+from soketler.client.events import BadLine, Disconnected, Error, Event
+from soketler.client.render import ERROR_MARK, ERROR_STYLE, Fragments, Renderer, escape, plain
 from soketler.client.requests import ClientRequest, Join, Part
 from soketler.client.state import ChatState
 
@@ -37,17 +44,67 @@ _SEND_ATTEMPTS = 5
 _CLOSE_GRACE = 5.0
 
 
+class _Output:
+    """Where a piped client's lines go: errors to stderr (and counted), the rest to
+    stdout when verbose, or nowhere."""
+
+    def __init__(self, verbose: bool, out: TextIO, err: TextIO) -> None:
+        self.verbose = verbose
+        self.out = out
+        self.err = err
+        self.refused = 0  # lines the server (or the client) said no to
+
+    def show(self, fragments: Fragments) -> None:
+        if self.verbose:
+            self.out.write(plain(fragments) + "\n")
+            self.out.flush()
+
+    def complain(self, text: str) -> None:
+        self.err.write(f"soketler chat: {text}\n")
+        self.err.flush()
+
+    def hook(self, state: ChatState) -> Callable[[Event], None]:
+        """The client's on_event: state always, errors to stderr, the rest if verbose."""
+        shown = showing(state, Renderer(state), self.show)
+
+        def on_event(event: Event) -> None:
+            if isinstance(event, Error):
+                self.refused += 1
+                self.complain(escape(event.text))
+            elif isinstance(event, BadLine):
+                self.complain(f"ignored a line from the server: {event.reason}")
+            if self.verbose:
+                shown(event)
+            else:
+                state.apply(event)
+
+        return on_event
+
+    def local(self, fragments: Fragments) -> None:
+        """What the client itself says about a line (`/switch` to a room we are not in)."""
+        if fragments and fragments[0][0] == ERROR_STYLE:
+            self.refused += 1
+            self.complain(plain(fragments).removeprefix(ERROR_MARK))
+        else:
+            self.show(fragments)
+
+
 async def run_piped(
-    options: ChatOptions, stdin: int | None = None, stdout: TextIO | None = None
+    options: ChatOptions,
+    stdin: int | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
 ) -> int:
-    out = stdout or sys.stdout
+    output = _Output(options.verbose, stdout or sys.stdout, stderr or sys.stderr)
     state = ChatState()
-
-    def show(fragments: Fragments) -> None:
-        out.write(plain(fragments) + "\n")
-        out.flush()
-
-    client = options.client(options.nick or default_nick(), showing(state, Renderer(state), show))
+    client = options.client(
+        options.nick or default_nick(),
+        output.hook(state),
+        only_rooms=bool(options.rooms),
+        # History nobody will see is not asked for (servers that cannot leave it out
+        # send it anyway, and it is not printed).
+        replay=None if options.verbose else 0,
+    )
     await client.connect()
     if options.send is not None:
         source = _one(options.send)
@@ -55,7 +112,7 @@ async def run_piped(
         source = _stdin_lines(sys.stdin.fileno() if stdin is None else stdin)
     # The hook prints; reading the stream tells us when the connection is gone for good.
     watching = asyncio.create_task(_watch(client))
-    sending = asyncio.create_task(_send_all(client, state, show, source))
+    sending = asyncio.create_task(_send_all(client, state, output, source))
     reason = None
     try:
         await asyncio.wait({watching, sending}, return_when=asyncio.FIRST_COMPLETED)
@@ -68,14 +125,11 @@ async def run_piped(
         await client.close(reason)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(watching, _CLOSE_GRACE)
-    return exitcodes.OK
+    return exitcodes.PROTOCOL if output.refused else exitcodes.OK
 
 
 async def _send_all(
-    client: ChatClient,
-    state: ChatState,
-    show: Callable[[Fragments], None],
-    source: AsyncIterator[str],
+    client: ChatClient, state: ChatState, output: _Output, source: AsyncIterator[str]
 ) -> str | None:
     """Sends every line; returns once the server has handled them (a /quit reason, if any)."""
     reason = None
@@ -92,7 +146,7 @@ async def _send_all(
                 # The next line goes to the room this one changes: wait until it has.
                 await client.ping()
         elif action is not None:
-            await perform(action, client, state, show)
+            await perform(action, client, state, output.local)
     # The server answers in order: this pong means every line above was handled.
     await client.ping()
     return reason

@@ -35,6 +35,7 @@ from soketler.client.events import (
     Welcome,
 )
 from soketler.client.state import ChatState
+from soketler.protocols.columns import TAB_SIZE
 from soketler.protocols.names import key
 from soketler.protocols.plain import history_end_text
 
@@ -43,7 +44,7 @@ Fragments = list[tuple[str, str]]
 # C0 and C1 controls, DEL, and the bidirectional overrides and isolates, which can
 # make a line display in an order other than the one it was sent in.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\x1b": "\\e"}
+_NAMED = {"\n": "\\n", "\r": "\\r", "\x1b": "\\e"}
 
 # Nickname colours: readable on dark and light backgrounds (no black, no white).
 NICK_COLOURS = (
@@ -80,9 +81,13 @@ STYLES: dict[str, str] = {
 
 
 def escape(text: str) -> str:
-    """Text with every control character shown as an escape, never executed."""
+    """Text with every control character shown as an escape, never executed.
+
+    A tab is harmless and common in pasted code, so it becomes spaces instead."""
     if text.isprintable() and not _UNSAFE.search(text):
         return text
+    if "\t" in text:
+        text = text.expandtabs(TAB_SIZE)
     return _UNSAFE.sub(lambda m: _NAMED.get(m.group(), f"\\u{ord(m.group()):04x}"), text)
 
 
@@ -174,7 +179,7 @@ class Renderer:
                 return info_line(f"The server is closing the connection: {escape(reason)}")
             case Disconnected(reason=reason, reconnecting=again):
                 return error_line(
-                    f"Connection lost ({reason}). " + ("Reconnecting..." if again else "")
+                    f"Connection lost ({escape(reason)})." + (" Reconnecting..." if again else "")
                 )
             case Reconnected(nick=nick, rooms=rooms):
                 where = ", ".join(escape(room) for room in rooms)
@@ -219,6 +224,10 @@ def info_line(text: str) -> Fragments:
     return [("class:info", "\n".join(f"-- {line}" for line in text.split("\n")))]
 
 
+ERROR_STYLE = "class:error"
+ERROR_MARK = "!! "
+
+
 def error_line(text: str) -> Fragments:
     """A problem, marked `!! `; the text must be safe already."""
-    return [("class:error", f"!! {text}")]
+    return [(ERROR_STYLE, f"{ERROR_MARK}{text}")]

@@ -24,11 +24,16 @@ def _object(kind: str, request_id: RequestId, **fields: object) -> dict[str, Any
 
 @dataclass(frozen=True, slots=True)
 class Register:
+    """`room`: arrive there instead of #lobby; `replay`: at most this many messages of
+    history on joining (0: none). Servers that do not know them ignore them."""
+
     nick: str
     id: RequestId = None
+    room: str | None = None
+    replay: int | None = None
 
     def to_object(self) -> dict[str, Any]:
-        return _object("hello", self.id, nick=self.nick)
+        return _object("hello", self.id, nick=self.nick, room=self.room, replay=self.replay)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +55,10 @@ class Say:
 class Join:
     room: str
     id: RequestId = None
+    replay: int | None = None  # at most this many messages of history (0: none)
 
     def to_object(self) -> dict[str, Any]:
-        return _object("join", self.id, room=self.room)
+        return _object("join", self.id, room=self.room, replay=self.replay)
 
 
 @dataclass(frozen=True, slots=True)

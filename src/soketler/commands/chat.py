@@ -8,11 +8,14 @@ from typing import Any
 EPILOG = """\
 On a terminal: type to talk in the current room (shown in the prompt), /help for
 commands, Tab to complete, Up/Down for earlier lines, Alt-1..9 to switch rooms,
-Ctrl-C or Ctrl-D to leave. Lost connections are retried with growing pauses.
+Ctrl-C or Ctrl-D to leave. A pasted block goes out line by line (asked about first
+above 5 lines). A lost connection is retried at most 5 s apart (Ctrl-R: at once),
+and what you type meanwhile is sent once back.
 
 Without a terminal (stdin is a pipe or a file) each stdin line is sent as if typed,
-incoming lines are printed plainly, and the command exits once the server has
-handled every line.
+and the command exits once the server has handled every line. It prints nothing but
+errors (on stderr), so cron mails nothing when all went well; -v prints what arrives
+too. With --join it is in those rooms only.
 
 examples:
   soketler chat                               localhost, port 61000; asks for a nickname
@@ -29,7 +32,8 @@ exit status:
   4  connection refused
   5  network unreachable
   6  timed out (connecting, or waiting for the server to answer)
-  9  the server said no: nickname rejected (with its reason), server full, ...
+  9  the server said no: nickname rejected (with its reason), server full, or,
+     without a terminal, a line was refused (the reason is on stderr)
  10  the connection was lost (and --no-reconnect, or reconnecting gave up)
  12  TLS: the server's certificate was refused (untrusted, expired, wrong name or
      fingerprint), or the handshake failed; never retried by reconnecting
@@ -52,7 +56,6 @@ def register(sub: Any) -> None:
         help="terminal chat client for a soketler server",
         description="Chat on a soketler server from a terminal, or from a script.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("host", nargs="?", default="localhost", help="server (default localhost)")
     parser.add_argument(
@@ -64,17 +67,32 @@ def register(sub: Any) -> None:
         "-j",
         action="append",
         metavar="#ROOM",
-        help="join a room after connecting; repeatable (the last one is current)",
+        help="join a room after connecting; repeatable (the last one is current; "
+        "default: #lobby, where the server puts everyone)",
     )
     parser.add_argument(
-        "--send", "-s", metavar="TEXT", help="send one line (a message or /command) and exit"
+        "--send",
+        "-s",
+        metavar="TEXT",
+        help="send one line (a message or /command) and exit (default: the lines of stdin, "
+        "or what you type)",
     )
-    parser.add_argument("--unix", metavar="PATH", help="connect to a Unix socket instead")
+    parser.add_argument(
+        "--unix",
+        metavar="PATH",
+        help="connect to a Unix socket instead (default: TCP to HOST PORT)",
+    )
     parser.add_argument(
         "--no-color", action="store_true", help="no colours (also when NO_COLOR is set)"
     )
     parser.add_argument(
         "--no-reconnect", action="store_true", help="exit when the connection is lost"
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="without a terminal: print what arrives too (by default only errors, on stderr)",
     )
     parser.add_argument(
         "--timeout",
@@ -97,10 +115,13 @@ def register(sub: Any) -> None:
     trust.add_argument(
         "--tls-fingerprint",
         metavar="SHA256",
-        help="accept only the certificate with this SHA-256 fingerprint (self-signed servers)",
+        help="accept only the certificate with this SHA-256 fingerprint (self-signed "
+        "servers; default: the certificate is verified against the system's authorities)",
     )
     trust.add_argument(
-        "--tls-ca", metavar="FILE", help="trust the authorities in FILE (PEM), not the system's"
+        "--tls-ca",
+        metavar="FILE",
+        help="trust the authorities in FILE (PEM), not the system's (default: the system's)",
     )
     trust.add_argument(
         "--insecure", action="store_true", help="check no certificate (encrypted, to anyone)"
@@ -108,7 +129,9 @@ def register(sub: Any) -> None:
     tls.add_argument(
         "--tls-servername", metavar="NAME", help="name to ask for (SNI) and verify (default: host)"
     )
-    tls.add_argument("--tls-cert", metavar="FILE", help="client certificate (PEM)")
+    tls.add_argument(
+        "--tls-cert", metavar="FILE", help="client certificate (PEM; default: none is offered)"
+    )
     tls.add_argument("--tls-key", metavar="FILE", help="its key (default: in --tls-cert)")
     parser.set_defaults(handler=_run)
 

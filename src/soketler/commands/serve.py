@@ -39,13 +39,12 @@ def register(sub: Any) -> None:
         description="Run the chat server: rooms and nicknames for telnet/nc users and "
         "JSON-lines clients.",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--config",
         metavar="FILE",
         help="a TOML file of settings, named like these options with _ for - "
-        "(limits may be under [limits]); options given here win",
+        "(limits may be under [limits]); options given here win (default: none)",
     )
     net = parser.add_argument_group("where to listen")
     net.add_argument(
@@ -64,7 +63,8 @@ def register(sub: Any) -> None:
     net.add_argument(
         "--unix",
         metavar="PATH",
-        help="listen on this Unix socket; alone, only there (no TCP unless --port or --host)",
+        help="listen on this Unix socket; alone, only there (no TCP unless --port or --host; "
+        "default: no Unix socket)",
     )
     web = parser.add_argument_group("the browser page (HTTP and WebSocket)")
     web.add_argument(

@@ -6,8 +6,10 @@ Option letters follow nc/ncat wherever the meaning is the same.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
+
+from soketler.commands.parser import short_flags
 
 EXIT_CODES = """\
 exit codes:
@@ -18,9 +20,19 @@ exit codes:
      loadable, or the handshake failed   130 Ctrl-C
 """
 
+CONNECT_USAGE = """\
+soketler connect [options] HOST PORT
+       soketler connect [options] -U PATH"""
+
+LISTEN_USAGE = """\
+soketler listen [options] [[ADDR] PORT]
+       soketler listen [options] -U PATH"""
+
 CONNECT_EXAMPLES = """\
 examples:
   soketler connect localhost 12345                type lines, see the replies
+  soketler connect 127.0.0.1 http                 a service name for the port
+  soketler connect -nv -p 5555 127.0.0.1 12345    no DNS; from local port 5555
   printf 'GET / HTTP/1.0\\r\\n\\r\\n' | soketler connect example.org 80
   soketler connect -C mail.example.org 25         send CRLF line endings (SMTP, HTTP)
   soketler connect -u 127.0.0.1 5353 -q 1         UDP; quit 1 s after stdin ends
@@ -34,6 +46,8 @@ examples:
 LISTEN_EXAMPLES = """\
 examples:
   soketler listen                                 port 12345, IPv4 and IPv6, one client
+  soketler listen 9000                            port 9000 (as nc -l 9000; -l is optional)
+  soketler listen 127.0.0.1 9000                  this address only (as nc -l 127.0.0.1 9000)
   soketler listen -p 9000 -k --greet 'Thank you for connecting'
   soketler listen -k --echo -v                    an echo service for many clients
   soketler listen -u -p 5353 -v                   print each UDP datagram and its source
@@ -71,15 +85,68 @@ states: open (handshake done), closed (refused), filtered (no answer in time)
 """
 
 
-def _parser(sub: Any, name: str, help: str, description: str, epilog: str) -> Any:
+# nc options with no counterpart here, and what to do instead (shown with the error).
+NC_ONLY = {
+    "-z": "scanning for open ports is `soketler probe`: did you mean `{probe}`?",
+    "-e": "soketler runs no program for the peer (nc -e/-c); pipe one: "
+    "`program | soketler connect HOST PORT`",
+    "-c": "soketler runs no program for the peer (nc -e/-c); pipe one: "
+    "`program | soketler connect HOST PORT`",
+    "-x": "soketler does not go through proxies (nc -x/-X)",
+    "-X": "soketler does not go through proxies (nc -x/-X)",
+    "-t": "telnet negotiation is not answered (nc -t); the chat server removes it itself",
+    "-r": "soketler picks no random ports (nc -r); `soketler probe` checks a range",
+}
+ELSEWHERE = {
+    "connect": {
+        "-l": "listening is `soketler listen`: did you mean `soketler listen PORT`?",
+        "-k": "-k (keep listening) belongs to `soketler listen`",
+    },
+    "listen": {},
+}
+
+
+def _parser(
+    sub: Any, name: str, help: str, description: str, epilog: str, usage: str | None = None
+) -> Any:
     parser: argparse.ArgumentParser = sub.add_parser(
         name,
         help=help,
         description=description,
         epilog=epilog + "\n" + EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        usage=usage,
     )
     return parser
+
+
+def _positionals(parser: argparse.ArgumentParser, words: Sequence[str]) -> list[str]:
+    """The words that are not options nor option values (good enough for a hint)."""
+    found: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word.startswith("-") and len(word) > 1:
+            action = parser._option_string_actions.get(word[:2] if word[1] != "-" else word)
+            # "-w 5" takes the next word; "-w5" and "--loop=x" carry their value.
+            skip = action is not None and action.nargs != 0 and len(word) == 2
+        else:
+            found.append(word)
+    return found
+
+
+def _hinter(name: str, parser: argparse.ArgumentParser) -> Callable[[Sequence[str]], list[str]]:
+    """Advice for nc options that mean something else here, or nothing."""
+
+    def hints(words: Sequence[str]) -> list[str]:
+        given = words[1:] if words and words[0] == name else words
+        places = _positionals(parser, given)
+        probe = "soketler probe " + (" ".join(places[:2]) if places else "HOST PORTS")
+        table = {**NC_ONLY, **ELSEWHERE.get(name, {})}
+        found = [table[flag] for flag in dict.fromkeys(short_flags(given)) if flag in table]
+        return list(dict.fromkeys(hint.format(probe=probe) for hint in found))
+
+    return hints
 
 
 def _family(parser: argparse.ArgumentParser) -> None:
@@ -91,19 +158,44 @@ def _family(parser: argparse.ArgumentParser) -> None:
 def _stream_options(parser: argparse.ArgumentParser) -> None:
     """Options `connect` and `listen` share, with nc's letters."""
     parser.add_argument("-u", dest="udp", action="store_true", help="UDP instead of TCP")
-    parser.add_argument("-U", dest="unix", metavar="PATH", help="a Unix stream socket at PATH")
+    parser.add_argument(
+        "-U",
+        dest="unix",
+        metavar="PATH",
+        help="a Unix stream socket at PATH (default: TCP, or UDP with -u)",
+    )
     _family(parser)
+    parser.add_argument(
+        "-n",
+        dest="numeric",
+        action="store_true",
+        help="numeric addresses only: look up no names (as nc -n)",
+    )
+    parser.add_argument(
+        "-N",
+        dest="shutdown_on_eof",
+        action="store_true",
+        help="half-close the connection when stdin ends (always done; accepted as nc's -N)",
+    )
     parser.add_argument(
         "-w",
         dest="wait",
         type=float,
         metavar="SECONDS",
-        help="connect timeout, and idle timeout: quit (exit 6) when nothing moves that long",
+        help="connect timeout, and idle timeout: quit (exit 6) when nothing moves that long "
+        "(default: no timeout)",
     )
     parser.add_argument("-C", dest="crlf", action="store_true", help="send CRLF line endings")
     parser.add_argument("-d", dest="no_stdin", action="store_true", help="do not read stdin")
     parser.add_argument("--hex", action="store_true", help="hex dump of what is received")
     parser.add_argument("-v", dest="verbose", action="store_true", help="say what happens")
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="bytes, rate and time left on stderr (default: on when stderr is a terminal "
+        "and stdin a file of 1 MiB or more)",
+    )
     parser.add_argument(
         "--loop",
         choices=("auto", "asyncio", "uvloop"),
@@ -121,10 +213,13 @@ def _tls_connect_options(parser: argparse.ArgumentParser) -> None:
     trust.add_argument(
         "--tls-fingerprint",
         metavar="SHA256",
-        help="accept only the certificate with this SHA-256 fingerprint (self-signed servers)",
+        help="accept only the certificate with this SHA-256 fingerprint (self-signed "
+        "servers; default: the certificate is verified against the system's authorities)",
     )
     trust.add_argument(
-        "--tls-ca", metavar="FILE", help="trust the authorities in FILE (PEM), not the system's"
+        "--tls-ca",
+        metavar="FILE",
+        help="trust the authorities in FILE (PEM), not the system's (default: the system's)",
     )
     trust.add_argument(
         "--insecure",
@@ -136,7 +231,9 @@ def _tls_connect_options(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="name to ask for (SNI) and to verify (default: HOST; localhost with -U)",
     )
-    tls.add_argument("--tls-cert", metavar="FILE", help="client certificate (PEM)")
+    tls.add_argument(
+        "--tls-cert", metavar="FILE", help="client certificate (PEM; default: none is offered)"
+    )
     tls.add_argument("--tls-key", metavar="FILE", help="its key (default: in --tls-cert)")
 
 
@@ -150,12 +247,17 @@ def _tls_listen_options(parser: argparse.ArgumentParser) -> None:
         help="speak TLS; without --tls-cert a self-signed certificate is made once and kept "
         "in the data folder; its SHA-256 fingerprint is printed",
     )
-    tls.add_argument("--tls-cert", metavar="FILE", help="certificate chain (PEM), leaf first")
+    tls.add_argument(
+        "--tls-cert",
+        metavar="FILE",
+        help="certificate chain (PEM), leaf first (default: the self-signed one)",
+    )
     tls.add_argument("--tls-key", metavar="FILE", help="its key (default: in --tls-cert)")
     tls.add_argument(
         "--tls-client-ca",
         metavar="FILE",
-        help="require a client certificate signed by an authority in FILE (PEM)",
+        help="require a client certificate signed by an authority in FILE (PEM; "
+        "default: clients need none)",
     )
 
 
@@ -168,19 +270,35 @@ def register(sub: Any) -> None:
         "At the end of stdin the connection is half-closed and output goes on until "
         "the peer closes.",
         CONNECT_EXAMPLES,
+        CONNECT_USAGE,
     )
     connect.add_argument("host", nargs="?", help="name or address (not with -U)")
-    connect.add_argument("port", nargs="?", help="port number 1-65535")
+    connect.add_argument(
+        "port", nargs="?", help="port number 1-65535 or a service name (http, ssh, ...)"
+    )
+    connect.add_argument(
+        "-p",
+        dest="source_port",
+        metavar="PORT",
+        help="local port to connect from, as nc -p (default: any)",
+    )
+    connect.add_argument(
+        "-s",
+        dest="source",
+        metavar="ADDR",
+        help="local address to connect from, as nc -s (default: the system chooses)",
+    )
     _stream_options(connect)
     connect.add_argument(
         "-q",
         dest="quit",
         type=float,
         metavar="SECONDS",
-        help="quit SECONDS after stdin ends instead of waiting for the peer to close",
+        help="quit SECONDS after stdin ends (default: wait for the peer to close)",
     )
     _tls_connect_options(connect)
     connect.set_defaults(handler=_run_connect)
+    connect.hinter = _hinter("connect", connect)
 
     listen = _parser(
         sub,
@@ -191,19 +309,41 @@ def register(sub: Any) -> None:
         "send goes to stdout, stdin goes to all of them. --echo makes it an echo "
         "service (stdin and stdout unused).",
         LISTEN_EXAMPLES,
+        LISTEN_USAGE,
     )
-    listen.add_argument("-p", dest="port", default="12345", help="port (default 12345; 0: any)")
+    listen.add_argument(
+        "where",
+        nargs="*",
+        metavar="[ADDR] PORT",
+        help="port to listen on (as nc -l PORT), or an address and a port (as -s ADDR -p PORT)",
+    )
+    listen.add_argument(
+        "-p",
+        dest="port",
+        help="port, or a service name (default 12345; 0: any free port)",
+    )
+    listen.add_argument(
+        "-l",
+        dest="listen",
+        action="store_true",
+        help="accepted as in nc -l; listening is what this command does",
+    )
     listen.add_argument(
         "-s", dest="source", metavar="ADDR", help="listen on this address only (default: all)"
     )
     listen.add_argument(
         "-k", dest="keep_open", action="store_true", help="keep listening; many clients at once"
     )
-    listen.add_argument("--greet", metavar="TEXT", help="send TEXT and a newline to each client")
+    listen.add_argument(
+        "--greet",
+        metavar="TEXT",
+        help="send TEXT and a newline to each client first (default: send nothing first)",
+    )
     listen.add_argument("--echo", action="store_true", help="send each client its bytes back")
     _stream_options(listen)
     _tls_listen_options(listen)
     listen.set_defaults(handler=_run_listen)
+    listen.hinter = _hinter("listen", listen)
 
     resolve = _parser(
         sub,
@@ -214,7 +354,12 @@ def register(sub: Any) -> None:
         RESOLVE_EXAMPLES,
     )
     resolve.add_argument("name", nargs="?", metavar="NAME")
-    resolve.add_argument("-r", dest="reverse", metavar="ADDRESS", help="reverse lookup")
+    resolve.add_argument(
+        "-r",
+        dest="reverse",
+        metavar="ADDRESS",
+        help="reverse lookup: the name of ADDRESS (default: the addresses of NAME)",
+    )
     _family(resolve)
     resolve.add_argument("--json", action="store_true", help="machine-readable output")
     resolve.set_defaults(handler=_run_resolve)
@@ -260,6 +405,13 @@ def register(sub: Any) -> None:
         help="list closed ports too when probing more than 25 (by default they are counted)",
     )
     probe.add_argument("--json", action="store_true", help="machine-readable output")
+    probe.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="ports done so far on stderr (default: on when stderr is a terminal and "
+        "there are 100 ports or more)",
+    )
     probe.add_argument(
         "--loop", choices=("auto", "asyncio", "uvloop"), default="auto", help="event loop"
     )

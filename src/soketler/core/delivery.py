@@ -6,6 +6,10 @@ waits, everything after it *in its stream* waits too. Across streams nothing is
 promised (as in IRC), so a slow commit or history read in one room delays nobody
 elsewhere.
 
+Among what is ready, deliveries go out in the order they were made, whatever their
+stream: one sender's message to a room and then to a person reach someone who gets both
+in that order (as the whole server's one queue did), and only what waits holds back.
+
 Delivery is the hot path. An event is encoded once per (codec, view) and the same bytes
 are appended to each recipient's queue (`Peer.write`); there is no task and no await per
 recipient, and the transport coalesces each client's writes.
@@ -13,6 +17,7 @@ recipient, and the transport coalesces each client's writes.
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -42,10 +47,11 @@ class _Held:
     so that messages released together to the same audience go out together.
     """
 
-    __slots__ = ("audience", "event", "ready", "room", "run", "stream")
+    __slots__ = ("audience", "event", "ready", "room", "run", "seq", "stream")
 
-    def __init__(self, stream: str, run: Run | None = None) -> None:
+    def __init__(self, stream: str, seq: int, run: Run | None = None) -> None:
         self.stream = stream
+        self.seq = seq  # when it was made: what is ready goes out in this order
         self.run = run
         self.ready = run is not None
         self.event: ChatMessage | None = None
@@ -65,6 +71,7 @@ class Delivery:
         self.defer: Callable[[Run], object] | None = None
         self._ready: list[str] = []  # streams whose head may have become ready
         self._drain_deferred = False
+        self._seq = 0  # deliveries made so far
         # Private streams with something waiting, by the nickname keys of their two
         # parties: what a reply to either of them must wait for.
         self._private: dict[str, set[str]] = {}
@@ -108,9 +115,13 @@ class Delivery:
         """Runs a delivery now, or after everything still waiting in its stream."""
         queue = self.streams.get(stream) if stream is not None else None
         if queue:
-            queue.append(_Held(cast(str, stream), run))
+            queue.append(self._held(cast(str, stream), run))
         else:
             run()
+
+    def _held(self, stream: str, run: Run | None = None) -> _Held:
+        self._seq += 1
+        return _Held(stream, self._seq, run)
 
     def after_all(self, streams: Iterable[str], run: Run) -> None:
         """Runs a delivery once everything now waiting in all these streams is out."""
@@ -127,7 +138,7 @@ class Delivery:
                 run()
 
         for stream in waiting:
-            self.streams[stream].append(_Held(stream, one))
+            self.streams[stream].append(self._held(stream, one))
 
     def fanout(
         self,
@@ -146,7 +157,7 @@ class Delivery:
 
     def hold(self, stream: str) -> _Held:
         """A place in the stream for a delivery that is not ready yet."""
-        held = _Held(stream)
+        held = self._held(stream)
         queue = self.streams.get(stream)
         if queue is None:
             queue = self.streams[stream] = deque()
@@ -183,15 +194,26 @@ class Delivery:
             self.defer(self.drain)
 
     def drain(self) -> None:
+        """Delivers what is ready at the head of its stream, oldest first across
+        streams."""
         self._drain_deferred = False
         ready, self._ready = self._ready, []
-        for stream in ready:
+        heads = []
+        for stream in set(ready):
             queue = self.streams.get(stream)
-            if queue is None:
-                continue  # drained already
-            self._drain_stream(queue)
+            if queue and queue[0].ready:
+                heads.append((queue[0].seq, stream))
+        heapq.heapify(heads)
+        while heads:
+            seq, stream = heapq.heappop(heads)
+            queue = self.streams.get(stream)
+            if not queue or queue[0].seq != seq:
+                continue  # delivered meanwhile (a delivery can drain too)
+            self._deliver_head(queue, heads[0][0] if heads else None)
             if not queue:
                 self._forget(stream)
+            elif queue[0].ready:
+                heapq.heappush(heads, (queue[0].seq, stream))
 
     def _forget(self, stream: str) -> None:
         del self.streams[stream]
@@ -203,29 +225,30 @@ class Delivery:
                     if not streams:
                         del self._private[party]
 
-    def _drain_stream(self, queue: deque[_Held]) -> None:
-        while queue and queue[0].ready:
-            first = queue.popleft()
-            try:
-                if first.run is not None:
-                    first.run()
-                    continue
-                # Room messages next in line for the same people go out in one pass.
-                audience = first.audience
-                events: list[ServerEvent] = [cast(ChatMessage, first.event)]
-                while (
-                    queue
-                    and queue[0].ready
-                    and queue[0].run is None
-                    and queue[0].audience is audience
-                ):
-                    events.append(cast(ChatMessage, queue.popleft().event))
-                self.delivered += len(events) * len(audience)
-                self.fanout_now(events, audience, first.room)
-            except Exception:
-                # A delivery that fails must not stop the ones behind it: everyone
-                # else's messages wait in this queue.
-                log.exception("a delivery failed")
+    def _deliver_head(self, queue: deque[_Held], before: int | None) -> None:
+        """Delivers the head of a stream; with the room messages after it for the same
+        people in one pass, those made before `before` (the next ready elsewhere)."""
+        first = queue.popleft()
+        try:
+            if first.run is not None:
+                first.run()
+                return
+            audience = first.audience
+            events: list[ServerEvent] = [cast(ChatMessage, first.event)]
+            while (
+                queue
+                and queue[0].ready
+                and queue[0].run is None
+                and queue[0].audience is audience
+                and (before is None or queue[0].seq < before)
+            ):
+                events.append(cast(ChatMessage, queue.popleft().event))
+            self.delivered += len(events) * len(audience)
+            self.fanout_now(events, audience, first.room)
+        except Exception:
+            # A delivery that fails must not stop the ones behind it: everyone else's
+            # messages wait in this queue.
+            log.exception("a delivery failed")
 
     def clear(self) -> None:
         self.streams.clear()

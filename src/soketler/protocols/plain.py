@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from soketler.protocols import names, wording
+from soketler.protocols.columns import TAB_SIZE, wrap
 from soketler.protocols.events import (
     Bye,
     ChatMessage,
@@ -103,11 +104,40 @@ def _where(room: str | None, view: View) -> str:
 
 
 def _info_lines(text: str, prefix: str) -> str:
-    return "".join(f"{prefix}{line}{NEWLINE}" for line in text.split("\n"))
+    """Each line of `text` after `prefix`, wrapped to the terminal's 80 columns."""
+    return "".join(
+        f"{part}{NEWLINE}" for line in text.split("\n") for part in wrap(line, prefix, prefix)
+    )
+
+
+def _notice(stamp: str, text: str) -> str:
+    """`HH:MM -- text`, lines after the first indented under the text."""
+    first = f"{stamp} -- "
+    return "".join(f"{part}{NEWLINE}" for part in wrap(text, first, " " * len(first)))
+
+
+def _members(event: Members) -> str:
+    """`/who`: the names, wrapped, then the topic on a line of its own."""
+    names = ", ".join(event.users)
+    if event.total > len(event.users):
+        names += f" and {event.total - len(event.users)} more (/who {event.room} lists all)"
+    lines = wrap(f"{event.room} ({event.total}): {names}", "-- ", "--   ")
+    if event.topic:
+        lines += wrap(f"Topic: {event.topic}", "-- ", "--   ")
+    return "".join(f"{line}{NEWLINE}" for line in lines)
 
 
 def render(event: ServerEvent, view: View = View.HERE) -> str:
-    """The text a plain client sees for an event, with line endings."""
+    """The text a plain client sees for an event, with line endings.
+
+    Tabs become spaces (to the next multiple of 8 on the line): a tab's width is up to
+    each terminal, and a line that must fit 80 columns cannot hold one.
+    """
+    text = _render(event, view)
+    return text.expandtabs(TAB_SIZE) if "\t" in text else text
+
+
+def _render(event: ServerEvent, view: View) -> str:
     match event:
         case ChatMessage(time=t, sender=sender, text=text, room=room, to=to, action=action):
             stamp = _stamp(t, event.history)
@@ -127,33 +157,29 @@ def render(event: ServerEvent, view: View = View.HERE) -> str:
         case SearchPage(messages=messages, end=end, own=own):
             return "".join(render(m, _found_view(m, own)) for m in messages) + render(end)
         case SearchEnd(query=query, count=count, more=more):
-            return f"-- {search_end_text(query, count, more, event.oldest)}{NEWLINE}"
+            return _info_lines(search_end_text(query, count, more, event.oldest), "-- ")
         case HistoryEnd(room=room, count=count, more=more, with_nick=with_nick):
             about = room if room is not None else f"your messages with {with_nick}"
             target = room if room is not None else (with_nick or "")
             text = history_end_text(about, count, more, target, event.oldest)
-            return f"-- {text}{NEWLINE}"
+            return _info_lines(text, "-- ")
         case Joined(time=t, room=room, nick=nick):
-            return f"{_clock(t)} -- {nick} joined {room}{NEWLINE}"
+            return _notice(_clock(t), f"{nick} joined {room}")
         case Parted(time=t, room=room, nick=nick, reason=reason):
             because = f" ({reason})" if reason else ""
-            return f"{_clock(t)} -- {nick} left {room}{because}{NEWLINE}"
+            return _notice(_clock(t), f"{nick} left {room}{because}")
         case Quit(time=t, nick=nick, reason=reason):
             because = f" ({reason})" if reason else ""
-            return f"{_clock(t)} -- {nick} quit{because}{NEWLINE}"
+            return _notice(_clock(t), f"{nick} quit{because}")
         case NickChanged(time=t, old=old, new=new):
-            return f"{_clock(t)} -- {old} is now known as {new}{NEWLINE}"
+            return _notice(_clock(t), f"{old} is now known as {new}")
         case TopicChanged(time=t, room=room, nick=nick, text=text):
             who = nick if nick is not None else "The server"
-            return f"{_clock(t)} -- {who} set the topic of {room}: {text}{NEWLINE}"
+            return _notice(_clock(t), f"{who} set the topic of {room}: {text}")
         case Welcome(nick=nick, room=room):
-            return f"-- Hello {nick}! You are in {room}. Type /help for commands.{NEWLINE}"
-        case Members(room=room, topic=topic, users=users):
-            about = f" Topic: {topic}" if topic else ""
-            listed = ", ".join(users)
-            if event.total > len(users):
-                listed += f" and {event.total - len(users)} more (/who {room} lists all)"
-            return f"-- {room} ({event.total}): {listed}{about}{NEWLINE}"
+            return _info_lines(f"Hello {nick}! You are in {room}. Type /help for commands.", "-- ")
+        case Members():
+            return _members(event)
         case RoomList(rooms=rooms):
             shown = "" if event.total == len(rooms) else f", the {len(rooms)} biggest shown"
             lines = [f"Rooms ({event.total}{shown}):"]
@@ -162,7 +188,7 @@ def render(event: ServerEvent, view: View = View.HERE) -> str:
                 lines.append(f"  {info.name} ({info.users}){topic}")
             return _info_lines("\n".join(lines), "-- ")
         case TopicReply(room=room, topic=topic):
-            return f"-- {topic_text(room, topic)}{NEWLINE}"
+            return _info_lines(topic_text(room, topic), "-- ")
         case Info(text=text):
             return _info_lines(text, "-- ")
         case Error(prompt=prompt):

@@ -14,6 +14,7 @@ import contextlib
 import errno
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -63,6 +64,8 @@ async def pipe(
     idle_timeout: float | None = None,
     quit_after_eof: float | None = None,
     peer: str = "peer",
+    on_progress: Callable[[int, int], None] | None = None,
+    progress_every: float = 0.5,
 ) -> PipeResult:
     """Copies `input` → `sock` and `sock` → `output` until the peer closes.
 
@@ -74,7 +77,9 @@ async def pipe(
 
     `input=None` only receives. `idle_timeout` raises a TIMEOUT `ToolError` when
     nothing moves either way for that long. `peer` names the other end in error
-    messages. The socket is left open for the caller to close.
+    messages. `on_progress(sent, received)` is called every `progress_every` seconds
+    while bytes move (a progress meter). The socket is left open for the caller to
+    close.
     """
     datagrams = sock.type == socket.SOCK_DGRAM
     sock.setblocking(True)  # the copying threads make plain blocking system calls
@@ -111,7 +116,15 @@ async def pipe(
         )
     try:
         ending = await supervise(
-            sock, receiving, sending, sent, received, idle_timeout, quit_after_eof, finish_sending
+            sock,
+            receiving,
+            sending,
+            sent,
+            received,
+            idle_timeout,
+            quit_after_eof,
+            finish_sending,
+            Ticker(on_progress, progress_every) if on_progress is not None else None,
         )
     except OSError as exc:
         raise explain(exc, peer) from None
@@ -130,6 +143,23 @@ async def pipe(
     return PipeResult(sent=sent.bytes, received=received.bytes, ending=ending)
 
 
+@dataclass
+class Ticker:
+    """Calls `report` at most every `every` seconds from the supervising loop."""
+
+    report: Callable[[int, int], None]
+    every: float
+    last: float = float("-inf")
+
+    def wait(self, now: float) -> float:
+        return max(0.0, self.last + self.every - now)
+
+    def tick(self, now: float, sent: int, received: int) -> None:
+        if now - self.last >= self.every:
+            self.last = now
+            self.report(sent, received)
+
+
 def explain(exc: OSError, peer: str) -> ToolError:
     if exc.errno in (errno.ECONNRESET, errno.EPIPE):
         return ToolError(f"connection reset by peer: {peer}", exitcodes.RESET)
@@ -145,6 +175,7 @@ async def supervise(
     idle_timeout: float | None,
     quit_after_eof: float | None,
     finish_sending: bool,
+    ticker: Ticker | None = None,
 ) -> str:
     """Waits for the two directions of a pipe and says why it ended (see `pipe`).
 
@@ -165,6 +196,9 @@ async def supervise(
         if idle_timeout is not None:
             # Checking four times per timeout keeps the overshoot under a quarter of it.
             wake_in.append(min(idle_timeout / 4, last_activity + idle_timeout - now))
+        if ticker is not None:
+            ticker.tick(now, sent.bytes, received.bytes)
+            wake_in.append(ticker.wait(now))
         timeout = max(0.0, min(wake_in)) if wake_in else None
         done, _ = await asyncio.wait(pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         if sending is not None and sending in done:

@@ -42,6 +42,10 @@ async def addresses(
     try:
         return await loop.getaddrinfo(host, port, family=family, type=kind, flags=flags)
     except (socket.gaierror, UnicodeError) as exc:
+        if flags & socket.AI_NUMERICHOST:
+            raise ToolError(
+                f"not a numeric address: {host} (-n looks up no names)", exitcodes.UNKNOWN_HOST
+            ) from None
         raise unknown_host(host, exc) from None
 
 
@@ -52,22 +56,30 @@ async def connect(
     family: int = socket.AF_UNSPEC,
     udp: bool = False,
     attempt_timeout: float | None = None,
+    numeric: bool = False,
+    source: str | None = None,
+    source_port: int = 0,
 ) -> socket.socket:
     """A connected TCP (or UDP) socket to `host`, trying each of its addresses.
 
-    `attempt_timeout` bounds each address's attempt, as `nc -w` does.
+    `attempt_timeout` bounds each address's attempt, as `nc -w` does. `numeric`: `host`
+    must be an address, no name is looked up (`nc -n`). `source`, `source_port`: the
+    local address and port to connect from (`nc -s`, `nc -p`).
     """
     kind = socket.SOCK_DGRAM if udp else socket.SOCK_STREAM
-    infos = await addresses(host, port, family, kind)
+    flags = socket.AI_NUMERICHOST if numeric else 0
+    infos = await addresses(host, port, family, kind, flags)
     failure: BaseException | None = None
     for af, socktype, proto, _, sockaddr in infos:
         sock = socket.socket(af, socktype, proto)
         try:
+            if source is not None or source_port:
+                await _bind_source(sock, af, kind, source, source_port, flags)
             sock.setblocking(False)
             await asyncio.wait_for(
                 asyncio.get_running_loop().sock_connect(sock, sockaddr), attempt_timeout
             )
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ToolError) as exc:
             sock.close()
             failure = exc
             continue
@@ -81,6 +93,23 @@ async def connect(
     if failure is None:
         raise ToolError(f"unknown host: {host} (no usable address)", exitcodes.UNKNOWN_HOST)
     raise from_os_error(failure, host, port, "connect")
+
+
+async def _bind_source(
+    sock: socket.socket, family: int, kind: int, source: str | None, port: int, flags: int
+) -> None:
+    """Binds `sock` to the local address and port a connection should come from."""
+    if source is None:
+        local: Any = ("::", port, 0, 0) if family == socket.AF_INET6 else ("0.0.0.0", port)
+    else:
+        infos = await addresses(source, port, family, kind, flags | socket.AI_PASSIVE)
+        local = infos[0][4]
+    # nc does the same: a source port used a moment ago may still be in TIME_WAIT.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(local)
+    except OSError as exc:
+        raise from_os_error(exc, str(local[0]), port, "bind") from None
 
 
 async def connect_unix(path: str, *, attempt_timeout: float | None = None) -> socket.socket:
@@ -103,13 +132,17 @@ async def listener(
     *,
     family: int = socket.AF_UNSPEC,
     udp: bool = False,
+    numeric: bool = False,
 ) -> socket.socket:
-    """A bound (and, for TCP, listening) socket; `host=None` means every address."""
+    """A bound (and, for TCP, listening) socket; `host=None` means every address.
+
+    `numeric`: `host` must be an address; no name is looked up (`nc -n`)."""
     kind = socket.SOCK_DGRAM if udp else socket.SOCK_STREAM
     if host is None:
         candidates = _wildcards(family, kind, port)
     else:
-        infos = await addresses(host, port, family, kind, socket.AI_PASSIVE)
+        flags = socket.AI_PASSIVE | (socket.AI_NUMERICHOST if numeric else 0)
+        infos = await addresses(host, port, family, kind, flags)
         candidates = [(info[0], info[4], True) for info in infos[:1]]
     failure: OSError | None = None
     for af, sockaddr, v6only in candidates:

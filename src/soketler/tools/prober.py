@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -41,10 +41,12 @@ async def probe(
     concurrency: int = DEFAULT_CONCURRENCY,
     connect_timeout: float = DEFAULT_TIMEOUT,
     family: int = socket.AF_UNSPEC,
+    on_result: Callable[[PortState], None] | None = None,
 ) -> tuple[str, list[PortState]]:
     """Checks every port of `host`'s first address; returns (address, states by port).
 
     At most `concurrency` checks run at once, each bounded by `connect_timeout`.
+    `on_result` is called with each port's state as soon as it is known (progress).
     """
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise ToolError(
@@ -56,7 +58,10 @@ async def probe(
 
     async def check(port: int) -> PortState:
         async with gate:
-            return await _check(af, (sockaddr[0], port, *sockaddr[2:]), connect_timeout)
+            state = await _check(af, (sockaddr[0], port, *sockaddr[2:]), connect_timeout)
+        if on_result is not None:
+            on_result(state)
+        return state
 
     results = await asyncio.gather(*(check(port) for port in ports))
     return str(sockaddr[0]), sorted(results, key=lambda r: r.port)

@@ -19,7 +19,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from soketler import exitcodes, loops
-from soketler.tools import endpoints, hub, prober, resolver, udp, wellknown
+from soketler.tools import endpoints, hub, meter, prober, resolver, udp, wellknown
 from soketler.tools.duplex import pipe
 from soketler.tools.errors import ToolError, from_os_error
 from soketler.tools.portspec import parse_port, parse_ports
@@ -95,6 +95,13 @@ def run_connect(args: argparse.Namespace) -> int:
     return _run_async("connect", args, lambda: _connect(args))
 
 
+def _protocol(args: argparse.Namespace) -> str | None:
+    """The protocol whose service names a port may be given as; None with -n (numbers)."""
+    if args.numeric:
+        return None
+    return "udp" if args.udp else "tcp"
+
+
 def _connect_target(args: argparse.Namespace) -> tuple[str, int | None]:
     if args.unix:
         if args.host is not None:
@@ -103,8 +110,24 @@ def _connect_target(args: argparse.Namespace) -> tuple[str, int | None]:
             raise ToolError("-u and -U together are not supported", exitcodes.USAGE)
         return args.unix, None
     if args.host is None or args.port is None:
+        if args.source_port is not None:
+            # `-p 5555 HOST` in nc is the port to come *from*; say so, with its value.
+            raise ToolError(
+                f"need HOST and PORT: -p {args.source_port} is the local port to connect "
+                f"from (as in nc); the port to connect to goes after HOST",
+                exitcodes.USAGE,
+            )
         raise ToolError("need HOST and PORT (or -U PATH)", exitcodes.USAGE)
-    return args.host, parse_port(args.port, allow_zero=False)
+    return args.host, parse_port(args.port, allow_zero=False, protocol=_protocol(args))
+
+
+def _source_port(args: argparse.Namespace) -> int:
+    if args.source_port is None:
+        return 0
+    try:
+        return parse_port(args.source_port, protocol=_protocol(args))
+    except ToolError as exc:
+        raise ToolError(f"-p (local port): {exc.message}", exc.exit_code) from None
 
 
 async def _connect(args: argparse.Namespace) -> int:
@@ -113,6 +136,7 @@ async def _connect(args: argparse.Namespace) -> int:
     _check_seconds("-w", args.wait)
     _check_seconds("-q", args.quit)
     host, port = _connect_target(args)
+    source_port = _source_port(args)
     tls = None
     if _tls_wanted(args):
         from soketler.tools import tlsoptions
@@ -121,11 +145,20 @@ async def _connect(args: argparse.Namespace) -> int:
         tls = tlsoptions.client_settings(args)
     flush_stdout()
     if port is None:
+        if args.source is not None or source_port:
+            raise ToolError("-s and -p do not apply to a Unix socket (-U)", exitcodes.USAGE)
         sock = await endpoints.connect_unix(host, attempt_timeout=args.wait)
         peer = host
     else:
         sock = await endpoints.connect(
-            host, port, family=_family(args), udp=args.udp, attempt_timeout=args.wait
+            host,
+            port,
+            family=_family(args),
+            udp=args.udp,
+            attempt_timeout=args.wait,
+            numeric=args.numeric,
+            source=args.source,
+            source_port=source_port,
         )
         peer = endpoints.show(sock.getpeername())
     with sock:
@@ -139,18 +172,49 @@ async def _connect(args: argparse.Namespace) -> int:
     return exitcodes.OK
 
 
+Report = Callable[[int, int], None]
+
+
+async def _metered(
+    args: argparse.Namespace,
+    stdin: int | None,
+    transfer: Callable[[Report | None], Awaitable[PipeResult]],
+) -> PipeResult:
+    """Runs a transfer with `--progress` on stderr when asked, or when a person watches
+    a big file go (see `meter.wanted`)."""
+    total = meter.file_size(stdin)
+    shown = meter.wanted(args.progress, total is not None and total >= meter.BIG_TRANSFER)
+    progress = meter.TransferMeter(total) if shown else None
+    try:
+        result = await transfer(progress.update if progress is not None else None)
+    except BaseException:
+        if progress is not None:
+            progress.finish()  # the line ends before the error is said
+        raise
+    if progress is not None:
+        progress.finish(result.sent, result.received)
+    return result
+
+
 async def _pipe_stdio(args: argparse.Namespace, sock: socket.socket, peer: str) -> PipeResult:
     """stdin/stdout through `sock` with the options connect and listen share."""
 
-    return await pipe(
-        sock,
-        _stdin(args),
-        STDOUT,
-        crlf=args.crlf,
-        hex_dump=args.hex,
-        idle_timeout=args.wait,
-        quit_after_eof=getattr(args, "quit", None),
-        peer=peer,
+    stdin = _stdin(args)
+    return await _metered(
+        args,
+        stdin,
+        lambda report: pipe(
+            sock,
+            stdin,
+            STDOUT,
+            crlf=args.crlf,
+            hex_dump=args.hex,
+            idle_timeout=args.wait,
+            quit_after_eof=getattr(args, "quit", None),
+            peer=peer,
+            on_progress=report,
+            progress_every=meter.EVERY,
+        ),
     )
 
 
@@ -182,15 +246,22 @@ async def _tls_connect(
     # A Unix socket has no host name to verify; a certificate for localhost is the norm.
     channel = await tlsoptions.client_handshake(sock, tls, host or "localhost", peer, args.wait)
     make_log(args.verbose)(f"TLS: {describe_session(channel.tls)}")
-    return await tls_pipe(
-        channel,
-        _stdin(args),
-        STDOUT,
-        crlf=args.crlf,
-        hex_dump=args.hex,
-        idle_timeout=args.wait,
-        quit_after_eof=args.quit,
-        peer=peer,
+    stdin = _stdin(args)
+    return await _metered(
+        args,
+        stdin,
+        lambda report: tls_pipe(
+            channel,
+            stdin,
+            STDOUT,
+            crlf=args.crlf,
+            hex_dump=args.hex,
+            idle_timeout=args.wait,
+            quit_after_eof=args.quit,
+            peer=peer,
+            on_progress=report,
+            progress_every=meter.EVERY,
+        ),
     )
 
 
@@ -217,19 +288,47 @@ def _greeting(args: argparse.Namespace) -> bytes | None:
     return text.encode("utf-8")
 
 
+DEFAULT_LISTEN_PORT = "12345"
+
+
+def _listen_where(args: argparse.Namespace) -> tuple[str | None, str]:
+    """(address or None for all, port text) from `[[ADDR] PORT]`, -s and -p, as nc takes
+    them; the same thing said twice differently is an error, not a guess."""
+    where: list[str] = args.where or []
+    if len(where) > 2:
+        raise ToolError(
+            f"too many arguments: {' '.join(where)} (expected [[ADDR] PORT])", exitcodes.USAGE
+        )
+    address = where[0] if len(where) == 2 else None
+    port = where[-1] if where else None
+    for option, given, named in (("-s", args.source, address), ("-p", args.port, port)):
+        if given is not None and named is not None and given != named:
+            raise ToolError(f"{option} {given} and {named} disagree: give one", exitcodes.USAGE)
+    return args.source or address, args.port or port or DEFAULT_LISTEN_PORT
+
+
 async def _open_listener(args: argparse.Namespace) -> socket.socket:
     if args.unix:
-        if args.source is not None:
-            raise ToolError("-U takes the socket path; give no -s with it", exitcodes.USAGE)
+        if args.source is not None or args.where:
+            raise ToolError(
+                "-U takes the socket path; give no address or port with it", exitcodes.USAGE
+            )
         return endpoints.unix_listener(args.unix, udp=args.udp)
-    port = parse_port(args.port)
-    return await endpoints.listener(args.source, port, family=_family(args), udp=args.udp)
+    host, port_text = _listen_where(args)
+    port = parse_port(port_text, protocol=_protocol(args))
+    return await endpoints.listener(
+        host, port, family=_family(args), udp=args.udp, numeric=args.numeric
+    )
 
 
 async def _listen(args: argparse.Namespace) -> int:
 
     log = make_log(args.verbose)
     _check_seconds("-w", args.wait)
+    if args.progress and (args.udp or args.keep_open or args.echo):
+        raise ToolError(
+            "--progress follows one transfer: not with -k, --echo or -u", exitcodes.USAGE
+        )
     tls = None
     if _tls_wanted(args):
         from soketler.tools import tlsoptions
@@ -370,15 +469,22 @@ async def _serve_one_tls(
         greeting = _greeting(args)
         if greeting:
             await channel.send(greeting)
+        stdin = _stdin(args)
         result = await _unless_stopped(
-            tls_pipe(
-                channel,
-                _stdin(args),
-                STDOUT,
-                crlf=args.crlf,
-                hex_dump=args.hex,
-                idle_timeout=args.wait,
-                peer=peer,
+            _metered(
+                args,
+                stdin,
+                lambda report: tls_pipe(
+                    channel,
+                    stdin,
+                    STDOUT,
+                    crlf=args.crlf,
+                    hex_dump=args.hex,
+                    idle_timeout=args.wait,
+                    peer=peer,
+                    on_progress=report,
+                    progress_every=meter.EVERY,
+                ),
             ),
             stop,
         )
@@ -480,17 +586,49 @@ def run_probe(args: argparse.Namespace) -> int:
     return _run_async("probe", args, lambda: _probe(args))
 
 
+class _ProbeProgress:
+    """`probed 512 of 1024 ports (50%), 3 open` on stderr as results come in."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+        self.open = 0
+        self.meter = meter.Meter()
+
+    def add(self, state: prober.PortState) -> None:
+        self.done += 1
+        self.open += state.state == "open"
+        if self.meter.due():
+            self.meter.draw(self._line())
+
+    def finish(self) -> None:
+        self.meter.finish(self._line())
+
+    def _line(self) -> str:
+        return meter.probe_line(self.done, self.total, self.open, self.meter.elapsed)
+
+
 async def _probe(args: argparse.Namespace) -> int:
 
     _check_seconds("-w", args.wait)
-    ports = parse_ports(args.ports)
-    address, states = await prober.probe(
-        args.host,
-        ports,
-        concurrency=args.concurrency,
-        connect_timeout=args.wait,
-        family=_family(args),
+    ports = parse_ports(args.ports, protocol="tcp")
+    progress = (
+        _ProbeProgress(len(ports))
+        if meter.wanted(args.progress, len(ports) >= meter.MANY_PORTS)
+        else None
     )
+    try:
+        address, states = await prober.probe(
+            args.host,
+            ports,
+            concurrency=args.concurrency,
+            connect_timeout=args.wait,
+            family=_family(args),
+            on_result=progress.add if progress is not None else None,
+        )
+    finally:
+        if progress is not None:
+            progress.finish()
     services = wellknown.names()
     shown = [s for s in states if s.state == "open"] if args.open else states
     hidden = 0

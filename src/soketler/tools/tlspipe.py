@@ -17,10 +17,11 @@ import contextlib
 import ssl
 import threading
 from collections import deque
+from collections.abc import Callable
 
 from soketler.security.tls import explain_connection_error
 from soketler.tools import fdcopy
-from soketler.tools.duplex import PipeResult, Stream, explain, supervise
+from soketler.tools.duplex import PipeResult, Stream, Ticker, explain, supervise
 from soketler.tools.errors import ToolError
 from soketler.tools.streams import Output, read_input
 from soketler.tools.tlschannel import TlsChannel
@@ -72,6 +73,8 @@ async def tls_pipe(
     idle_timeout: float | None = None,
     quit_after_eof: float | None = None,
     peer: str = "peer",
+    on_progress: Callable[[int, int], None] | None = None,
+    progress_every: float = 0.5,
 ) -> PipeResult:
     """Copies `input` → `channel` and `channel` → `output`; see `duplex.pipe`.
 
@@ -110,6 +113,7 @@ async def tls_pipe(
             idle_timeout,
             quit_after_eof,
             finish_sending,
+            Ticker(on_progress, progress_every) if on_progress is not None else None,
         )
     except ssl.SSLError as exc:
         failure = explain_connection_error(exc, peer)

@@ -11,13 +11,17 @@ Two rules keep one client from hurting the others, and the server from growing:
   buffers of clients who are behind but within their SendQ) passes `--output-watermark`, lines
   from clients wait and their sockets are not read, so TCP slows the senders, until the
   output drains below a quarter of it. Under overload the server reads more slowly; it
-  does not drop its readers.
+  does not drop its readers. The same when the history store is behind: past
+  `STORE_HIGH` messages waiting for the disk, lines wait until it is down to
+  `STORE_LOW`, instead of senders being refused as `busy` (which stays the last resort,
+  at the hub's MAX_PENDING).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -28,13 +32,35 @@ if TYPE_CHECKING:
 SENDQ_HARD_FACTOR = 8
 # Seconds between looks at the clients above their SendQ.
 SENDQ_CHECK_EVERY = 0.5
+# Messages waiting for the history store past which lines wait, and below which they
+# go on (the hub refuses new messages as `busy` only at 10,000).
+STORE_HIGH = 4_000
+STORE_LOW = 1_000
 
 
 class Backlog:
-    __slots__ = ("_held", "_loop", "_over", "_timer", "high", "limits", "low", "queued", "unsent")
+    __slots__ = (
+        "_held",
+        "_loop",
+        "_over",
+        "_timer",
+        "high",
+        "limits",
+        "low",
+        "queued",
+        "store_pending",
+        "unsent",
+    )
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, limits: Limits) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        limits: Limits,
+        store_pending: Callable[[], int] = lambda: 0,
+    ) -> None:
         self._loop = loop
+        # Messages waiting for the history store (the hub's count).
+        self.store_pending = store_pending
         self.limits = limits
         self.high = limits.output_watermark
         self.low = limits.output_watermark // 4
@@ -52,7 +78,7 @@ class Backlog:
 
     @property
     def overloaded(self) -> bool:
-        return self.queued + self.unsent > self.high
+        return self.queued + self.unsent > self.high or self.store_pending() > STORE_HIGH
 
     def hold(self, connection: Pump) -> None:
         """The connection stops handling lines until the backlog drains."""
@@ -61,7 +87,7 @@ class Backlog:
     def drained(self) -> None:
         """Output was written: lets held connections go on once it is low enough."""
         held = self._held
-        while held and self.queued + self.unsent < self.low:
+        while held and self.queued + self.unsent < self.low and self.store_pending() < STORE_LOW:
             connection = held.popleft()
             connection.backlog_drained()  # may hold it again, at the back
 

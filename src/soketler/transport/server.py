@@ -113,7 +113,7 @@ class ChatServer:
     async def start(self) -> None:
         """Opens the history store, then listens. Raises StoreError or OSError."""
         self._loop = asyncio.get_running_loop()
-        self._backlog = Backlog(self._loop, self.config.limits)
+        self._backlog = Backlog(self._loop, self.config.limits, lambda: self.hub.pending)
         self._flusher = Flusher(self._loop, self._backlog)
         self.hub.defer = self._loop.call_soon
         await self._open_store()

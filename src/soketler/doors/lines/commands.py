@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from soketler.core.session import Room, Session
 
 Args = dict[str, str]
-NUMBERS = frozenset({"limit", "before"})  # JSON fields given as numbers
+NUMBERS = frozenset({"limit", "before", "replay"})  # JSON fields given as numbers
+ZERO_ALLOWED = frozenset({"replay"})  # numbers for which 0 means something ("none")
 # A JSON field given as a time zone: minutes east of UTC (what a browser knows).
 ZONE = "tz"
 MAX_ZONE_MINUTES = 24 * 60
@@ -61,6 +62,8 @@ def bind(command: Command, request: Request) -> Args | str:
                 continue
             if name in NUMBERS:
                 number = whole_number(value)
+                if number is None and name in ZERO_ALLOWED and _is_zero(value):
+                    number = 0
                 if number is None:
                     return f"{name}:{codes.FIELD_NOT_NUMBER}"
                 value = str(number)
@@ -84,6 +87,10 @@ def bind(command: Command, request: Request) -> Args | str:
     if any(name not in args for name in command.params[: command.required]):
         return command.usage
     return args
+
+
+def _is_zero(value: object) -> bool:
+    return not isinstance(value, bool) and value in (0, "0")
 
 
 def _zone_minutes(value: object) -> bool:
@@ -119,22 +126,32 @@ def dispatch(hub: Hub, session: Session, event: ClientEvent) -> None:
 # --- this door's policy ------------------------------------------------------------------
 
 
-def register(hub: Hub, session: Session, nick: str, re: RequestId) -> None:
-    """Everyone starts in the lobby, with its last messages."""
+def register(
+    hub: Hub,
+    session: Session,
+    nick: str,
+    re: RequestId,
+    room: str = names.LOBBY,
+    replay: int | None = None,
+) -> None:
+    """Everyone starts in the lobby, with its last messages; a program may ask for
+    another first room (a bot posting to #ops need not pass through the lobby)."""
     if hub.register(session, nick, re):
-        hub.send(session, words.welcome(session.nick, re))
-        join(hub, session, names.LOBBY, re)
+        hub.send(session, words.welcome(session.nick, room, re))
+        join(hub, session, room, re, replay)
 
 
-def join(hub: Hub, session: Session, name: str, re: RequestId) -> None:
+def join(hub: Hub, session: Session, name: str, re: RequestId, replay: int | None = None) -> None:
     """Joins a room and makes it current; one the session is in already becomes
-    current again."""
+    current again. `replay`: at most this many of its last messages (the server's
+    --replay, which is also the most a client may ask for)."""
     already = session.rooms.get(names.key(names.room_name(name)))
     if already is not None:
         session.current = already
         hub.send(session, Info(words.SWITCHED.format(room=already.name), re))
         return
-    room = hub.join(session, name, re, replay=hub.replay)
+    count = hub.replay if replay is None else min(replay, hub.replay)
+    room = hub.join(session, name, re, replay=count)
     if room is not None:
         session.current = room
 
@@ -169,15 +186,24 @@ def _nick(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
         hub.rename(session, nick, re)
 
 
+def _replay(args: Args) -> int | None:
+    return int(args["replay"]) if "replay" in args else None
+
+
 def _hello(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
     if session.registered:
         hub.error(session, codes.ALREADY_REGISTERED, re)
         return
-    register(hub, session, args["nick"], re)
+    room = args.get("room", names.LOBBY)
+    problem = names.room_problem(room)
+    if problem is not None:  # refused before registering: nobody is left in no room
+        hub.error(session, codes.ROOM_INVALID, re, room, problem)
+        return
+    register(hub, session, args["nick"], re, room, _replay(args))
 
 
 def _join(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
-    join(hub, session, args["room"], re)
+    join(hub, session, args["room"], re, _replay(args))
 
 
 def _part(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
@@ -322,7 +348,15 @@ COMMANDS: Mapping[str, Command] = {
         Command(
             "nick", _nick, "/nick NAME", "change your nickname", ("nick",), 1, registered=False
         ),
-        Command("join", _join, "/join #room", "join a room, or switch to it", ("room",), 1),
+        Command(
+            "join",
+            _join,
+            "/join #room",
+            "join a room, or switch to it",
+            ("room",),
+            1,
+            named=("replay",),
+        ),
         Command(
             "part", _part, "/part [#room] [reason]", "leave a room", ("room", "reason"), rest=True
         ),
@@ -362,7 +396,17 @@ COMMANDS: Mapping[str, Command] = {
             registered=False,
         ),
         Command("say", _say, "", "", ("text",), 1, True, ("room",), listed=False),
-        Command("hello", _hello, "", "", ("nick",), 1, registered=False, listed=False),
+        Command(
+            "hello",
+            _hello,
+            "",
+            "",
+            ("nick",),
+            1,
+            named=("room", "replay"),
+            registered=False,
+            listed=False,
+        ),
         Command("ping", _ping, "", "", registered=False, listed=False),
     )
 }

@@ -3,8 +3,10 @@ objects) read that is not an event of the hub."""
 
 from __future__ import annotations
 
+import textwrap
+
 from soketler import __version__
-from soketler.protocols import names
+from soketler.protocols.columns import HELP_WIDTH, two_columns
 from soketler.protocols.events import RequestId, Welcome
 
 GREETING = "Welcome to soketler {version} on {server}. Type /help for commands."
@@ -21,13 +23,12 @@ def greeting(server: str) -> str:
     return GREETING.format(version=__version__, server=server) + "\n" + CHOOSE_NICK
 
 
-def welcome(nick: str, re: RequestId) -> Welcome:
-    return Welcome(nick, names.LOBBY, __version__, re)
+def welcome(nick: str, room: str, re: RequestId) -> Welcome:
+    return Welcome(nick, room, __version__, re)
 
 
 def help_text(commands: list[tuple[str, str]]) -> str:
-    width = max(len(usage) for usage, _ in commands)
-    lines = [HELP_HEADER]
-    lines += [f"  {usage:<{width}}  {summary}" for usage, summary in commands]
-    lines.append(HELP_FOOTER)
+    """/help in two columns that fit an 80-column terminal after the "-- " of each line."""
+    lines = [*textwrap.wrap(HELP_HEADER, HELP_WIDTH), *two_columns(commands)]
+    lines += textwrap.wrap(HELP_FOOTER, HELP_WIDTH)
     return "\n".join(lines)
