@@ -170,7 +170,6 @@ async def test_browser_and_telnet_users_talk_both_ways_in_rooms_and_privately(
     finally:
         await ayse.close()
         await cem.close()
-    await asyncio.sleep(0)
 
 
 async def test_history_is_replayed_on_joining_and_paged_on_request(server: ChatServer) -> None:

@@ -26,6 +26,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
+from aiohttp.base_protocol import BaseProtocol
 
 from soketler.core import texts
 from soketler.protocols.events import Bye
@@ -38,7 +39,7 @@ from soketler.protocols.websocket import (
     WEB_JSON,
     fit_reason,
 )
-from soketler.transport.pump import Pump
+from soketler.transport.pump import Pump, Wire
 
 if TYPE_CHECKING:
     from aiohttp.abc import AbstractStreamWriter
@@ -73,7 +74,7 @@ class WebSocketWire:
     __slots__ = ("_closer", "_protocol", "_transport", "_ws", "code", "reason")
 
     def __init__(
-        self, ws: web.WebSocketResponse, transport: asyncio.Transport, protocol: Any
+        self, ws: web.WebSocketResponse, transport: asyncio.Transport, protocol: BaseProtocol
     ) -> None:
         self._ws = ws
         self._transport = transport
@@ -98,7 +99,7 @@ class WebSocketWire:
     def writing_paused(self) -> bool:
         """The transport's buffer is above its high-water mark (aiohttp's protocol is
         the one the transport tells)."""
-        return bool(getattr(self._protocol, "writing_paused", False))
+        return self._protocol.writing_paused
 
     def pause_reading(self) -> None:
         self._transport.pause_reading()
@@ -138,7 +139,7 @@ class WebConnection(Pump):
         door: Door,
         ws: web.WebSocketResponse,
         transport: asyncio.Transport,
-        protocol: Any,
+        protocol: BaseProtocol,
         writer: AbstractStreamWriter,
     ) -> None:
         super().__init__(server, door)
@@ -175,7 +176,7 @@ class WebConnection(Pump):
 
     # --- the pump's side ----------------------------------------------------------------
 
-    def refuse(self, transport: Any, refusal: str) -> None:
+    def refuse(self, transport: Wire, refusal: str) -> None:
         """Not admitted: the reason as a goodbye, then a close saying to come later."""
         transport.write(WEB_JSON.encode(Bye(refusal)))
         self._wire.code, self._wire.reason = CLOSE_TRY_LATER, refusal
@@ -211,10 +212,9 @@ def socket_handler(server: ChatServer, door: Door) -> SocketHandler:
 
     async def handle(ws: web.WebSocketResponse, request: web.Request) -> None:
         transport = request.transport
-        writer = request.writer
-        if transport is None or writer is None:
+        if transport is None:
             return  # gone before it could be served
-        connection = WebConnection(server, door, ws, transport, request.protocol, writer)
+        connection = WebConnection(server, door, ws, transport, request.protocol, request.writer)
         await connection.run(request.remote or "")
 
     return handle
