@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -495,3 +496,56 @@ async def test_metrics_count_connections_messages_deliveries_and_commits(
             break
         await asyncio.sleep(0.02)
     assert gone[("soketler_connections", door("web"))] == 0
+
+
+async def test_a_browser_behind_counts_in_the_backlog_until_it_catches_up(
+    start_server: StartServer,
+) -> None:
+    """Above its transport's high-water mark a browser's unsent bytes count in the
+    server's backlog (as a TCP client's do), and stop counting once it has read them."""
+    server = await start_server(sendq=16 << 20, rate=0.0)
+    cem = await registered("127.0.0.1", lines_port(server), "cem")
+    sock = await asyncio.to_thread(raw_handshake, web_port(server), 4096)
+    try:
+        hello = client_frame(json.dumps({"type": "hello", "nick": "yavaş"}).encode())
+        sock.sendall(hello)
+        await cem.expect("yavaş joined")
+        [browser] = [c for c in server.connections if c.door.name == "web"]
+        echoes = asyncio.create_task(cem.expect("<cem> 0999 ", timeout=60))
+        # What the backlog counts for this connection (the pump's own tally of it).
+        counted = 0
+        for i in range(1000):  # 3 MB and more: past what the kernel takes for it
+            cem.send(f"{i:04} " + "y" * 3000)
+            if i % 50 == 0:
+                await cem.writer.drain()
+            counted = max(counted, browser._unsent)
+        await asyncio.wait_for(echoes, 60)
+        for _ in range(250):
+            counted = max(counted, browser._unsent)
+            if counted:
+                break
+            await asyncio.sleep(0.02)
+        assert counted > 64 * 1024, "the browser's unsent bytes never counted"
+        assert server.backlog.unsent >= browser._unsent
+        # Now it reads everything, and is no longer behind.
+        seen = await asyncio.to_thread(read_until, sock, b"0999 ")
+        assert seen.count(b'"text":"') >= 1000
+        for _ in range(250):
+            if browser._unsent == 0:
+                break
+            await asyncio.sleep(0.02)
+        assert browser._unsent == 0 and server.backlog.unsent == 0
+        assert len(server.connections) == 2  # nobody was dropped
+    finally:
+        sock.close()
+        await cem.close()
+
+
+def read_until(sock: socket.socket, marker: bytes) -> bytes:
+    data = b""
+    while marker not in data:
+        chunk = sock.recv(1 << 20)
+        if not chunk:
+            break
+        data += chunk
+    return data
