@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # where it is usable; elsewhere the tests that need them skip (or fail when CI=true).
 # chromium: the browser tests (Playwright drives it; its own browser download is not used).
 APT_PACKAGES := telnet netcat-openbsd socat ncat tmux redis-server redis-tools openssl irssi ngircd \
-	chromium zsh fish man-db groff-base
+	chromium zsh fish man-db groff-base openssh-client
 SERVE_ARGS ?=
 
 .PHONY: serve venv example share test lint check pytest system-deps bench bench-quick bench-plots \

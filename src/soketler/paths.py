@@ -18,3 +18,11 @@ def data_directory() -> str:
 def default_database() -> str:
     """The SQLite file that holds history, and the accounts beside it."""
     return os.path.join(data_directory(), HISTORY_FILE)
+
+
+SSH_HOST_KEY = os.path.join("ssh", "host_ed25519_key")
+
+
+def default_ssh_host_key() -> str:
+    """The SSH door's host key, made on its first start and kept: clients remember it."""
+    return os.path.join(data_directory(), SSH_HOST_KEY)

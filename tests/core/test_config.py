@@ -61,3 +61,17 @@ def test_the_web_door_is_an_entry_on_its_own_port_and_addresses() -> None:
     assert same == ["the web port and the chat port are both 8080"]
     with pytest.raises(ConfigError, match="web_origins cannot be"):
         build([{"web_origins": "https://chat.example.org"}])
+
+
+def test_the_ssh_door_is_an_entry_when_it_has_a_port() -> None:
+    assert not any(entry.door == "ssh" for entry in ServerConfig().listeners)
+    config = build([{"ssh_port": 2222, "hosts": ["127.0.0.1"]}, {"ssh_login_timeout": 5}])
+    assert config.listeners[-1] == Listener("ssh", ("127.0.0.1",), 2222)
+    assert config.ssh_login_timeout == 5.0
+    assert config.problems() == []
+    with pytest.raises(ConfigError, match="ssh_port cannot be '2222'"):
+        build([{"ssh_port": "2222"}])
+    problems = " ".join(build([{"ssh_port": 70000, "ssh_login_timeout": 0}]).problems())
+    assert "invalid ssh_port 70000" in problems and "ssh_login_timeout" in problems
+    alone = " ".join(build([{"ssh_allow_keys": "keys"}]).problems())
+    assert "ssh_allow_keys and ssh_host_key need ssh_port" in alone

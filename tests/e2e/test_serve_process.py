@@ -256,4 +256,4 @@ async def test_a_bad_web_origin_or_a_taken_web_port_is_one_clear_line() -> None:
             str(port),
         )
     assert code == 7
-    assert err.strip() == f"soketler serve: address already in use: 127.0.0.1 (web) port {port}"
+    assert err.strip() == f"soketler serve: address already in use: 127.0.0.1 port {port}"

@@ -45,6 +45,13 @@ class Tmux:
         self._tmux("send-keys", "-t", "main", "-l", text)
         self._tmux("send-keys", "-t", "main", "Enter")
 
+    def keys(self, *keys: str, literal: bool = False) -> None:
+        """Presses keys (tmux key names such as "Enter", "C-c"), or types text as it is."""
+        self._tmux("send-keys", "-t", "main", *(["-l"] if literal else []), *keys)
+
+    def resize(self, width: int, height: int) -> None:
+        self._tmux("resize-window", "-t", "main", "-x", str(width), "-y", str(height))
+
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-t", "main")
 

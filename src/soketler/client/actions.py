@@ -31,9 +31,22 @@ async def perform(
             except ConnectionLost:
                 show(error_line("Not connected: that line was not sent."))
         case SwitchRoom(room=room):
-            switched = state.switch(room)
             # The client keeps it too, to come back to this room after a reconnect.
             client.make_current(room)
+            show_locally(action, state, show)
+        case QuitChat():
+            return False
+        case _:
+            show_locally(action, state, show)
+    return True
+
+
+def show_locally(action: Action, state: ChatState, show: Callable[[Fragments], None]) -> None:
+    """Does what a line asks that needs no server (switching the room typed into, the
+    help, a mistake); a request or a quit does nothing here."""
+    match action:
+        case SwitchRoom(room=room):
+            switched = state.switch(room)
             if switched is None:
                 shown = escape(room)
                 show(error_line(f"You are not in {shown}. Type /join {shown} first."))
@@ -43,9 +56,6 @@ async def perform(
             show(info_line(help_text()))
         case Problem(text=text):
             show(error_line(text))
-        case QuitChat():
-            return False
-    return True
 
 
 def showing(

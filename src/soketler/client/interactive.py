@@ -17,9 +17,10 @@ from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import InMemoryHistory
+from prompt_toolkit.input import Input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.keys import Keys
-from prompt_toolkit.output import ColorDepth
+from prompt_toolkit.output import ColorDepth, Output
 from prompt_toolkit.renderer import print_formatted_text
 from prompt_toolkit.styles import Style
 
@@ -64,10 +65,15 @@ class Screen:
     keeps every key a key.
     """
 
-    def __init__(self, session: PromptSession[str], style: Style, depth: ColorDepth) -> None:
+    def __init__(
+        self, session: PromptSession[str], style: Style, depth: ColorDepth, delay: float = 0.0
+    ) -> None:
         self.session = session
         self.style = style
         self.depth = depth
+        # Seconds lines may wait to be printed with the ones after them (one redraw of
+        # the prompt for all): a server drawing many screens waits a little.
+        self.delay = delay
         self._pending: list[Fragments] = []
         self._scheduled = False
 
@@ -75,7 +81,11 @@ class Screen:
         self._pending.append(fragments)
         if not self._scheduled:
             self._scheduled = True
-            asyncio.get_running_loop().call_soon(self.flush)
+            loop = asyncio.get_running_loop()
+            if self.delay > 0:
+                loop.call_later(self.delay, self.flush)
+            else:
+                loop.call_soon(self.flush)
 
     def flush(self) -> None:
         self._scheduled = False
@@ -98,20 +108,71 @@ class Screen:
             app.invalidate()
 
 
+def prompt_text(state: ChatState) -> FormattedText:
+    """The prompt: the room typed lines go to."""
+    room = state.current or "-"
+    return FormattedText([("class:room", escape(room)), ("class:prompt", "> ")])
+
+
+def toolbar_parts(state: ChatState) -> Fragments:
+    """The bar under the prompt: our nickname, then our rooms, numbered, with unread counts."""
+    parts: Fragments = [("class:toolbar", f" {escape(state.nick)} ")]
+    for number, room in enumerate(state.rooms, 1):
+        unread = state.unread_in(room)
+        if room == state.current:
+            parts.append(("class:toolbar.current", f" {number}:{escape(room)} "))
+        elif unread:
+            parts.append(("class:toolbar.unread", f" {number}:{escape(room)}({unread}) "))
+        else:
+            parts.append(("class:toolbar", f" {number}:{escape(room)} "))
+    return parts
+
+
+def room_keys(state: ChatState) -> KeyBindings:
+    """Alt-1 ... Alt-9 type into the first ... ninth room."""
+    keys = KeyBindings()
+    for number in range(1, 10):
+
+        def switch(event: KeyPressEvent, number: int = number) -> None:
+            state.switch_to_number(number)
+            event.app.invalidate()
+
+        keys.add("escape", str(number))(switch)
+    return keys
+
+
+def chat_prompt(
+    state: ChatState,
+    color: bool,
+    message: Callable[[], FormattedText],
+    toolbar: Callable[[], FormattedText],
+    keys: KeyBindings,
+    input: Input | None = None,
+    output: Output | None = None,
+) -> PromptSession[str]:
+    """The input line of a chat screen, with its room bar and completion: `soketler chat`
+    and the server's SSH door (which gives the SSH channel as `input` and `output`)."""
+    return PromptSession(
+        message,
+        history=InMemoryHistory(),
+        completer=ChatCompleter(state),
+        complete_while_typing=False,
+        bottom_toolbar=toolbar,
+        key_bindings=keys,
+        style=Style.from_dict(STYLES),
+        color_depth=None if color else ColorDepth.DEPTH_1_BIT,
+        input=input,
+        output=output,
+    )
+
+
 class ChatScreen:
     def __init__(self, options: ChatOptions) -> None:
         self.options = options
         self.state = ChatState()
         self.renderer = Renderer(self.state)
-        self.session: PromptSession[str] = PromptSession(
-            self._prompt,
-            history=InMemoryHistory(),
-            completer=ChatCompleter(self.state),
-            complete_while_typing=False,
-            bottom_toolbar=self._toolbar,
-            key_bindings=self._keys(),
-            style=Style.from_dict(STYLES),
-            color_depth=None if options.color else ColorDepth.DEPTH_1_BIT,
+        self.session = chat_prompt(
+            self.state, options.color, self._prompt, self._toolbar, self._keys()
         )
         depth = self.session.output.get_default_color_depth()
         self.screen = Screen(
@@ -134,33 +195,17 @@ class ChatScreen:
         if self.pending_paste is not None:
             count = len(self.pending_paste.lines)
             return FormattedText([("class:prompt", f"Send {count} pasted lines? [Enter/Esc] ")])
-        room = self.state.current or "-"
-        return FormattedText([("class:room", escape(room)), ("class:prompt", "> ")])
+        return prompt_text(self.state)
 
     def _toolbar(self) -> FormattedText:
-        parts: Fragments = [("class:toolbar", f" {escape(self.state.nick)} ")]
-        for number, room in enumerate(self.state.rooms, 1):
-            unread = self.state.unread_in(room)
-            if room == self.state.current:
-                parts.append(("class:toolbar.current", f" {number}:{escape(room)} "))
-            elif unread:
-                parts.append(("class:toolbar.unread", f" {number}:{escape(room)}({unread}) "))
-            else:
-                parts.append(("class:toolbar", f" {number}:{escape(room)} "))
+        parts = toolbar_parts(self.state)
         status = self.offline.status(asyncio.get_running_loop().time())
         if status is not None:
             parts.append(("class:toolbar.unread", f" {status} "))
         return FormattedText(parts)
 
     def _keys(self) -> KeyBindings:
-        keys = KeyBindings()
-        for number in range(1, 10):
-
-            def switch(event: KeyPressEvent, number: int = number) -> None:
-                self.state.switch_to_number(number)
-                event.app.invalidate()
-
-            keys.add("escape", str(number))(switch)
+        keys = room_keys(self.state)
 
         @keys.add("c-r", filter=Condition(lambda: self.offline.reconnecting))
         def retry(event: KeyPressEvent) -> None:

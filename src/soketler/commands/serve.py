@@ -10,7 +10,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from soketler.core.config import DEFAULT_PORT, DEFAULT_WEB_PORT, Limits, ServerConfig
+from soketler.core.config import (
+    DEFAULT_PORT,
+    DEFAULT_SSH_PORT,
+    DEFAULT_WEB_PORT,
+    Limits,
+    ServerConfig,
+)
 
 EXAMPLES = """\
 examples:
@@ -20,6 +26,7 @@ examples:
   soketler serve --unix /tmp/chat.sock   only the Unix socket, no TCP
   soketler serve --config soketler.toml  settings from a file (flags still win)
   soketler serve --web-port 0            no browser page
+  soketler serve --ssh-port 2222         also an SSH door: ssh -p 2222 ayse@localhost
   telnet localhost 61000                  then chat; /help lists the commands
   http://localhost:8080                   the same rooms in a browser
 """
@@ -36,8 +43,8 @@ def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "serve",
         help="run the multi-user chat server",
-        description="Run the chat server: rooms and nicknames for telnet/nc users and "
-        "JSON-lines clients.",
+        description="Run the chat server: rooms and nicknames for telnet/nc users, ssh "
+        "users (--ssh-port) and JSON-lines clients.",
         epilog=EXAMPLES,
     )
     parser.add_argument(
@@ -94,6 +101,32 @@ def register(sub: Any) -> None:
         choices=("auto", "asyncio", "uvloop"),
         default="auto",
         help="event loop (default: uvloop when installed)",
+    )
+    ssh = parser.add_argument_group("SSH door (off unless --ssh-port is given)")
+    ssh.add_argument(
+        "--ssh-port",
+        type=int,
+        metavar="PORT",
+        help=f"also listen for ssh clients on PORT, {DEFAULT_SSH_PORT} as a rule (default: off); "
+        "the SSH user name is the nickname, and the first key used for a nickname keeps it",
+    )
+    ssh.add_argument(
+        "--ssh-host-key",
+        metavar="FILE",
+        help="the server's SSH host key (default: made once, then kept, in your user data folder)",
+    )
+    ssh.add_argument(
+        "--ssh-allow-keys",
+        metavar="FILE",
+        help="an authorized_keys file: only the keys it lists may log in, and no passwords; "
+        "read again when it changes (default: none, any key may log in)",
+    )
+    ssh.add_argument(
+        "--ssh-login-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="time an SSH connection has to log in before it is cut "
+        f"(default {_SERVER.ssh_login_timeout:g})",
     )
     chat = parser.add_argument_group("chat")
     chat.add_argument(

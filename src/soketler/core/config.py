@@ -16,6 +16,7 @@ from soketler.core.archive import Retention
 
 DEFAULT_PORT = 61000
 DEFAULT_WEB_PORT = 8080  # what `soketler serve` serves the browser page on unless told
+DEFAULT_SSH_PORT = 2222  # the usual choice for an SSH door; SSH is off unless a port is given
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,14 @@ class ServerConfig:
     web_port: int = 0
     web_hosts: tuple[str, ...] = ()
     web_origins: tuple[str, ...] = ()
+    # The SSH door (doors/ssh/): its port (None: off), its host key file (empty: made
+    # once in the data folder), an authorized_keys file that alone decides who may log
+    # in (empty: any key, and account passwords), and the seconds a connection has to
+    # log in before it is cut.
+    ssh_port: int | None = None
+    ssh_host_key: str = ""
+    ssh_allow_keys: str = ""
+    ssh_login_timeout: float = 30.0
 
     @property
     def listeners(self) -> tuple[Listener, ...]:
@@ -87,6 +96,8 @@ class ServerConfig:
             found.append(Listener("lines", unix=self.unix))
         if self.web_port:
             found.append(Listener("web", self.web_hosts or self.hosts, self.web_port))
+        if self.ssh_port is not None:
+            found.append(Listener("ssh", self.hosts, self.ssh_port))
         return tuple(found)
 
     def problems(self) -> list[str]:
@@ -99,6 +110,12 @@ class ServerConfig:
             found.append(f"invalid web port {self.web_port}: use 1-65535, or 0 for none")
         elif self.web_port and self.web_port == self.port:
             found.append(f"the web port and the chat port are both {self.port}")
+        if self.ssh_port is not None and not 0 <= self.ssh_port <= 65535:
+            found.append(f"invalid ssh_port {self.ssh_port}: use 0-65535")
+        if self.ssh_login_timeout <= 0:
+            found.append("ssh_login_timeout must be more than 0")
+        if (self.ssh_allow_keys or self.ssh_host_key) and self.ssh_port is None:
+            found.append("ssh_allow_keys and ssh_host_key need ssh_port")
         if not self.listeners:
             found.append("nothing to listen on: give a port or a Unix socket")
         if limits.max_line < 16:
@@ -168,7 +185,7 @@ def _checked(name: str, value: Any, current: Any) -> Any:
     elif isinstance(current, float):
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         value = float(value) if ok else value
-    elif isinstance(current, int) or name == "port":
+    elif isinstance(current, int) or name == "port" or name.endswith("_port"):
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif name in ("hosts", "web_hosts", "web_origins"):
         ok = isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from soketler.errors import SoketlerError
 from soketler.protocols.events import ClientEvent, Codec
 
 if TYPE_CHECKING:
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
     from soketler.core.hub import Hub
     from soketler.core.session import Peer, Session
     from soketler.transport.server import ChatServer
+
+
+class DoorSetupError(SoketlerError):
+    """A door cannot open its listener: a file or setting of its own is wrong (the
+    message says which, for the person who runs the server)."""
 
 
 class Listening(Protocol):
@@ -62,6 +68,6 @@ class Door:
     # and the kernel's TCP keepalive finds dead peers instead.
     probe: Callable[[Hub, Session], None] | None = None
     # Opens the door's listener itself, for a door whose connections a library accepts
-    # (the browser's WebSocket, behind HTTP); None: the server accepts TCP and Unix
+    # (SSH, the browser's WebSocket behind HTTP); None: the server accepts TCP and Unix
     # connections with its own protocol.
     listen: Callable[[ChatServer, Listener], Awaitable[Listening]] | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from soketler.doors import Door
 from soketler.doors.lines import DOOR as LINES
+from soketler.doors.ssh import DOOR as SSH
 from soketler.doors.web.door import DOOR as WEB
 
-DOORS: dict[str, Door] = {door.name: door for door in (LINES, WEB)}
+DOORS: dict[str, Door] = {door.name: door for door in (LINES, SSH, WEB)}

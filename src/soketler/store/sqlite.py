@@ -26,7 +26,7 @@ from soketler.store.base import (
     Topic,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 # MIGRATIONS[n] takes a database from schema version n to n + 1. Each runs in one
@@ -89,6 +89,16 @@ MIGRATIONS: list[str] = [
         INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
         INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
     END;
+    """,
+    # Version 5: nicknames claimed by SSH keys (doors/ssh/claims.py): the first key to log
+    # in as a nickname holds it. IF NOT EXISTS, like the accounts: harmless at any place.
+    """
+    CREATE TABLE IF NOT EXISTS ssh_keys (
+        nick_key TEXT PRIMARY KEY,      -- the casemapped nickname (names.key)
+        nick TEXT NOT NULL,             -- as it was first used
+        fingerprint TEXT NOT NULL,      -- the key's SHA256:... fingerprint
+        created_ms INTEGER NOT NULL
+    );
     """,
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION

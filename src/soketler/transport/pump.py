@@ -160,6 +160,15 @@ class Pump:
     def start(self, transport: Wire, address: str) -> bool:
         """The transport is up: admit the client (or refuse it with one line) and let
         its door greet it. False when refused."""
+        if not self.admit(transport, address):
+            return False
+        self.begin()
+        return True
+
+    def admit(self, transport: Wire, address: str) -> bool:
+        """Counts the connection against the limits, or refuses it (False). A door whose
+        clients log in first (SSH) admits at once and begins the session later, so
+        connections that have not logged in yet count too."""
         self.transport = transport
         self.address = address
         refusal = self.server.admit(address)
@@ -170,16 +179,20 @@ class Pump:
             return False
         self._counted = True
         self.server.connections.add(self)
-        self.session = self.door.open_session(self.hub, self, address)
-        self.session.last_activity = self.loop.time()
-        if self.limits.nick_timeout > 0:
-            self._nick_timer = self.loop.call_later(self.limits.nick_timeout, self._nick_timeout)
         return True
 
     def refuse(self, transport: Wire, refusal: str) -> None:
         """Says why a connection is refused, in one line, and closes it."""
         transport.write(f"!! {refusal}\r\n".encode())
         transport.close()
+
+    def begin(self) -> None:
+        """Opens the admitted client's session; its door greets it."""
+        address = self.address
+        self.session = self.door.open_session(self.hub, self, address)
+        self.session.last_activity = self.loop.time()
+        if self.limits.nick_timeout > 0:
+            self._nick_timer = self.loop.call_later(self.limits.nick_timeout, self._nick_timeout)
 
     def feed(self, data: bytes) -> None:
         """Bytes from the client."""

@@ -16,9 +16,17 @@ from dataclasses import replace
 from typing import Any
 
 from soketler import __version__, exitcodes, loops
-from soketler.core.config import DEFAULT_WEB_PORT, SETTINGS, ConfigError, ServerConfig, build
+from soketler.core.config import (
+    DEFAULT_WEB_PORT,
+    SETTINGS,
+    ConfigError,
+    Listener,
+    ServerConfig,
+    build,
+)
+from soketler.doors import DoorSetupError
 from soketler.store.base import StoreError
-from soketler.transport.server import ChatServer, ListenFailed, UnixPathInUse
+from soketler.transport.server import ChatServer, UnixPathInUse
 
 log = logging.getLogger("soketler.server")
 
@@ -106,11 +114,14 @@ async def serve(config: ServerConfig) -> int:
     except StoreError as exc:
         print(f"soketler serve: {exc}", file=sys.stderr)
         return exitcodes.STORE
+    except DoorSetupError as exc:
+        print(f"soketler serve: {exc}", file=sys.stderr)
+        return exitcodes.USAGE
     except UnixPathInUse as exc:
         print(f"soketler serve: {exc}", file=sys.stderr)
         return exitcodes.ADDRESS_IN_USE
     except OSError as exc:
-        return _start_error(exc, config, where)
+        return _start_error(exc, config, where, server.opening)
     # Everything made so far (modules, functions, the store's state) lives as long as
     # the process: out of the collector's sight, a full collection walks only what
     # clients brought, and a pause in a busy room is that much shorter.
@@ -134,14 +145,16 @@ async def serve(config: ServerConfig) -> int:
     return exitcodes.OK
 
 
-def _start_error(exc: OSError, config: ServerConfig, where: str) -> int:
+def _start_error(
+    exc: OSError, config: ServerConfig, where: str, listener: Listener | None = None
+) -> int:
     port = config.port
-    if isinstance(exc, ListenFailed):
-        port, door = exc.listener.port, exc.listener.door
-        where = ", ".join(exc.listener.hosts) or "all addresses"
-        if door != "lines":
-            where = f"{where} ({door})"
-    target = f"{where} port {port}" if port is not None else str(config.unix)
+    if listener is not None:  # the listener that failed to open
+        port = listener.port
+        where = ", ".join(listener.hosts) or "all addresses"  # (--web-host: elsewhere)
+        target = f"{where} port {listener.port}" if listener.port is not None else listener.unix
+    else:
+        target = f"{where} port {config.port}" if config.port is not None else str(config.unix)
     if exc.errno == errno.EADDRINUSE:
         print(f"soketler serve: address already in use: {target}", file=sys.stderr)
         return exitcodes.ADDRESS_IN_USE

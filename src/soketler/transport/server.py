@@ -39,14 +39,6 @@ class UnixPathInUse(OSError):
     """Another server is answering on the Unix socket path."""
 
 
-class ListenFailed(OSError):
-    """A listener could not be opened; `listener` says which (the errno is the cause's)."""
-
-    def __init__(self, cause: OSError, listener: Listener) -> None:
-        super().__init__(cause.errno, cause.strerror or str(cause))
-        self.listener = listener
-
-
 def format_address(sockname: object) -> str:
     if isinstance(sockname, tuple):
         host, port = sockname[0], sockname[1]
@@ -88,6 +80,8 @@ class ChatServer:
         self._archive: ImmediateArchive | ThreadedArchive | None = None
         self._prune_timer: asyncio.TimerHandle | None = None
         self._sweep_timer: asyncio.TimerHandle | None = None
+        # The listener being opened during start(): the one at fault if it fails.
+        self.opening: Listener | None = None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -119,12 +113,9 @@ class ChatServer:
         await self._open_store()
         try:
             for listener in self.listeners:
-                try:
-                    await self._listen(listener)
-                except OSError as exc:
-                    if isinstance(exc, UnixPathInUse):
-                        raise
-                    raise ListenFailed(exc, listener) from exc
+                self.opening = listener
+                await self._listen(listener)
+            self.opening = None
         except BaseException:
             await self._close_listeners()
             await self._run_cleanups()
