@@ -146,6 +146,9 @@ async def _send_all(
                 # The next line goes to the room this one changes: wait until it has.
                 await client.ping()
         elif action is not None:
+            # What the client says itself of this line comes after the server's answers
+            # to the lines before it, so errors on stderr are in the order of the input.
+            await client.ping()
             await perform(action, client, state, output.local)
     # The server answers in order: this pong means every line above was handled.
     await client.ping()
