@@ -37,6 +37,7 @@ SCENARIOS: dict[str, tuple[Scenario, str]] = {
     "startup": (startup.run, "`soketler --help` against `ncat -h`"),
     "fanout": (fanout.run_big_room, "one room of 1,000, stepped rates, both shapes"),
     "fanout-100": (partial(fanout.run_room, clients=100), "one room of 100 at 50K/s"),
+    "fanout-web": (fanout.run_web_room, "one room of 1,000 browsers against 1,000 on TCP"),
     "slow": (slow.run, "100 clients and one that never reads"),
     "history": (history.run, "fan-out with SQLite history against --db :memory:"),
     "search": (search.run, "SQLite writes with and without the search index; search latency"),

@@ -4,6 +4,8 @@ open-loop schedule, and count and time what the server delivers.
 Layout (see README.md): one *sender* process holds the 10 senders (and, for the slow
 consumer scenario, the client that never reads); one or more *receiver* processes hold
 everybody else. All of them are pinned to the load CPU, apart from the server's.
+Receivers are telnet-style clients of the lines door, or browsers: WebSocket clients
+of the web door (`WebReader`); the senders are always on the lines door.
 
 - Deliveries are counted by the one-byte marker `~` with `bytes.count`: C speed, and a
   one-byte marker cannot be cut in two by a read boundary. IRC servers may put `~` in
@@ -19,7 +21,9 @@ everybody else. All of them are pinned to the load CPU, apart from the server's.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import json
 import math
 import multiprocessing
 import os
@@ -40,6 +44,11 @@ QUIT = re.compile(rb"-- (\S+) quit \(([^)\r\n]*)\)")
 REGISTERED = b"You are in #lobby"
 MEMBERS = b"-- #lobby ("
 SENDERS = 10
+# A browser's registration ends with the end of its #lobby replay.
+WEB_REGISTERED = b'"type":"history"'
+# What a browser counts: frame headers hold any byte (0x7E, "~", is the length byte of
+# every frame of 126 bytes or more), so the marker is where the text begins.
+WEB_MARK = b'"text":"~'
 IRC_MARK = b" :~"
 IRC_JOINED = b" 366 "  # RPL_ENDOFNAMES: the JOIN is complete
 IRC_ROOM = b"#lobby"
@@ -53,6 +62,7 @@ class ChatTarget:
     server_pid: int = 0
     register: bool = True  # False: soketler clients connect and never choose a nickname
     irc: bool = False  # clients speak IRC (NICK, USER, JOIN #lobby, PRIVMSG)
+    web_port: int = 0  # soketler's web door, for receivers that are browsers
 
     @property
     def registers(self) -> bool:
@@ -207,6 +217,82 @@ class IrcClient(Client):
         return b""
 
 
+class WebReader(Client):
+    """A browser: the WebSocket handshake by hand, a masked `hello` frame, then each
+    message counted by `WEB_MARK` (what a read cuts in two is counted with the next
+    read). Reads only; it sends nothing after its hello."""
+
+    def __init__(self, tally: Tally, nick: bytes | None, sample: bool, host: str, port: int):
+        super().__init__(tally, nick, sample)
+        self.upgraded = False
+        self.host = host
+        self.port = port
+        self._tail = b""
+
+    def data_received(self, data: bytes) -> None:
+        if not self.registered:
+            data = self._register(data)
+            if not data:
+                return
+        joined = self._tail + data
+        self.tally.count += joined.count(WEB_MARK)
+        self._tail = joined[1 - len(WEB_MARK) :]
+        if self.sample:
+            self._parse(data)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        key = base64.b64encode(os.urandom(16)).decode()
+        transport.write(  # type: ignore[attr-defined]
+            (
+                f"GET /ws HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                "Sec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+
+    def _register(self, data: bytes) -> bytes:
+        buf = self._buf = self._buf + data
+        if not self.upgraded:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return b""
+            if not buf.startswith(b"HTTP/1.1 101"):
+                raise ConnectionError(f"no WebSocket: {buf[:80]!r}")
+            self.upgraded = True
+            buf = self._buf = buf[end + 4 :]
+            hello = json.dumps({"type": "hello", "nick": (self.nick or b"").decode()})
+            assert self.transport is not None
+            self.transport.write(_client_frame(hello.encode()))
+        at = buf.find(WEB_REGISTERED)
+        close = buf.find(b"}", at) if at >= 0 else -1
+        if close < 0:
+            return b""
+        self.registered = True
+        self._buf = b""
+        self._ready()
+        return buf[close + 1 :]
+
+    def _parse(self, data: bytes) -> None:
+        # Frames, not lines: every stamp in what arrived is whole once its frame is, and
+        # a frame cut by a read is finished by the next one; stamps are read up to the
+        # last whole message text (ended by its closing quote).
+        arrived = util.mono_us()
+        pending = self._pending + data
+        cut = pending.rfind(b'",') + 1
+        self._pending = pending[cut:]
+        latencies = self.tally.latencies
+        for stamp in STAMP.findall(pending[:cut]):
+            latencies.append(arrived - int(stamp, 16))
+
+
+def _client_frame(payload: bytes) -> bytes:
+    """A masked text frame, as a browser sends (short payloads only: a hello)."""
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes((0x81, 0x80 | len(payload))) + mask + masked
+
+
 @dataclass
 class ProcessPlan:
     """What one generator process does."""
@@ -219,6 +305,7 @@ class ProcessPlan:
     pace: float = 0.0  # seconds between connection attempts
     source: str = "127.0.0.1"
     deadline: float = 0.0  # seconds to connect and register; then report what is done
+    web: bool = False  # its clients are browsers on the web door
 
 
 def _message(intended_us: int, sender: int, size: int) -> bytes:
@@ -265,14 +352,20 @@ class Worker:
             sample = bool(sample_every) and index % sample_every == 0
             sample = sample and index // sample_every < plan.samples
             name = nick.encode() if self.target.registers else None
-            kind = IrcClient if self.target.irc else Client
+            host = self.target.host
+            port = self.target.web_port if plan.web else self.target.port
+
+            def make() -> Client:
+                if plan.web:
+                    return WebReader(self.tally, name, sample, host, port)
+                if self.target.irc:
+                    return IrcClient(self.tally, name, sample)
+                return Client(self.tally, name, sample)
+
             async with gate:
                 started = util.mono_us()
                 _, client = await loop.create_connection(
-                    lambda: kind(self.tally, name, sample),
-                    self.target.host,
-                    self.target.port,
-                    local_addr=(plan.source, 0),
+                    make, host, port, local_addr=(plan.source, 0)
                 )
                 client.started = started
                 if plan.pace:
@@ -461,6 +554,7 @@ class Fleet:
         per_process: int = 5000,
         timeout: float = 120.0,
         deadline: float = 0.0,
+        web: bool = False,
     ) -> None:
         self.target = target
         self.clients = clients
@@ -500,6 +594,7 @@ class Fleet:
                     samples=samples // nprocs + (1 if p < samples % nprocs else 0),
                     concurrency=concurrency,
                     pace=pace,
+                    web=web,
                 )
             )
         for plan in plans:

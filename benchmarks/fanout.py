@@ -207,3 +207,57 @@ def run_room(opts: Options, clients: int) -> list[Figure]:
         }
         figures += [p99, share]
     return figures
+
+
+def run_web_room(opts: Options) -> list[Figure]:
+    """N = 1,000 readers in browsers (the web door, one WebSocket each) against the same
+    room read over TCP (the lines door), senders spread: what a delivery costs through
+    the browser door. Same server, same loop, same senders; only the readers' door
+    differs."""
+    clients = 1000
+    rates = RATES_QUICK if opts.quick else RATES_FULL
+    loop = "uvloop" if "uvloop" in opts.loops else opts.loops[0]
+    subject = f"soketler/{loop}"
+    lines, browsers = f"{subject} lines", f"{subject} web"
+    runs: dict[str, list[list[StepResult]]] = defaultdict(list)
+    errors: dict[str, str] = {}
+    for run in range(opts.runs):
+        print(f"  fan-out to browsers N={clients}: run {run + 1}/{opts.runs}", flush=True)
+        for name, web in ((lines, False), (browsers, True)):
+            if name in errors:
+                continue
+            try:
+                with (
+                    chat_server(subject, web=web) as target,
+                    Fleet(target, clients, web=web) as fleet,
+                ):
+                    util.wait_quiet(target.server_pid, 10)
+                    runs[name].append(_steps(fleet, rates, "spread", opts, name))
+            except (RuntimeError, TimeoutError, OSError) as exc:
+                errors[name] = f"{type(exc).__name__}: {exc}"
+                print(f"    {name}: not available: {errors[name][:300]}", flush=True)
+    at = 100e3
+    p99 = Figure("fan-out", "N=1000 browsers: p99 at 100K/s", "ms", False, [], peer=lines)
+    best = Figure("fan-out", "N=1000 browsers: highest rate sustained", "/s", True, [], peer=lines)
+    for name in (lines, browsers):
+        mp99, mbest = Measure(name, note=errors.get(name, "")), Measure(name)
+        bounds = 0
+        for steps in runs.get(name, []):
+            hit = [s for s in steps if s.rate == at]
+            if hit and hit[0].delivered >= hit[0].expected:
+                mp99.values.append(hit[0].p99_ms)
+            value, lower_bound = sustained(steps, rates[-1])
+            mbest.values.append(value)
+            bounds += lower_bound
+        if bounds:
+            mbest.note = f"every step sustained in {bounds} run(s): a lower bound"
+        p99.measures.append(mp99)
+        best.measures.append(mbest)
+    p99.targets[browsers] = Target("≤ 2.0× over TCP", 2.0, False, relative=True)
+    best.targets[browsers] = Target("≥ 0.5× over TCP", 0.5, True, relative=True)
+    best.details = {
+        "steps": {n: [[_summary(s) for s in steps] for steps in runs.get(n, [])] for n in runs},
+        "rates": list(rates),
+        "p99_limit_ms": SUSTAINED_P99_MS,
+    }
+    return [p99, best]

@@ -21,7 +21,7 @@ from pathlib import Path
 from benchmarks.report import Figure, Measure, Target
 from benchmarks.servers import Options
 from soketler.protocols.events import ChatMessage
-from soketler.store.query import parse_query
+from soketler.protocols.query import parse_query
 from soketler.store.sqlite import SqliteStore
 
 GROUP = 256

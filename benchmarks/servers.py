@@ -69,10 +69,11 @@ def irc_server(subject: str) -> Iterator[ChatTarget]:
 
 @contextlib.contextmanager
 def chat_server(
-    subject: str, *, sendq: int = 8 << 20, memory: bool = False
+    subject: str, *, sendq: int = 8 << 20, memory: bool = False, web: bool = False
 ) -> Iterator[ChatTarget]:
     """A chat server on 127.0.0.1 pinned to the server CPU, ended when the block ends.
-    History goes to an SQLite file of its own, or with `memory` nowhere (`:memory:`)."""
+    History goes to an SQLite file of its own, or with `memory` nowhere (`:memory:`).
+    With `web`, soketler's browser door listens too (`ChatTarget.web_port`)."""
     if subject == NCAT:
         port = util.free_port()
         # -m: ncat refuses past 100 connections by default.
@@ -82,6 +83,7 @@ def chat_server(
             util.wait_listening(port, proc=proc)
             yield ChatTarget("ncat", port, server_pid=proc.pid)
         return
+    web_port = util.free_port() if web else 0
     with (
         tempfile.TemporaryDirectory(prefix="soketler-bench-") as folder,
         tempfile.TemporaryFile() as log,
@@ -90,6 +92,7 @@ def chat_server(
                 loop_of(subject),
                 ":memory:" if memory else f"{folder}/history.sqlite3",
                 sendq=sendq,
+                extra=("--web-port", str(web_port)) if web else (),
             ),
             stdout=subprocess.PIPE,
             stderr=log,
@@ -101,4 +104,6 @@ def chat_server(
         except (RuntimeError, TimeoutError) as exc:
             log.seek(0)
             raise RuntimeError(f"{exc}: {log.read()[-500:].decode(errors='replace')}") from exc
-        yield ChatTarget("soketler", port, server_pid=proc.pid)
+        if web:
+            util.wait_listening(web_port, proc=proc)
+        yield ChatTarget("soketler", port, server_pid=proc.pid, web_port=web_port)

@@ -234,9 +234,11 @@ def serve_argv(loop: str, db: str, *, sendq: int = 8 << 20, extra: Sequence[str]
         HOST,
         "--port",
         "0",
-        # No IRC unless a scenario asks (`extra` may give --irc-port again: the last
-        # one counts).
+        # No IRC and no page unless a scenario asks (`extra` may give --irc-port or
+        # --web-port again: the last one counts).
         "--irc-port",
+        "0",
+        "--web-port",
         "0",
         "--loop",
         loop,

@@ -73,6 +73,24 @@ def test_a_gauge_can_read_its_value_at_scrape_time() -> None:
     assert parsed(registry.expose())[("soketler_queue_depth", ())] == 0
 
 
+def test_a_counter_can_read_a_total_kept_elsewhere() -> None:
+    class Kept:
+        delivered = 0
+
+    kept = Kept()
+    registry = Registry()
+    registry.counter("soketler_deliveries_total", "Deliveries.").set_function(
+        lambda: kept.delivered
+    )
+    by_door = registry.counter("soketler_floods_total", "Floods.", ["door"])
+    by_door.labels(door="web").set_function(lambda: kept.delivered * 2)
+    kept.delivered += 1000  # what a fan-out to a room of 1,000 adds, in one addition
+    samples = parsed(registry.expose())
+    assert samples[("soketler_deliveries_total", ())] == 1000
+    assert samples[("soketler_floods_total", (("door", "web"),))] == 2000
+    assert "# TYPE soketler_deliveries_total counter" in registry.expose()
+
+
 def test_special_values_are_written_as_the_format_spells_them() -> None:
     assert [format_value(v) for v in (math.inf, -math.inf, 0.0, -2.0, 0.25)] == [
         "+Inf",

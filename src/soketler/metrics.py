@@ -129,6 +129,11 @@ class CounterChild:
             raise MetricError("a counter only goes up")
         self._value.value += amount
 
+    def set_function(self, function: Callable[[], float]) -> None:
+        """Reads the total from `function` at each scrape: a count kept elsewhere (an
+        attribute the hot path adds to), which only goes up."""
+        self._value.function = function
+
     @property
     def value(self) -> float:
         return self._value.read()
@@ -192,6 +197,9 @@ class Counter(_Series):
 
     def inc(self, amount: float = 1.0) -> None:
         CounterChild(self._own()).inc(amount)
+
+    def set_function(self, function: Callable[[], float]) -> None:
+        CounterChild(self._own()).set_function(function)
 
     @property
     def value(self) -> float:

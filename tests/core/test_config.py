@@ -49,6 +49,20 @@ def test_listeners_are_entries_of_a_door_on_an_address() -> None:
     )
 
 
+def test_the_web_door_is_an_entry_on_its_own_port_and_addresses() -> None:
+    config = ServerConfig(hosts=("127.0.0.1", "::1"), port=0, web_port=8080)
+    assert config.listeners[-1] == Listener("web", ("127.0.0.1", "::1"), 8080)
+    elsewhere = build([{"web_port": 9000, "web_hosts": ["0.0.0.0"]}], config)
+    assert elsewhere.listeners[-1] == Listener("web", ("0.0.0.0",), 9000)
+    assert all(entry.door != "web" for entry in ServerConfig(port=0).listeners)  # 0: none
+    assert ServerConfig(port=None, web_port=8080).problems() == []  # the web door alone
+    assert "invalid web port 70000" in " ".join(ServerConfig(web_port=70000).problems())
+    same = ServerConfig(port=8080, web_port=8080).problems()
+    assert same == ["the web port and the chat port are both 8080"]
+    with pytest.raises(ConfigError, match="web_origins cannot be"):
+        build([{"web_origins": "https://chat.example.org"}])
+
+
 def test_the_ssh_door_is_an_entry_when_it_has_a_port() -> None:
     assert not any(entry.door == "ssh" for entry in ServerConfig().listeners)
     config = build([{"ssh_port": 2222, "hosts": ["127.0.0.1"]}, {"ssh_login_timeout": 5}])

@@ -14,9 +14,12 @@ SOKETLER = [sys.executable, "-m", "soketler"]
 
 
 class ServerProcess:
-    def __init__(self, proc: asyncio.subprocess.Process, port: int) -> None:
+    def __init__(
+        self, proc: asyncio.subprocess.Process, port: int, web_port: int | None = None
+    ) -> None:
         self.proc = proc
         self.port = port
+        self.web_port = web_port  # the browser door's, when it was asked for
 
     async def stop(self, signum: int = signal.SIGTERM, timeout: float = 10.0) -> int:
         if self.proc.returncode is None:
@@ -26,7 +29,8 @@ class ServerProcess:
 
 @asynccontextmanager
 async def serve_process(*args: str) -> AsyncIterator[ServerProcess]:
-    """Starts `soketler serve --host 127.0.0.1 --port 0 ARGS`; waits for its port.
+    """Starts `soketler serve --host 127.0.0.1 --port 0 ARGS`; waits for its port (and
+    the web port, when ARGS give one; without, there is no web door).
 
     History stays in memory unless ARGS name a --db: tests never touch the user's files.
     No IRC door unless ARGS give --irc-port: its default port, 6667, is one port for
@@ -35,6 +39,8 @@ async def serve_process(*args: str) -> AsyncIterator[ServerProcess]:
     db = () if "--db" in args else ("--db", ":memory:")
     if "--irc-port" not in args:
         db += ("--irc-port", "0")
+    web = "--web-port" in args and args[args.index("--web-port") + 1] != "0"
+    no_web = () if "--web-port" in args else ("--web-port", "0")
     proc = await asyncio.create_subprocess_exec(
         *SOKETLER,
         "serve",
@@ -43,6 +49,7 @@ async def serve_process(*args: str) -> AsyncIterator[ServerProcess]:
         "--port",
         "0",
         *db,
+        *no_web,
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -53,7 +60,13 @@ async def serve_process(*args: str) -> AsyncIterator[ServerProcess]:
         line = await asyncio.wait_for(proc.stdout.readline(), 15)
         found = re.match(rb"listening on 127\.0\.0\.1:(\d+)", line)
         assert found, f"unexpected first line {line!r}"
-        yield ServerProcess(proc, int(found.group(1)))
+        web_port = None
+        if web:
+            line = await asyncio.wait_for(proc.stdout.readline(), 15)
+            web_found = re.match(rb"listening on 127\.0\.0\.1:(\d+) \(web\)", line)
+            assert web_found, f"unexpected line {line!r}"
+            web_port = int(web_found.group(1))
+        yield ServerProcess(proc, int(found.group(1)), web_port)
     finally:
         if proc.returncode is None:
             proc.kill()

@@ -237,6 +237,8 @@ def chat(tmp_path: Path) -> Iterator[Chat]:
             [
                 *(sys.executable, "-m", "soketler", "serve", "--host", "127.0.0.1", "--port", "0"),
                 *("--irc-port", "0"),
+                "--web-port",
+                "0",
                 *("--db", str(tmp_path / "h.db"), "--rate", "0", "--max-per-address", "0"),
             ],
             stdout=subprocess.PIPE,

@@ -115,6 +115,8 @@ async def run_serve(*args: str) -> tuple[int, str]:
         "0",
         "--irc-port",
         "0",
+        "--web-port",
+        "0",
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

@@ -8,6 +8,7 @@ import signal
 import socket
 from pathlib import Path
 
+from soketler.core.config import Listener, ServerConfig
 from tests.e2e.conftest import StartServer
 from tests.e2e.ircclient import IrcTestClient
 from tests.e2e.lineclient import LineClient, registered
@@ -60,7 +61,15 @@ async def test_address_in_use_is_one_clear_line() -> None:
         taken.listen()
         port = taken.getsockname()[1]
         code, _, err = await run_cli(
-            "serve", "--db", ":memory:", "--host", "127.0.0.1", "--port", str(port)
+            "serve",
+            "--db",
+            ":memory:",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--web-port",
+            "0",
         )
     assert code == 7
     assert err.strip() == f"soketler serve: address already in use: 127.0.0.1 port {port}"
@@ -245,3 +254,51 @@ async def test_an_unreadable_motd_is_a_usage_error(tmp_path: Path) -> None:
     missing = tmp_path / "nope.txt"
     code, _, err = await run_cli("serve", "--db", ":memory:", "--motd", str(missing))
     assert code == 2 and f"cannot read the MOTD file {missing}" in err
+
+
+def serve_config(*argv: str) -> ServerConfig:
+    from soketler.cli import build_parser
+    from soketler.transport.serve import config_from_args
+
+    return config_from_args(build_parser().parse_args(["serve", *argv]))
+
+
+def test_the_page_is_served_on_8080_unless_told_otherwise(tmp_path: Path) -> None:
+    default = serve_config()
+    assert default.web_port == 8080
+    assert Listener("web", (), 8080) in default.listeners
+    assert serve_config("--web-port", "0").web_port == 0
+    told = serve_config("--web-host", "127.0.0.1", "--web-origin", "https://a.example")
+    assert told.listeners[-1] == Listener("web", ("127.0.0.1",), 8080)
+    assert told.web_origins == ("https://a.example",)
+    # Someone asking for a private socket alone gets no public web port either.
+    assert serve_config("--unix", str(tmp_path / "s")).web_port == 0
+    assert serve_config("--unix", str(tmp_path / "s"), "--web-port", "9000").web_port == 9000
+    config = tmp_path / "web.toml"
+    config.write_text('web_port = 9001\nweb_origins = ["https://chat.example.org"]\n')
+    from_file = serve_config("--config", str(config))
+    assert from_file.web_port == 9001 and from_file.web_origins == ("https://chat.example.org",)
+
+
+async def test_a_bad_web_origin_or_a_taken_web_port_is_one_clear_line() -> None:
+    code, _, err = await run_cli("serve", "--web-origin", "chat.example.org")
+    assert code == 2 and err.startswith("soketler serve: web_origins: not an origin")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = await run_cli(
+            "serve",
+            "--db",
+            ":memory:",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--irc-port",
+            "0",
+            "--web-port",
+            str(port),
+        )
+    assert code == 7
+    assert err.strip() == f"soketler serve: address already in use: 127.0.0.1 (web) port {port}"

@@ -32,7 +32,7 @@ async def start(*args: str, env: dict[str, str]) -> tuple[asyncio.subprocess.Pro
     """`soketler serve --ssh-port 0 ARGS`; returns it with its SSH port."""
     proc = await asyncio.create_subprocess_exec(
         *SOKETLER, "serve", "--host", "127.0.0.1", "--port", "0", "--ssh-port", "0",
-        "--db", ":memory:", *args,
+        "--web-port", "0", "--irc-port", "0", "--db", ":memory:", *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
@@ -68,7 +68,19 @@ async def test_the_host_key_is_made_in_the_data_folder_once(tmp_path: Path) -> N
 
 async def test_start_up_errors_of_the_ssh_door_are_one_line(tmp_path: Path) -> None:
     env = {"XDG_DATA_HOME": str(tmp_path)}
-    base = ("serve", "--db", ":memory:", "--host", "127.0.0.1", "--port", "0")
+    base = (
+        "serve",
+        "--db",
+        ":memory:",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--web-port",
+        "0",
+        "--irc-port",
+        "0",
+    )
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

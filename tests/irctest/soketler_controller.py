@@ -127,6 +127,7 @@ class SoketlerController(BaseServerController, DirectoryBasedController):
             "--host", LOOPBACK,
             "--db", str(directory / "history.sqlite3"),
             "--server-name", SERVER_NAME,
+            "--web-port", "0",
         ]  # fmt: skip
         if "--irc-port" in options:
             command += ["--irc-port", str(port), "--port", "0"]

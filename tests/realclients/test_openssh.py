@@ -36,6 +36,7 @@ def chat_server(tmp_path: Path) -> Iterator[tuple[int, int]]:
     command = [
         sys.executable, "-m", "soketler", "serve", "--host", "127.0.0.1", "--port", "0",
         "--ssh-port", "0", "--ssh-host-key", str(tmp_path / "host_key"), "--db", ":memory:",
+        "--web-port", "0", "--irc-port", "0",
     ]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_DATA_HOME": str(tmp_path / "data")}
     proc = subprocess.Popen(

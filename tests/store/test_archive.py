@@ -68,7 +68,12 @@ async def test_messages_arriving_during_a_commit_share_the_next_one(tmp_path: Pa
 async def test_a_failed_commit_is_reported_to_every_message_in_it(tmp_path: Path) -> None:
     store = CountingStore(str(tmp_path / "h.db"), fail=True)
     store.load()
-    archive = ThreadedArchive(store, asyncio.get_running_loop())
+    watched: list[tuple[int, bool, str]] = []
+
+    def watch(seconds: float, messages: int, failed: bool) -> None:
+        watched.append((messages, failed, threading.current_thread().name))
+
+    archive = ThreadedArchive(store, asyncio.get_running_loop(), watch)
     results: list[str | None] = []
     finished = asyncio.Event()
 
@@ -81,6 +86,9 @@ async def test_a_failed_commit_is_reported_to_every_message_in_it(tmp_path: Path
         archive.append(ChatMessage(mid, NOW, "a", "x", room="#r"), done)
     await asyncio.wait_for(finished.wait(), 10)
     assert results == ["disk full"] * 5
+    # The metrics are told of each failed group, on the writer thread.
+    assert sum(count for count, _, _ in watched) == 5
+    assert all(failed and thread == "soketler-history" for _, failed, thread in watched)
     await archive.close()
 
 
@@ -207,3 +215,40 @@ async def test_retention_runs_in_slices_between_commit_groups(tmp_path: Path) ->
     check = SqliteStore(str(tmp_path / "h.db"))
     assert [m.text for m in check.room_page("#r", 10, None).messages] == ["new"]
     check.close()
+
+
+async def test_a_search_runs_on_the_writer_thread_after_what_was_given_before_it(
+    tmp_path: Path,
+) -> None:
+    from soketler.protocols.query import parse_query
+
+    store = SqliteStore(str(tmp_path / "h.db"))
+    store.load()
+    archive = ThreadedArchive(store, asyncio.get_running_loop())
+    threads: list[str] = []
+
+    real_search = store.search
+
+    def search(*args: object, **kwargs: object) -> Page:
+        threads.append(threading.current_thread().name)
+        return real_search(*args, **kwargs)  # type: ignore[arg-type]
+
+    store.search = search  # type: ignore[method-assign]
+    written = [
+        ChatMessage(1, NOW, "a", "gizli eski", to="b"),
+        ChatMessage(2, NOW, "a", "gizli yeni", to="b"),
+        ChatMessage(3, NOW, "c", "gizli oda", room="#r"),
+    ]
+    for message in written:  # not awaited: the search is given after them, and sees them
+        archive.append(message, lambda failure: None)
+    pages: list[Page | str] = []
+    got = asyncio.Event()
+    archive.search(
+        parse_query("gizli"), "b", {"#r"}, 10, None, 2, UTC,
+        lambda page: (pages.append(page), got.set()),  # type: ignore[func-returns-value]
+    )  # fmt: skip
+    await asyncio.wait_for(got.wait(), 10)
+    [page] = pages
+    assert isinstance(page, Page) and [m.text for m in page.messages] == ["gizli yeni", "gizli oda"]
+    assert threads == ["soketler-history"]
+    await archive.close()

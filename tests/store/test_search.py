@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from soketler.core.archive import Retention
 from soketler.protocols.events import ChatMessage
+from soketler.protocols.query import parse_query
 from soketler.store.base import HistoryStore
 from soketler.store.memory import MemoryStore
-from soketler.store.query import parse_query
 from soketler.store.sqlite import MIGRATIONS, SqliteStore
 from tests.store.test_contract import NOW, dm, make_store, room_msg, texts
 
@@ -89,6 +89,33 @@ def test_private_messages_are_found_only_by_their_two(store: HistoryStore) -> No
     assert search(store, "plan", viewer="can") == ["gizli başka plan"]
     assert search(store, "plan", viewer="dilek") == []
     assert search(store, "plan in:#dev", viewer="bora") == []  # in: means a room only
+
+
+def test_private_messages_said_before_the_viewer_took_its_nickname_are_not_found(
+    store: HistoryStore,
+) -> None:
+    # An earlier holder of "bora" had private talks; whoever is "bora" from message 3 on
+    # reads only what was said to it since, as its private history pages do.
+    store.write(
+        [
+            dm(1, "Ayşe", "Bora", "şifre 1234"),
+            dm(2, "Bora", "Can", "şifre mi, neyin şifresi"),
+            room_msg(3, "şifre odada", room="#open", sender="Can"),
+            dm(4, "Ayşe", "Bora", "yeni şifre"),
+        ],
+        [],
+    )
+    assert search(store, "şifre", viewer="bora") == [
+        "şifre 1234",
+        "şifre mi, neyin şifresi",
+        "şifre odada",
+        "yeni şifre",
+    ]
+    assert search(store, "şifre", viewer="bora", private_after=3) == ["şifre odada", "yeni şifre"]
+    assert search(store, "şifre from:ayşe", viewer="bora", private_after=4) == ["yeni şifre"]
+    assert search(store, "şifre", viewer="bora", private_after=5) == ["şifre odada"]
+    # Room messages are the room's, whoever reads them: the bound is for private ones.
+    assert search(store, "odada", viewer="bora", private_after=99) == ["şifre odada"]
 
 
 def test_rooms_the_viewer_may_not_read_are_left_out(store: HistoryStore) -> None:

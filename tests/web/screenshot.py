@@ -1,6 +1,6 @@
 """Pictures of the chat page for docs/: `python -m tests.web.screenshot [FOLDER]`.
 
-Starts a real `soketler serve` and the browser door on loopback, stages a short
+Starts a real `soketler serve` with its browser door on loopback, stages a short
 conversation between browser and terminal users, and saves the page as one of them
 sees it: wide and light, wide and dark, and on a phone.
 """
@@ -16,14 +16,15 @@ from typing import Any
 from playwright.async_api import async_playwright, expect
 
 from tests.e2e.lineclient import LineClient, registered
-from tests.web.bridge import tcp_bridge
 from tests.web.conftest import CHROMIUM_ARGS, ChatServer
 from tests.web.pages import ChatPage
-from tests.web.webserver import WebServer
 
+# The search panel open over the same conversation: what is asked for, per picture.
+SEARCHES = {"web-search.png": "from:bora"}
 SHOTS: dict[str, dict[str, Any]] = {
     "web-chat.png": {"viewport": {"width": 1280, "height": 760}, "color_scheme": "light"},
     "web-chat-dark.png": {"viewport": {"width": 1280, "height": 760}, "color_scheme": "dark"},
+    "web-search.png": {"viewport": {"width": 1280, "height": 760}, "color_scheme": "light"},
     "web-chat-phone.png": {
         "viewport": {"width": 390, "height": 760},
         "color_scheme": "light",
@@ -39,14 +40,15 @@ async def say(client: LineClient, line: str, echo: str) -> None:
     await client.expect(echo)
 
 
-async def shoot(browser: Any, path: Path, options: dict[str, Any]) -> None:
+async def shoot(
+    browser: Any, path: Path, options: dict[str, Any], search: str | None = None
+) -> None:
     chat = await ChatServer().start()
-    site = await WebServer(tcp_bridge("127.0.0.1", chat.port)).start()
     bora = await registered("127.0.0.1", chat.port, "bora")
     deniz = await registered("127.0.0.1", chat.port, "deniz")
     try:
-        ayse = await ChatPage.logged_in(browser, site.url, "ayşe", **options)
-        mert = await ChatPage.logged_in(browser, site.url, "mert")
+        ayse = await ChatPage.logged_in(browser, chat.url, "ayşe", **options)
+        mert = await ChatPage.logged_in(browser, chat.url, "mert")
         await say(bora, "/topic Release day 🚀 — 0.2 ships tonight", "set the topic")
         await say(bora, "merhaba! the browser door is up: same rooms as telnet", "<bora> merhaba")
         await say(deniz, "nice. does it work on a phone?", "<deniz> nice")
@@ -67,6 +69,11 @@ async def shoot(browser: Any, path: Path, options: dict[str, Any]) -> None:
         await expect(ayse.conversation("deniz").locator(".badge")).to_have_text("1")
         await expect(ayse.conversation("dev").locator(".badge")).to_have_text("1")
         await ayse.page.locator("#composer-input").fill("see you at 8")
+        if search is not None:
+            await ayse.page.locator("#search-button").click()
+            await ayse.page.locator("#search-input").fill(search)
+            await ayse.page.locator("#search-input").press("Enter")
+            await expect(ayse.page.locator("#search-status")).to_contain_text("found")
         await expect(ayse.page.locator("#scrim")).to_be_hidden()
         await ayse.page.screenshot(path=str(path), animations="disabled")
         ayse.assert_clean()
@@ -75,7 +82,6 @@ async def shoot(browser: Any, path: Path, options: dict[str, Any]) -> None:
     finally:
         for client in (bora, deniz):
             await client.close()
-        await site.stop()
         await chat.stop()
 
 
@@ -86,7 +92,7 @@ async def stage(folder: Path) -> None:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         for name, options in SHOTS.items():
-            await shoot(browser, folder / name, options)
+            await shoot(browser, folder / name, options, SEARCHES.get(name))
             print(folder / name)
         await browser.close()
 

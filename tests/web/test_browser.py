@@ -12,19 +12,17 @@ from playwright.async_api import expect
 
 from soketler.doors.web.app import CONTENT_SECURITY_POLICY
 from tests.e2e.lineclient import registered
-from tests.web.bridge import tcp_bridge
 from tests.web.conftest import ChatServer
 from tests.web.pages import ChatPage
-from tests.web.webserver import WebServer
 
 LONG = 15_000  # ms: waits that span a server restart
 
 
 async def test_two_browsers_and_a_telnet_user_talk_in_every_direction(
-    site: WebServer, chat: ChatServer, browser: Any
+    chat: ChatServer, browser: Any
 ) -> None:
-    ayse = await ChatPage.logged_in(browser, site.url, "ayşe")
-    bora = await ChatPage.logged_in(browser, site.url, "bora")
+    ayse = await ChatPage.logged_in(browser, chat.url, "ayşe")
+    bora = await ChatPage.logged_in(browser, chat.url, "bora")
     cem = await registered("127.0.0.1", chat.port, "cem")
     try:
         await expect(ayse.entry("cem joined")).to_be_visible()
@@ -74,9 +72,9 @@ async def test_two_browsers_and_a_telnet_user_talk_in_every_direction(
 
 
 async def test_markup_in_a_message_is_shown_as_text_and_runs_nothing(
-    site: WebServer, chat: ChatServer, browser: Any
+    chat: ChatServer, browser: Any
 ) -> None:
-    ayse = await ChatPage.logged_in(browser, site.url, "ayşe")
+    ayse = await ChatPage.logged_in(browser, chat.url, "ayşe")
     cem = await registered("127.0.0.1", chat.port, "cem")
     attacks = [
         "<img src=x onerror=\"window.__pwned=1;document.title='pwned'\">",
@@ -100,11 +98,11 @@ async def test_markup_in_a_message_is_shown_as_text_and_runs_nothing(
 
 
 async def test_the_policy_is_sent_and_the_browser_enforces_it(
-    site: WebServer, browser: Any
+    chat: ChatServer, browser: Any
 ) -> None:
     context = await browser.new_context()
     page = await context.new_page()
-    response = await page.goto(site.url)
+    response = await page.goto(chat.url)
     assert response is not None
     assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     # A script added by anything but a file of this origin does not run.
@@ -125,22 +123,19 @@ async def test_the_page_reconnects_after_the_servers_restart(
     history: str, tmp_path: Path, browser: Any
 ) -> None:
     chat = await ChatServer(str(tmp_path / "h.db") if history == "sqlite" else None).start()
-    site = await WebServer(tcp_bridge("127.0.0.1", chat.port)).start()
     try:
-        ayse = await ChatPage.logged_in(browser, site.url, "ayşe")
+        ayse = await ChatPage.logged_in(browser, chat.url, "ayşe")
         await ayse.say("/join #dev")
         await expect(ayse.page.locator("#conv-title")).to_have_text("#dev")
         await ayse.say("before the restart")
         await expect(ayse.message("before the restart")).to_be_visible()
 
-        await site.stop()
         await chat.stop()
         await expect(ayse.status).not_to_have_attribute("data-state", "connected")
         await expect(ayse.page.locator("#banner")).to_be_visible()
         await expect(ayse.page.locator("#banner-text")).to_contain_text("Connection lost")
 
         await chat.start()
-        await site.start()
         await expect(ayse.status).to_have_attribute("data-state", "connected", timeout=LONG)
         await expect(ayse.page.locator("#banner")).to_be_hidden()
         await expect(ayse.entry("Reconnected.")).to_be_visible()
@@ -169,13 +164,10 @@ async def test_the_page_reconnects_after_the_servers_restart(
             assert await ayse.texts() == ["after the restart", "heard you"]
         ayse.assert_clean()
     finally:
-        await site.stop()
         await chat.stop()
 
 
-async def test_scrolling_up_loads_older_history(
-    site: WebServer, chat: ChatServer, browser: Any
-) -> None:
+async def test_scrolling_up_loads_older_history(chat: ChatServer, browser: Any) -> None:
     cem = await registered("127.0.0.1", chat.port, "cem")
     try:
         for i in range(1, 121):
@@ -186,7 +178,7 @@ async def test_scrolling_up_loads_older_history(
     # A short window, so that the 20 messages replayed on joining fill it and the page
     # has no reason to fetch more before the reader scrolls.
     viewport = {"width": 1000, "height": 400}
-    ayse = await ChatPage.logged_in(browser, site.url, "ayşe", viewport=viewport)
+    ayse = await ChatPage.logged_in(browser, chat.url, "ayşe", viewport=viewport)
     page = ayse.page
     await expect(ayse.message("line 120")).to_be_in_viewport()
     await expect(ayse.message("line 101")).to_have_count(1)
@@ -249,13 +241,13 @@ async def set_hidden(page: Any, hidden: bool) -> None:
 
 
 async def test_a_mention_is_marked_notified_and_counted_in_the_title(
-    site: WebServer, chat: ChatServer, browser: Any
+    chat: ChatServer, browser: Any
 ) -> None:
     context = await browser.new_context()
     await context.add_init_script(BACKGROUND_TAB)
     page = await context.new_page()
     ayse = ChatPage(page)
-    await page.goto(site.url)
+    await page.goto(chat.url)
     await ayse.login("ayşe")
     assert await page.evaluate("window.__asked") == 1  # asked once, on logging in
     cem = await registered("127.0.0.1", chat.port, "cem")
@@ -283,7 +275,7 @@ async def test_a_mention_is_marked_notified_and_counted_in_the_title(
 
         # Logging in again later does not ask again.
         again = ChatPage(await context.new_page())
-        await again.page.goto(site.url)
+        await again.page.goto(chat.url)
         await again.login("ayşe2")
         assert await again.page.evaluate("window.__asked") == 0
         ayse.assert_clean()
@@ -292,10 +284,8 @@ async def test_a_mention_is_marked_notified_and_counted_in_the_title(
         await context.close()
 
 
-async def test_rooms_unread_counts_and_the_keyboard(
-    site: WebServer, chat: ChatServer, browser: Any
-) -> None:
-    ayse = await ChatPage.logged_in(browser, site.url, "ayşe")
+async def test_rooms_unread_counts_and_the_keyboard(chat: ChatServer, browser: Any) -> None:
+    ayse = await ChatPage.logged_in(browser, chat.url, "ayşe")
     page = ayse.page
     cem = await registered("127.0.0.1", chat.port, "cem")
     try:
@@ -346,11 +336,11 @@ async def test_rooms_unread_counts_and_the_keyboard(
 
 
 async def test_a_taken_nickname_is_explained_and_another_one_works(
-    site: WebServer, chat: ChatServer, browser: Any
+    chat: ChatServer, browser: Any
 ) -> None:
     cem = await registered("127.0.0.1", chat.port, "cem")
     try:
-        page = await ChatPage.open(browser, site.url)
+        page = await ChatPage.open(browser, chat.url)
         await page.page.fill("#nick-input", "CEM")
         await page.page.press("#nick-input", "Enter")
         await expect(page.page.locator("#login-error")).to_contain_text("taken")
@@ -363,10 +353,10 @@ async def test_a_taken_nickname_is_explained_and_another_one_works(
 
 
 async def test_on_a_phone_the_lists_are_drawers_and_nothing_overflows(
-    site: WebServer, browser: Any
+    chat: ChatServer, browser: Any
 ) -> None:
     phone = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
-    ayse = await ChatPage.logged_in(browser, site.url, "ayşe", **phone)
+    ayse = await ChatPage.logged_in(browser, chat.url, "ayşe", **phone)
     page = ayse.page
     await ayse.say("a long line " + "without-any-space-to-break-at-" * 6)
     sidebar, members = page.locator("#sidebar"), page.locator("#members")
@@ -385,3 +375,53 @@ async def test_on_a_phone_the_lists_are_drawers_and_nothing_overflows(
     await page.keyboard.press("Escape")
     await expect(members).not_to_be_in_viewport()
     ayse.assert_clean()
+
+
+async def test_a_search_from_the_page_finds_room_and_private_messages(
+    chat: ChatServer, browser: Any
+) -> None:
+    cem = await registered("127.0.0.1", chat.port, "cem")
+    try:
+        cem.send("/join #ops")
+        cem.send("the deploy is done")
+        cem.send("/msg ayşe-yok nobody")  # an error, nothing stored
+        ayse = await ChatPage.logged_in(browser, chat.url, "ayşe")
+        page = ayse.page
+        cem.send("/join #lobby")
+        cem.send("deploy notes are in the wiki")
+        cem.send("/msg ayşe the deploy key is <b>secret</b>")
+        await expect(ayse.conversation("cem").locator(".badge")).to_have_text("1")
+
+        await page.locator("#search-button").click()
+        await expect(page.locator("#search-input")).to_be_focused()
+        await page.locator("#search-input").fill("deploy from:cem")
+        await page.locator("#search-input").press("Enter")
+        results = page.locator("#search-results .result .text")
+        # Newest first; #ops is not ayşe's room, so its message is not hers to find.
+        await expect(results).to_have_text(
+            ["the deploy key is <b>secret</b>", "deploy notes are in the wiki"]
+        )
+        await expect(page.locator("#search-results b")).to_have_count(0)
+        await expect(page.locator("#search-status")).to_have_text("2 messages found.")
+        await expect(page.locator("#search-results .conv-name")).to_have_text(
+            ["with cem", "#lobby"]
+        )
+
+        # A result opens its conversation.
+        await page.locator("#search-results .result button").first.click()
+        await expect(page.locator("#search")).to_be_hidden()
+        await expect(page.locator("#conv-title")).to_have_text("cem")
+
+        # The same from the message box, and a search the server refuses says why.
+        await ayse.say("/search wiki")
+        await expect(page.locator("#search")).to_be_visible()
+        await expect(results).to_have_text(["deploy notes are in the wiki"])
+        await page.locator("#search-input").fill("from:a from:b")
+        await page.locator("#search-input").press("Enter")
+        await expect(page.locator("#search-status")).to_have_class(re.compile(r"\berror\b"))
+        await expect(page.locator("#search-status")).to_contain_text("may appear once")
+        await page.keyboard.press("Escape")
+        await expect(page.locator("#search")).to_be_hidden()
+        ayse.assert_clean()
+    finally:
+        await cem.close()

@@ -1,16 +1,17 @@
-"""The browser door's aiohttp application on loopback, stoppable and restartable on its port."""
+"""The browser door's aiohttp application alone on loopback (its HTTP side, with a test
+handler), stoppable and restartable on its port."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from soketler.doors.web.app import Door, WebConfig, make_app
+from soketler.doors.web.app import SocketHandler, WebConfig, make_app
 from soketler.metrics import Registry
 
 
 class WebServer:
-    def __init__(self, door: Door, config: WebConfig | None = None) -> None:
-        self.door = door
+    def __init__(self, handler: SocketHandler, config: WebConfig | None = None) -> None:
+        self.handler = handler
         self.config = config
         self.port = 0
         self.registry = Registry()
@@ -27,7 +28,7 @@ class WebServer:
     async def start(self) -> WebServer:
         """Listens on 127.0.0.1 (the same port again after a stop)."""
         self.registry = Registry()
-        runner = web.AppRunner(make_app(self.door, self.config, self.registry))
+        runner = web.AppRunner(make_app(self.handler, self.config, self.registry))
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", self.port, reuse_address=True)
         await site.start()

@@ -14,6 +14,7 @@ from soketler.core.config import (
     DEFAULT_IRC_PORT,
     DEFAULT_PORT,
     DEFAULT_SSH_PORT,
+    DEFAULT_WEB_PORT,
     Limits,
     ServerConfig,
 )
@@ -25,10 +26,11 @@ examples:
   soketler serve --port 7000 --unix /tmp/chat.sock
   soketler serve --unix /tmp/chat.sock   only the Unix socket, no TCP
   soketler serve --config soketler.toml  settings from a file (flags still win)
-  soketler serve --irc-port 0            no IRC
+  soketler serve --irc-port 0 --web-port 0   no IRC, no browser page
   soketler serve --ssh-port 2222         also an SSH door: ssh -p 2222 ayse@localhost
   telnet localhost 61000                  then chat; /help lists the commands
   irssi -c localhost -p 6667 -n ayse      the same rooms from an IRC client
+  http://localhost:8080                   the same rooms in a browser
 """
 
 _LIMITS = Limits()
@@ -79,6 +81,29 @@ def register(sub: Any) -> None:
         metavar="PATH",
         help="listen on this Unix socket; alone, only there (no TCP unless --port or --host; "
         "default: no Unix socket)",
+    )
+    web = parser.add_argument_group("the browser page (HTTP and WebSocket)")
+    web.add_argument(
+        "--web-port",
+        type=int,
+        metavar="PORT",
+        help=f"TCP port of the page, its WebSocket /ws and /metrics (default {DEFAULT_WEB_PORT}; "
+        "0: no web)",
+    )
+    web.add_argument(
+        "--web-host",
+        dest="web_hosts",
+        action="append",
+        metavar="ADDR",
+        help="address for the web port; repeatable (default: those of --host)",
+    )
+    web.add_argument(
+        "--web-origin",
+        dest="web_origins",
+        action="append",
+        metavar="ORIGIN",
+        help="a page origin (scheme://host[:port]) that may open the WebSocket; repeatable "
+        "(default: pages of the same host and port)",
     )
     net.add_argument(
         "--loop",

@@ -7,12 +7,13 @@ from a writer thread after a group commit (SQLite).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Protocol
 
 from soketler.protocols.events import ChatMessage
+from soketler.protocols.query import SearchQuery
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +66,18 @@ class Archive(Protocol):
     ) -> None:
         """Private messages of two nicknames, with ids from `after` (the reader took
         the nickname then: what was said to an earlier holder of it is not theirs)."""
+
+    def search(
+        self,
+        query: SearchQuery,
+        viewer_key: str,
+        rooms: Collection[str] | None,
+        limit: int,
+        before: int | None,
+        private_after: int,
+        tz: tzinfo,
+        done: Paged,
+    ) -> None:
+        """The newest `limit` matches below `before` that the viewer may read: messages
+        of `rooms` (room keys), and its own private messages from id `private_after`
+        on, as for its private history pages (store.base.HistoryStore.search)."""

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from soketler.security.operators import Operator
 
 DEFAULT_PORT = 61000
+DEFAULT_WEB_PORT = 8080  # what `soketler serve` serves the browser page on unless told
 DEFAULT_SSH_PORT = 2222  # the usual choice for an SSH door; SSH is off unless a port is given
 DEFAULT_IRC_PORT = 6667  # what `soketler serve` listens on for IRC unless told otherwise
 
@@ -55,7 +56,7 @@ class Limits:
 class Listener:
     """One way in: a door on TCP addresses and a port, or on a Unix socket."""
 
-    door: str  # "lines" (telnet, nc, JSON lines), "irc"
+    door: str  # "lines" (telnet, nc, JSON lines), "irc", "web" (the page and its WebSocket), "ssh"
     hosts: tuple[str, ...] = ()  # empty: every address, IPv4 and IPv6
     port: int | None = None  # None: no TCP
     unix: str | None = None
@@ -73,6 +74,13 @@ class ServerConfig:
     replay: int = 20  # messages shown to someone joining a room; 0: none
     announce_limit: int = 1000  # joins/parts/quits announced in rooms up to this size
     retention: Retention = field(default_factory=Retention)
+    # The browser door (HTTP: the page, /ws, /metrics): its port, 0 for none (`soketler
+    # serve` starts from DEFAULT_WEB_PORT; a bare configuration, as in tests, has none);
+    # its addresses (empty: those of `hosts`); the origins whose pages may open a
+    # WebSocket (empty: a page of the same host and port).
+    web_port: int = 0
+    web_hosts: tuple[str, ...] = ()
+    web_origins: tuple[str, ...] = ()
     # The SSH door (doors/ssh/): its port (None: off), its host key file (empty: made
     # once in the data folder), an authorized_keys file that alone decides who may log
     # in (empty: any key, and account passwords), and the seconds a connection has to
@@ -98,10 +106,12 @@ class ServerConfig:
             found.append(Listener("lines", self.hosts, self.port))
         if self.unix:
             found.append(Listener("lines", unix=self.unix))
-        if self.ssh_port is not None:
-            found.append(Listener("ssh", self.hosts, self.ssh_port))
         if self.irc_port:
             found.append(Listener("irc", self.hosts, self.irc_port))
+        if self.ssh_port is not None:
+            found.append(Listener("ssh", self.hosts, self.ssh_port))
+        if self.web_port:
+            found.append(Listener("web", self.web_hosts or self.hosts, self.web_port))
         return tuple(found)
 
     def problems(self) -> list[str]:
@@ -110,6 +120,10 @@ class ServerConfig:
         limits = self.limits
         if self.port is not None and not 0 <= self.port <= 65535:
             found.append(f"invalid port {self.port}: use 0-65535")
+        if not 0 <= self.web_port <= 65535:
+            found.append(f"invalid web port {self.web_port}: use 1-65535, or 0 for none")
+        elif self.web_port and self.web_port == self.port:
+            found.append(f"the web port and the chat port are both {self.port}")
         if self.ssh_port is not None and not 0 <= self.ssh_port <= 65535:
             found.append(f"invalid ssh_port {self.ssh_port}: use 0-65535")
         if self.ssh_login_timeout <= 0:
@@ -212,7 +226,7 @@ def _checked(name: str, value: Any, current: Any) -> Any:
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif name == "operators":
         ok = isinstance(value, tuple)
-    elif name == "hosts":
+    elif name in ("hosts", "web_hosts", "web_origins"):
         ok = isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
         value = tuple(value) if ok else value
     else:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import cast
 
 from soketler.core.session import Room, Session
@@ -76,6 +76,8 @@ class Delivery:
         # Private streams with something waiting, by the nickname keys of their two
         # parties: what a reply to either of them must wait for.
         self._private: dict[str, set[str]] = {}
+        # Events written to readers by fan-out, counted once per fan-out (for metrics).
+        self.delivered = 0
 
     # --- sending now --------------------------------------------------------------------
 
@@ -183,12 +185,13 @@ class Delivery:
         self,
         stream: str | None,
         event: ServerEvent,
-        sessions: Iterable[Session],
+        sessions: Collection[Session],
         room: Room | None,
         origin: Session | None = None,
     ) -> None:
         """One event to many sessions, in order within its stream (`origin`: who said
         it, if it is something said)."""
+        self.delivered += len(sessions)
         origins = (origin,) if origin is not None else ()
         if stream is not None and stream in self.streams:
             audience = list(sessions)  # who is there now, not when the queue moves
@@ -290,6 +293,7 @@ class Delivery:
                 held = queue.popleft()
                 events.append(cast(ChatMessage, held.event))
                 origins.append(held.origin)
+            self.delivered += len(events) * len(audience)
             self.fanout_now(events, audience, first.room, origins)
         except Exception:
             # A delivery that fails must not stop the ones behind it: everyone else's

@@ -13,7 +13,7 @@ involved); nothing walks every user.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Protocol
 
 from soketler.core import moderation
@@ -26,6 +26,7 @@ from soketler.core.answers import (
     UserInfo,
 )
 from soketler.core.archive import Archive, Page, Saved, Topic
+from soketler.core.counts import Counts
 from soketler.core.delivery import Delivery, Run, private_stream, room_stream
 from soketler.core.nicks import Nicks
 from soketler.core.people import Census, PastUsers
@@ -63,6 +64,8 @@ from soketler.protocols.events import (
     RoomInfo,
     RoomList,
     RoomSetting,
+    SearchEnd,
+    SearchPage,
     ServerEvent,
     TagMessage,
     TopicChanged,
@@ -70,6 +73,7 @@ from soketler.protocols.events import (
     View,
 )
 from soketler.protocols.plain import PLAIN
+from soketler.protocols.query import QueryError, parse_query
 
 Clock = Callable[[], datetime]
 # What an operator check answers: None (the name and password are right), or the code
@@ -80,6 +84,7 @@ USER_FLAGS = {UserFlag.INVISIBLE: INVISIBLE, UserFlag.BOT: BOT, UserFlag.OPERATO
 # bounds memory when the disk is slower than the people typing.
 MAX_PENDING = 10_000
 MAX_PAGE = 200  # messages in one history reply
+MAX_SEARCH = 100  # messages in one search reply
 # Names listed to someone joining a big room; /who lists them all.
 NAMES_ON_JOIN = 100
 # Bytes of text one reply (a history page, a member list, the room list) may hold, so
@@ -143,6 +148,7 @@ class Hub:
         self.past = PastUsers()
         self.census = Census()
         self.operators: OperatorCheck | None = None  # None: nobody may become one
+        self.counts = Counts()  # for the server's metrics
 
     @property
     def defer(self) -> Callable[[Run], object] | None:
@@ -165,6 +171,8 @@ class Hub:
         session = Session(peer, address, door, codec)
         session.state = SessionState.REGISTERING
         self.sessions.add(session)
+        self.counts.accepted[door] += 1
+        self.counts.open[door] += 1
         return session
 
     def close(self, session: Session, reason: str, *, tell: bool = True) -> None:
@@ -174,6 +182,7 @@ class Hub:
         registered = session.registered
         session.state = SessionState.CLOSING
         self.sessions.discard(session)
+        self.counts.open[session.door] -= 1
         # What was said to it and still waits for the store reaches it before it goes.
         streams = self.delivery.streams_of(session)
         if registered:
@@ -205,6 +214,7 @@ class Hub:
             session.peer.close(reason)
         self.sessions.clear()
         self.census = Census()
+        self.counts.open.clear()
         self.nicks.clear()
         self.rooms.clear()
         self.delivery.clear()
@@ -649,6 +659,7 @@ class Hub:
         refusal = moderation.send_refusal(room, session) or self._busy()
         if refusal is not None:
             return refusal
+        self.counts.room_messages += 1
         message = ChatMessage(
             self.new_message_id(),
             self.clock(),
@@ -700,6 +711,7 @@ class Hub:
         refusal = self._busy()
         if refusal is not None:
             return refusal
+        self.counts.private_messages += 1
         message = ChatMessage(
             self.new_message_id(),
             self.clock(),
@@ -719,6 +731,7 @@ class Hub:
             Delivery.write(target, message)
             if target is not session and session.echo:
                 Delivery.write(session, message, View.OWN)
+            self.delivery.delivered += 1 if target is session else 2
 
         stream = private_stream(session.key, target.key)
         if self.archive is None:
@@ -771,6 +784,7 @@ class Hub:
         (A failing store answers each message with its failure, at once, until it can
         write again: see store.archive.ThreadedArchive.)"""
         if self.pending >= MAX_PENDING:
+            self.counts.busy += 1
             return Refusal(codes.BUSY)
         return None
 
@@ -980,3 +994,58 @@ class Hub:
             return Refusal(codes.NO_SUCH_NICK, names.normalize(nick))
         self.close(target, reason)
         return None
+
+    # --- search --------------------------------------------------------------------------
+
+    def search(
+        self,
+        session: Session,
+        text: str,
+        limit: int,
+        before: int | None = None,
+        tz: tzinfo = UTC,
+        re: RequestId = None,
+    ) -> None:
+        """The newest `limit` messages matching a search (protocols/query.py) below
+        `before` that the session may read: those of the rooms it is in, and its own
+        private messages since it took its nickname, as its private history pages. One
+        `SearchPage` answers, after everything waiting that the session reads. Dates of
+        the search are days in `tz`."""
+        try:
+            query = parse_query(text)
+        except QueryError as exc:
+            self.error(session, codes.BAD_QUERY, re, detail=str(exc))
+            return
+        rooms = frozenset(session.rooms)
+        if query.room is not None and names.key(query.room) not in rooms:
+            self.error(session, codes.NOT_IN_ROOM, re, names.room_name(query.room))
+            return
+        end = SearchEnd(text, 0, False, re)
+        if self.archive is None:
+            self.send(session, SearchPage((), end, session.key))
+            return
+        # Bounded by the newest id now, as replays are: what is said meanwhile is seen live.
+        bound = self.next_id if before is None else min(before, self.next_id)
+
+        def found(page: Page | str) -> None:
+            self.send(session, self._search_reply(page, end, session.key))
+
+        limit = max(1, min(limit, MAX_SEARCH))
+        self.archive.search(query, session.key, rooms, limit, bound, session.nick_since, tz, found)
+
+    def _search_reply(self, page: Page | str, end: SearchEnd, own: str) -> ServerEvent:
+        """What a search found, cut to the reply budget (the newest matches kept, so
+        that "before" the oldest one shown continues without a gap)."""
+        if isinstance(page, str):
+            return Error(codes.STORE_FAILED, re=end.re, detail=page)
+        kept: list[ChatMessage] = []
+        size = 0
+        for message in reversed(page.messages):
+            size += _utf8_size(message.text) + _utf8_size(message.sender) + 96  # and fields
+            if size > self.reply_budget and kept:
+                break
+            kept.append(message)
+        kept.reverse()
+        more = page.more or len(kept) < len(page.messages)
+        oldest = kept[0].id if kept else None
+        return SearchPage(tuple(kept), SearchEnd(end.query, len(kept), more, end.re, oldest), own)

@@ -75,7 +75,8 @@ class Door:
     # and the kernel's TCP keepalive finds dead peers instead.
     probe: Callable[[Hub, Session], None] | None = None
     # Opens the door's listener itself, for a door whose connections a library accepts
-    # (SSH); None: the server accepts TCP and Unix connections with its own protocol.
+    # (SSH, the browser's WebSocket behind HTTP); None: the server accepts TCP and Unix
+    # connections with its own protocol.
     listen: Callable[[ChatServer, Listener], Awaitable[Listening]] | None = None
     # The one line a connection refused at the door (server full) gets before it closes.
     refusal_line: Callable[[str], bytes] = plain_refusal

@@ -6,5 +6,6 @@ from soketler.doors import Door
 from soketler.doors.irc.door import DOOR as IRC
 from soketler.doors.lines import DOOR as LINES
 from soketler.doors.ssh import DOOR as SSH
+from soketler.doors.web.door import DOOR as WEB
 
-DOORS: dict[str, Door] = {door.name: door for door in (LINES, IRC, SSH)}
+DOORS: dict[str, Door] = {door.name: door for door in (LINES, IRC, SSH, WEB)}

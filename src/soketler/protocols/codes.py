@@ -20,6 +20,7 @@ EMPTY_MESSAGE = "empty-message"
 LINE_TOO_LONG = "line-too-long"  # detail: the limit in bytes
 STORE_FAILED = "store-failed"  # detail: why
 BUSY = "busy"
+BAD_QUERY = "bad-query"  # detail: why the search cannot be run, for people
 INTERNAL_ERROR = "internal-error"
 # Room settings and status (subject: the room unless said otherwise).
 CANNOT_SEND = "cannot-send"  # moderated, banned, or outside a room that takes no outsiders
@@ -39,3 +40,4 @@ NO_OPERATOR_HERE = "no-operator-here"  # the name and password are right, the ad
 # Details of BAD_REQUEST for a JSON field of the wrong kind: "field:kind".
 FIELD_NOT_TEXT = "text"
 FIELD_NOT_NUMBER = "number"
+FIELD_NOT_ZONE = "zone"  # minutes east of UTC

@@ -104,6 +104,27 @@ class HistoryPage:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchEnd:
+    """Ends the messages a history search found (sent after them)."""
+
+    query: str  # as the reader wrote it
+    count: int
+    more: bool  # older matches exist
+    re: RequestId = None
+    oldest: int | None = None  # the id of the oldest match shown: "before" it for more
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """What a search found for one reader: the messages (oldest first, each marked as
+    history) and the end marker. One event, so a door can frame it as a batch."""
+
+    messages: tuple[ChatMessage, ...]
+    end: SearchEnd
+    own: str = ""  # the reader's nickname key: their own private messages read as sent
+
+
+@dataclass(frozen=True, slots=True)
 class Joined:
     time: datetime
     room: str
@@ -364,6 +385,8 @@ ServerEvent = (
     | Invited
     | AwayChanged
     | TagMessage
+    | SearchPage
+    | SearchEnd
 )
 
 

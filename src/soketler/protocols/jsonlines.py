@@ -29,6 +29,8 @@ from soketler.protocols.events import (
     Quit,
     Request,
     RoomList,
+    SearchEnd,
+    SearchPage,
     ServerEvent,
     TagMessage,
     TopicChanged,
@@ -117,6 +119,11 @@ def to_object(event: ServerEvent) -> dict[str, Any]:
             else:
                 end["with"] = with_nick
             return _with_re(end, re)
+        case SearchEnd(query=query, count=count, more=more, re=re):
+            found: dict[str, Any] = {"type": "search", "count": count, "more": more, "q": query}
+            if event.oldest is not None:
+                found["oldest"] = event.oldest
+            return _with_re(found, re)
         case Joined(time=t, room=room, nick=nick):
             return {"type": "join", "time": utc_stamp(t), "room": room, "nick": nick}
         case Parted(time=t, room=room, nick=nick, reason=reason):
@@ -198,6 +205,26 @@ def to_object(event: ServerEvent) -> dict[str, Any]:
     raise TypeError(f"not a server event: {event!r}")
 
 
+def search_objects(page: SearchPage) -> list[dict[str, Any]]:
+    """A search's objects: each message found, marked as history and as found (with the
+    request's id, so a client can tell which search it answers), then the end marker."""
+    found = []
+    for message in page.messages:
+        obj = _with_re(to_object(message), page.end.re)
+        obj["search"] = True
+        found.append(obj)
+    found.append(to_object(page.end))
+    return found
+
+
+def json_bytes(obj: dict[str, Any]) -> bytes:
+    """One object as compact UTF-8 JSON, without a newline."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    # Input is cleaned of lone surrogates; "replace" makes sure no text that slips
+    # through can make encoding raise in the middle of a delivery to many.
+    return text.encode("utf-8", "replace")
+
+
 class JsonCodec(Codec):
     name = "json"
 
@@ -206,10 +233,9 @@ class JsonCodec(Codec):
             return b"".join(self.encode(m) for m in event.messages) + self.encode(event.end)
         if isinstance(event, TagMessage):
             return b""  # typing notices and the like are for doors that carry tags
-        text = json.dumps(to_object(event), ensure_ascii=False, separators=(",", ":"))
-        # Input is cleaned of lone surrogates; "replace" makes sure no text that slips
-        # through can make encoding raise in the middle of a delivery to many.
-        return text.encode("utf-8", "replace") + b"\n"
+        if isinstance(event, SearchPage):
+            return b"".join(json_bytes(obj) + b"\n" for obj in search_objects(event))
+        return json_bytes(to_object(event)) + b"\n"
 
 
 JSON = JsonCodec()

@@ -28,6 +28,8 @@ from soketler.protocols.events import (
     RoomChange,
     RoomList,
     RoomSetting,
+    SearchEnd,
+    SearchPage,
     ServerEvent,
     TagMessage,
     TopicChanged,
@@ -76,6 +78,29 @@ def history_end_text(
     elif more:
         older = " Older: /history before ID."
     return f"End of history of {about} ({messages}).{older}"
+
+
+NOTHING_FOUND = 'No messages found for "{query}".'
+FOUND = '{messages} found for "{query}".'
+OLDER_FOUND = " Older: /search before {oldest} {query}."
+
+
+def search_end_text(query: str, count: int, more: bool, oldest: int | None = None) -> str:
+    """The line that ends what a search found: with older matches, the very command
+    that shows them."""
+    if count == 0:
+        return NOTHING_FOUND.format(query=query)
+    messages = "1 message" if count == 1 else f"{count} messages"
+    older = OLDER_FOUND.format(oldest=oldest, query=query) if more and oldest is not None else ""
+    return FOUND.format(messages=messages, query=query) + older
+
+
+def _found_view(message: ChatMessage, own: str) -> View:
+    # Found messages come from any room: each names its room, as a line about a room
+    # other than the current one does.
+    if message.room is not None:
+        return View.ELSEWHERE
+    return View.OWN if own and names.key(message.sender) == own else View.HERE
 
 
 def topic_text(room: str, topic: str) -> str:
@@ -167,6 +192,10 @@ def _render(event: ServerEvent, view: View) -> str:
                 render(m, View.OWN if own and names.key(m.sender) == own else View.HERE)
                 for m in messages
             ) + render(end)
+        case SearchPage(messages=messages, end=end, own=own):
+            return "".join(render(m, _found_view(m, own)) for m in messages) + render(end)
+        case SearchEnd(query=query, count=count, more=more):
+            return _info_lines(search_end_text(query, count, more, event.oldest), "-- ")
         case HistoryEnd(room=room, count=count, more=more, with_nick=with_nick):
             about = room if room is not None else f"your messages with {with_nick}"
             target = room if room is not None else (with_nick or "")

@@ -26,6 +26,7 @@ _ROOM_PROBLEMS = {
 _FIELD_KINDS = {
     codes.FIELD_NOT_TEXT: 'Field "{field}" must be a string.',
     codes.FIELD_NOT_NUMBER: 'Field "{field}" must be a whole number from 1 to {high}.',
+    codes.FIELD_NOT_ZONE: 'Field "{field}" must be minutes east of UTC, from -1440 to 1440.',
 }
 _TEXTS = {
     codes.UNKNOWN_COMMAND: "Unknown command /{subject}. Type /help for the list.",
@@ -75,6 +76,8 @@ def error_text(error: Error) -> str:
         return _ROOM_PROBLEMS.get(detail, "That cannot be a room name.")
     if code == codes.NOT_IN_ROOM and not subject:
         subject = "any room"
+    if code == codes.BAD_QUERY:
+        return f"Cannot search: {detail}" if detail else "Cannot search that."
     if code == codes.BAD_REQUEST:
         field, _, kind = detail.partition(":")
         if kind in _FIELD_KINDS:

@@ -6,13 +6,14 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import TypeVar
 
 from soketler.core.archive import Page, Paged, Retention, Stored, Topic
 from soketler.protocols.events import ChatMessage
+from soketler.protocols.query import SearchQuery
 from soketler.store.base import PRUNE_SLICE, HistoryStore, StoreError
 
 log = logging.getLogger("soketler.store")
@@ -26,21 +27,31 @@ RETRY_PAUSES = (0.05, 0.25)
 FIRST_PROBE_PAUSE = 1.0
 MAX_PROBE_PAUSE = 30.0
 
+# Told of each group commit: its seconds (retries included), its messages, and whether
+# it failed. Called on the writer thread: it must only count.
+CommitWatch = Callable[[float, int, bool], None]
+
 
 class ImmediateArchive:
     """Calls the store directly: for the memory backend, which never waits."""
 
-    def __init__(self, store: HistoryStore) -> None:
+    def __init__(self, store: HistoryStore, watch: CommitWatch | None = None) -> None:
         self.store = store
         self._topics: list[Topic] = []
+        self._watch = watch
 
     def append(self, message: ChatMessage, done: Stored) -> None:
         topics, self._topics = self._topics, []
+        started = time.perf_counter()
         try:
             self.store.write([message], topics)
         except StoreError as exc:
+            if self._watch is not None:
+                self._watch(time.perf_counter() - started, 1, True)
             done(str(exc))
         else:
+            if self._watch is not None:
+                self._watch(time.perf_counter() - started, 1, False)
             done(None)
 
     def save_topic(self, topic: Topic) -> None:
@@ -62,6 +73,19 @@ class ImmediateArchive:
         self, key_a: str, key_b: str, limit: int, before: int | None, after: int, done: Paged
     ) -> None:
         done(self.store.private_page(key_a, key_b, limit, before, after))
+
+    def search(
+        self,
+        query: SearchQuery,
+        viewer_key: str,
+        rooms: Collection[str] | None,
+        limit: int,
+        before: int | None,
+        private_after: int,
+        tz: tzinfo,
+        done: Paged,
+    ) -> None:
+        done(self.store.search(query, viewer_key, rooms, limit, before, tz, private_after))
 
     def prune(self, retention: Retention) -> None:
         self._flush_topics()
@@ -104,9 +128,15 @@ class ThreadedArchive:
     on the loop's thread, in the order the jobs were given.
     """
 
-    def __init__(self, store: HistoryStore, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        store: HistoryStore,
+        loop: asyncio.AbstractEventLoop,
+        watch: CommitWatch | None = None,
+    ) -> None:
         self.store = store
         self._loop = loop
+        self._watch = watch
         self._jobs: list[Job] = []
         self._ready = threading.Condition()
         # Set while the store is failing: the reason, and when to try it again.
@@ -139,6 +169,24 @@ class ThreadedArchive:
         self._submit(
             _Read(lambda store: store.private_page(key_a, key_b, limit, before, after), done)
         )
+
+    def search(
+        self,
+        query: SearchQuery,
+        viewer_key: str,
+        rooms: Collection[str] | None,
+        limit: int,
+        before: int | None,
+        private_after: int,
+        tz: tzinfo,
+        done: Paged,
+    ) -> None:
+        """On the writer thread, like every read, between commit groups."""
+
+        def read(store: HistoryStore) -> Page:
+            return store.search(query, viewer_key, rooms, limit, before, tz, private_after)
+
+        self._submit(_Read(read, done))
 
     def prune(self, retention: Retention) -> None:
         self._submit(_Prune(retention))
@@ -183,7 +231,10 @@ class ThreadedArchive:
         topics = [job for job in jobs if isinstance(job, Topic)]
         replies: list[Callable[[], None]] = []
         if writes or topics:
+            started = time.perf_counter()
             failure = self._write([w.message for w in writes], topics)
+            if self._watch is not None:
+                self._watch(time.perf_counter() - started, len(writes), failure is not None)
             replies += [_bind(w.done, failure) for w in writes]
         for job in jobs:
             if isinstance(job, _Read):

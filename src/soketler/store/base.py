@@ -15,7 +15,7 @@ from datetime import UTC, datetime, tzinfo
 from soketler.core.archive import Page, Retention, Saved, Topic
 from soketler.errors import SoketlerError
 from soketler.protocols.events import ChatMessage
-from soketler.store.query import SearchQuery
+from soketler.protocols.query import SearchQuery
 
 __all__ = ["PRUNE_SLICE", "HistoryStore", "Page", "Retention", "Saved", "StoreError", "Topic"]
 
@@ -56,11 +56,13 @@ class HistoryStore(ABC):
         limit: int,
         before: int | None,
         tz: tzinfo = UTC,
+        private_after: int = 0,
     ) -> Page:
         """The newest `limit` messages matching `query` with ids below `before` that the
         viewer may read, oldest first: messages of the rooms in `rooms` (room keys; None:
-        every room) and the viewer's own private conversations. Dates of the query are
-        days in `tz`."""
+        every room) and the viewer's own private conversations, from id `private_after`
+        on (as private history pages: what was said to an earlier holder of the viewer's
+        nickname is not the viewer's). Dates of the query are days in `tz`."""
 
     @abstractmethod
     def prune(self, retention: Retention, now: datetime, limit: int = PRUNE_SLICE) -> int:

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from soketler.protocols.events import ChatMessage
 from soketler.protocols.names import key
+from soketler.protocols.query import SearchQuery, scanner
 from soketler.store.base import PRUNE_SLICE, HistoryStore, Page, Retention, Saved, Topic
-from soketler.store.query import SearchQuery, scanner
 
 # Memory is the one resource a store in memory cannot take from disk: every room and
 # conversation keeps at most this many messages even when retention is unlimited.
@@ -71,9 +71,10 @@ class MemoryStore(HistoryStore):
         limit: int,
         before: int | None,
         tz: tzinfo = UTC,
+        private_after: int = 0,
     ) -> Page:
         # A scan of everything kept: the memory store serves tests and small servers.
-        wanted = scanner(query, viewer_key, rooms, before, tz)
+        wanted = scanner(query, viewer_key, rooms, before, tz, private_after)
         found = [m for kept in self._kept.values() for m in kept if wanted(m)]
         found.sort(key=lambda m: m.id)
         return Page(found[-limit:] if limit > 0 else [], len(found) > limit)

@@ -35,6 +35,7 @@ from soketler.cluster.keys import KeyLayout
 from soketler.cluster.scripts import WRITE_GROUP
 from soketler.protocols.events import ChatMessage
 from soketler.protocols.names import key
+from soketler.protocols.query import SearchQuery, scanner
 from soketler.store.base import (
     PRUNE_SLICE,
     HistoryStore,
@@ -44,7 +45,6 @@ from soketler.store.base import (
     StoreError,
     Topic,
 )
-from soketler.store.query import SearchQuery, scanner
 
 # Entries read per round trip while paging back over events that are not messages, or
 # scanning for what retention removes.
@@ -267,11 +267,12 @@ class RedisStore(HistoryStore):
         limit: int,
         before: int | None,
         tz: tzinfo = UTC,
+        private_after: int = 0,
     ) -> Page:
         """A scan of every stream kept (Redis has no text index; retention bounds what
         is kept), on the writer thread like every read."""
         client = self._open()
-        wanted = scanner(query, viewer_key, rooms, before, tz)
+        wanted = scanner(query, viewer_key, rooms, before, tz, private_after)
         found: list[ChatMessage] = []
         try:
             for stream in sorted(_strings(client.smembers(self.layout.streams))):

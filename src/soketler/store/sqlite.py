@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from soketler.protocols.events import ChatMessage
 from soketler.protocols.names import key
+from soketler.protocols.query import SearchQuery, Term
 from soketler.store.base import (
     PRUNE_SLICE,
     HistoryStore,
@@ -24,7 +25,6 @@ from soketler.store.base import (
     StoreError,
     Topic,
 )
-from soketler.store.query import SearchQuery, Term
 
 SCHEMA_VERSION = 5
 
@@ -304,6 +304,7 @@ class SqliteStore(HistoryStore):
         limit: int,
         before: int | None,
         tz: tzinfo = UTC,
+        private_after: int = 0,
     ) -> Page:
         where: list[str] = []
         params: list[object] = []
@@ -321,10 +322,9 @@ class SqliteStore(HistoryStore):
             if rooms is not None:
                 visible += f" AND m.room_key IN ({','.join('?' * len(rooms))})"
                 params += rooms
-            where.append(
-                f"(({visible}) OR (m.room_key IS NULL AND (m.sender_key = ? OR m.target_key = ?)))"
-            )
-            params += (viewer_key, viewer_key)
+            mine = "(m.sender_key = ? OR m.target_key = ?) AND m.id >= ?"
+            where.append(f"(({visible}) OR (m.room_key IS NULL AND {mine}))")
+            params += (viewer_key, viewer_key, private_after)
         if query.sender is not None:
             where.append(f"{plus}m.sender_key = ?")
             params.append(key(query.sender))

@@ -39,6 +39,10 @@ class Flusher:
         self._dirty: deque[Flushable] = deque()
         self._scheduled = False
 
+    def __len__(self) -> int:
+        """Connections waiting for their turn to write."""
+        return len(self._dirty)
+
     def mark(self, connection: Flushable) -> None:
         self._dirty.append(connection)
         if not self._scheduled:

@@ -277,6 +277,7 @@ class Pump:
             wait = bucket.take(self.loop.time())
             if wait > 0:
                 if len(waiting) > limits.flood_lines:
+                    self.hub.counts.floods[self.door.name] += 1
                     self.hub.close(session, texts.EXCESS_FLOOD)
                     return
                 if not self._told_slow and session.registered:
@@ -443,6 +444,8 @@ class Pump:
         self._drop_for_sendq()
 
     def _drop_for_sendq(self) -> None:
+        if self.reason != texts.SENDQ_EXCEEDED:  # once, though several paths lead here
+            self.hub.counts.sendq_drops[self.door.name] += 1
         self.reason = texts.SENDQ_EXCEEDED
         if self.session is not None:
             self.hub.close(self.session, texts.SENDQ_EXCEEDED, tell=False)

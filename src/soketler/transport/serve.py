@@ -16,7 +16,14 @@ from dataclasses import replace
 from typing import Any
 
 from soketler import __version__, exitcodes, loops
-from soketler.core.config import DEFAULT_IRC_PORT, SETTINGS, ConfigError, ServerConfig, build
+from soketler.core.config import (
+    DEFAULT_IRC_PORT,
+    DEFAULT_WEB_PORT,
+    SETTINGS,
+    ConfigError,
+    ServerConfig,
+    build,
+)
 from soketler.doors import DoorSetupError
 from soketler.store.base import StoreError
 from soketler.transport.server import ChatServer, ListenFailed, UnixPathInUse
@@ -37,13 +44,16 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
             raise ConfigError(f"{args.config} is not valid TOML: {exc}") from exc
     given = vars(args)
     layers.append({name: given[name] for name in SETTINGS if name in given})
-    config = build(layers, ServerConfig(db=default_db(), irc_port=DEFAULT_IRC_PORT))
+    base = ServerConfig(db=default_db(), irc_port=DEFAULT_IRC_PORT, web_port=DEFAULT_WEB_PORT)
+    config = build(layers, base)
     chosen = _given(layers)
     if config.unix and not any("port" in layer or "hosts" in layer for layer in chosen):
         # Someone asking for a private socket alone must not get a public one too.
         config = replace(config, port=None)
         if not any("irc_port" in layer for layer in chosen):
             config = replace(config, irc_port=0)
+        if not any("web_port" in layer for layer in chosen):
+            config = replace(config, web_port=0)
     return config
 
 
@@ -63,7 +73,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"soketler serve: {exc}", file=sys.stderr)
         return exitcodes.USAGE
-    problems = config.problems()
+    problems = config.problems() + door_problems(config)
     if config.motd and not os.access(config.motd, os.R_OK):
         problems.append(f"cannot read the MOTD file {config.motd}")
     if problems:
@@ -79,6 +89,17 @@ def run_from_args(args: argparse.Namespace) -> int:
     except loops.LoopUnavailable as exc:
         print(f"soketler serve: {exc}", file=sys.stderr)
         return exitcodes.USAGE
+
+
+def door_problems(config: ServerConfig) -> list[str]:
+    """What is wrong with the settings of a door, which the core does not know."""
+    from soketler.doors.web.origin import allowed_origins
+
+    try:
+        allowed_origins(config.web_origins)
+    except ValueError as exc:
+        return [f"web_origins: {exc}"]
+    return []
 
 
 # The history writer thread needs the interpreter lock for moments between its calls
@@ -132,10 +153,12 @@ async def serve(config: ServerConfig) -> int:
 
 def _start_error(exc: OSError, config: ServerConfig, where: str) -> int:
     port = config.port
-    if isinstance(exc, ListenFailed):
-        port, door = exc.listener.port, exc.listener.door
-        if door != "lines":
-            where = f"{where} ({door})"
+    if isinstance(exc, ListenFailed):  # the listener that failed to open
+        listener = exc.listener
+        port = listener.port
+        where = ", ".join(listener.hosts) or "all addresses"  # (--web-host: elsewhere)
+        if listener.door != "lines":
+            where = f"{where} ({listener.door})"
     target = f"{where} port {port}" if port is not None else str(config.unix)
     if exc.errno == errno.EADDRINUSE:
         print(f"soketler serve: address already in use: {target}", file=sys.stderr)

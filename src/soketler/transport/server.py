@@ -10,7 +10,7 @@ import os
 import socket
 import stat
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 
 from soketler.core import texts
@@ -18,6 +18,7 @@ from soketler.core.config import Listener, ServerConfig
 from soketler.core.hub import REPLY_BUDGET, Hub, OperAnswer
 from soketler.doors import Door, Listening
 from soketler.doors.registry import DOORS
+from soketler.metrics import Registry
 from soketler.protocols import codes
 from soketler.security.accounts import PasswordChecker
 from soketler.security.operators import Operators, OperCheck
@@ -27,6 +28,7 @@ from soketler.store.sqlite import SqliteStore
 from soketler.transport.backlog import Backlog
 from soketler.transport.connection import ChatConnection
 from soketler.transport.flusher import Flusher
+from soketler.transport.metrics import REFUSED_FULL, REFUSED_PER_ADDRESS, ServerMetrics
 from soketler.transport.pump import Pump
 
 log = logging.getLogger("soketler.server")
@@ -95,8 +97,8 @@ class ChatServer:
         listeners: Sequence[Listener] | None = None,
     ) -> None:
         self.config = config
-        # The configuration's listeners, unless others are given (a test may want an
-        # IRC door on a port the system picks).
+        # The configuration's listeners, unless others are given (a test may want a door
+        # on a port the system picks).
         self.listeners = tuple(config.listeners if listeners is None else listeners)
         self.hub = hub or Hub(
             config.server_name or socket.gethostname(),
@@ -106,8 +108,12 @@ class ChatServer:
             reply_budget=max(2048, min(REPLY_BUDGET, config.limits.sendq // 2)),
         )
         self.connections: set[Pump] = set()
+        self.registry = Registry()  # what /metrics shows, where a door serves it
+        self.metrics = ServerMetrics(self.registry, self)
         self._per_address: Counter[str] = Counter()
         self._servers: list[tuple[Door, Listening]] = []
+        # Steps run once every connection has ended (a door's HTTP server, say).
+        self._cleanups: list[Callable[[], Awaitable[None]]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._flusher: Flusher | None = None
         self._backlog: Backlog | None = None
@@ -121,6 +127,10 @@ class ChatServer:
     def loop(self) -> asyncio.AbstractEventLoop:
         assert self._loop is not None, "the server is not started"
         return self._loop
+
+    @property
+    def started(self) -> bool:
+        return self._loop is not None
 
     @property
     def flusher(self) -> Flusher:
@@ -155,6 +165,7 @@ class ChatServer:
                     raise ListenFailed(exc, listener) from exc
         except BaseException:
             await self._close_listeners()
+            await self._run_cleanups()
             if self._operators is not None:
                 await self._operators.close()
             if self._archive is not None:
@@ -164,7 +175,7 @@ class ChatServer:
     async def _open_store(self) -> None:
         if self.config.db == ":memory:":
             memory = MemoryStore()
-            self._archive = ImmediateArchive(memory)
+            self._archive = ImmediateArchive(memory, self.metrics.commit)
             self.hub.resume(self._archive, memory.load())
         else:
             store = SqliteStore(self.config.db)
@@ -174,7 +185,7 @@ class ChatServer:
             except BaseException:
                 store.close()
                 raise
-            self._archive = ThreadedArchive(store, self.loop)
+            self._archive = ThreadedArchive(store, self.loop, self.metrics.commit)
             self.hub.resume(self._archive, saved)
             log.info("history in %s (last message id %d)", self.config.db, saved.last_id)
         retention = self.config.retention
@@ -265,9 +276,11 @@ class ChatServer:
         """Counts a new connection in, or says why it is refused."""
         limits = self.config.limits
         if len(self.connections) >= limits.max_clients:
+            self.hub.counts.refused[REFUSED_FULL] += 1
             return texts.SERVER_FULL.format(limit=limits.max_clients)
         if address and limits.max_per_address > 0:
             if self._per_address[address] >= limits.max_per_address:
+                self.hub.counts.refused[REFUSED_PER_ADDRESS] += 1
                 return texts.TOO_MANY_FROM_ADDRESS.format(limit=limits.max_per_address)
             self._per_address[address] += 1
         return None
@@ -298,6 +311,7 @@ class ChatServer:
         for connection in list(self.connections):
             if connection.transport is not None:
                 connection.transport.abort()
+        await self._run_cleanups()
         for timer in (self._prune_timer, self._sweep_timer):
             if timer is not None:
                 timer.cancel()
@@ -308,6 +322,19 @@ class ChatServer:
             archive, self._archive = self._archive, None
             await archive.close()  # everything accepted is committed before we exit
         log.info("shut down; %d clients were connected", count)
+
+    def add_cleanup(self, cleanup: Callable[[], Awaitable[None]]) -> None:
+        """Runs `cleanup` at shutdown once every client has had its goodbye and its
+        connection has ended (or been cut at the deadline)."""
+        self._cleanups.append(cleanup)
+
+    async def _run_cleanups(self) -> None:
+        cleanups, self._cleanups = self._cleanups, []
+        for cleanup in reversed(cleanups):
+            try:
+                await cleanup()
+            except Exception:
+                log.exception("a listener failed to clean up")
 
     async def _close_listeners(self) -> None:
         for _, server in self._servers:

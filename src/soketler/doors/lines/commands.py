@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING
 
 from soketler.core.texts import QUIT_DEFAULT
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
 Args = dict[str, str]
 NUMBERS = frozenset({"limit", "before", "replay"})  # JSON fields given as numbers
 ZERO_ALLOWED = frozenset({"replay"})  # numbers for which 0 means something ("none")
+# A JSON field given as a time zone: minutes east of UTC (what a browser knows).
+ZONE = "tz"
+MAX_ZONE_MINUTES = 24 * 60
+SEARCH_PAGE = 20  # matches a search shows unless asked for another number
 Handler = Callable[["Hub", "Session", Args, RequestId], None]
 
 
@@ -62,6 +67,10 @@ def bind(command: Command, request: Request) -> Args | str:
                 if number is None:
                     return f"{name}:{codes.FIELD_NOT_NUMBER}"
                 value = str(number)
+            elif name == ZONE:
+                if not _zone_minutes(value):
+                    return f"{name}:{codes.FIELD_NOT_ZONE}"
+                value = str(value)
             if not isinstance(value, str):
                 return f"{name}:{codes.FIELD_NOT_TEXT}"
             if name == "room" and value.strip():
@@ -82,6 +91,14 @@ def bind(command: Command, request: Request) -> Args | str:
 
 def _is_zero(value: object) -> bool:
     return not isinstance(value, bool) and value in (0, "0")
+
+
+def _zone_minutes(value: object) -> bool:
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and -MAX_ZONE_MINUTES <= value <= MAX_ZONE_MINUTES
+    )
 
 
 def dispatch(hub: Hub, session: Session, event: ClientEvent) -> None:
@@ -300,6 +317,33 @@ def _history(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
     hub.private_history(session, names.normalize(where), limit, before, re)
 
 
+def _search(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
+    """`/search [before ID] TEXT`, or JSON's q, limit, before and tz."""
+    text = args.get("q")
+    before_text = args.get("before")
+    if text is None:  # the plain flavour: the words, after "before ID" for older matches
+        text = args.get("words", "")
+        first = text.split(None, 2)
+        if len(first) == 3 and first[0].casefold() == "before" and first[1].isdigit():
+            before_text, text = first[1], first[2]
+    before = whole_number(before_text) if before_text is not None else None
+    if not text.strip() or (before_text is not None and before is None):
+        hub.error(session, codes.BAD_REQUEST, re, detail=words.SEARCH_USAGE)
+        return
+    limit = int(args["limit"]) if "limit" in args else SEARCH_PAGE
+    hub.search(session, text.strip(), limit, before, _zone(session, args), re)
+
+
+def _zone(session: Session, args: Args) -> tzinfo:
+    """Where the dates of a search are days: the zone a program gives; for people on
+    telnet, the server's (their lines show its clock); UTC for a program that says none."""
+    if ZONE in args:
+        return timezone(timedelta(minutes=int(args[ZONE])))
+    if session.codec.name == "plain":
+        return datetime.now().astimezone().tzinfo or UTC
+    return UTC
+
+
 def _ping(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
     hub.send(session, Pong(re))
 
@@ -338,6 +382,15 @@ COMMANDS: Mapping[str, Command] = {
             ("words",),
             rest=True,
             named=("room", "with", "limit", "before"),
+        ),
+        Command(
+            "search",
+            _search,
+            words.SEARCH_USAGE,
+            "search your rooms and private messages (from:NICK in:#room after:DATE before:DATE)",
+            ("words",),
+            rest=True,
+            named=("q", "limit", "before", ZONE),
         ),
         Command(
             "quit",

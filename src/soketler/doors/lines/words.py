@@ -14,6 +14,7 @@ CHOOSE_NICK = "Choose a nickname:"
 SWITCHED = "Now talking in {room}."
 ALREADY_NICK = "You are already {nick}."
 HISTORY_USAGE = "/history [#room | NICK] [N | before ID]"
+SEARCH_USAGE = "/search [before ID] text"
 HELP_HEADER = "Commands (a line without / is a message to your current room):"
 HELP_FOOTER = "//text sends a line that starts with /."
 

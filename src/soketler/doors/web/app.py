@@ -1,9 +1,10 @@
 """The browser door's HTTP side: the page, its files, `/ws`, `/healthz` and `/metrics`.
 
-`make_app(door)` builds the aiohttp application. Each WebSocket that passes the
-checks (Origin, size) is handed to `door(channel)`; the door speaks the JSON-lines
-protocol over it (one JSON object per text frame) and returns when the conversation is
-over. So connecting the page to the chat hub is writing that one coroutine.
+`make_app(handler)` builds the aiohttp application. Each WebSocket that passes the
+checks (an upgrade, the Origin) is handed to `handler(ws, request)` once its handshake
+is done; the handler speaks the chat protocol over it (doors/web/connection.py: one
+JSON object per text frame, through the same pump and limits as every door) and
+returns when the conversation is over. The HTTP side knows nothing of chat.
 
 Every response carries a strict Content-Security-Policy: scripts and styles only
 from this origin as files (no inline script, no eval), WebSocket and fetch only to
@@ -14,6 +15,7 @@ a message cannot run code in a reader's browser.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,21 +23,15 @@ from pathlib import Path
 
 from aiohttp import web
 
-from soketler.doors.web.channel import (
-    CLOSE_GOING_AWAY,
-    CLOSE_INTERNAL,
-    INTERNAL_ERROR,
-    SHUTTING_DOWN,
-    Channel,
-    WebSocketChannel,
-)
 from soketler.doors.web.origin import Origin, allowed_origins, origin_allowed
 from soketler.metrics import CONTENT_TYPE, Registry
+from soketler.protocols.websocket import CLOSE_GOING_AWAY, CLOSE_INTERNAL, fit_reason
 from soketler.web import STATIC_DIR
 
 log = logging.getLogger("soketler.web")
 
-Door = Callable[[Channel], Awaitable[None]]
+# What serves one WebSocket once its handshake is done; returning ends it.
+SocketHandler = Callable[[web.WebSocketResponse, web.Request], Awaitable[None]]
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -62,6 +58,8 @@ SECURITY_HEADERS = {
 
 # User-visible texts of plain HTTP answers.
 HEALTHY = "ok\n"
+INTERNAL_ERROR = "internal error"
+SHUTTING_DOWN = "server shutting down"
 ORIGIN_REFUSED = "This page may not open a chat connection here (Origin not allowed).\n"
 UPGRADE_REQUIRED = "This address is for WebSocket connections; the chat page is at /.\n"
 
@@ -70,7 +68,6 @@ UPGRADE_REQUIRED = "This address is for WebSocket connections; the chat page is 
 class WebConfig:
     origins: tuple[str, ...] | None = None  # allowed page origins; None: the same host
     max_frame: int = 16 * 1024  # bytes in one message from a browser; more closes 1009
-    sendq: int = 1 << 20  # characters waiting for a slow reader before it is cut off
     heartbeat: float | None = 30.0  # seconds between pings; a peer that misses one is closed
     close_timeout: float = 5.0  # seconds a closing handshake may take before a reset
     static_dir: Path = field(default=STATIC_DIR)
@@ -94,16 +91,10 @@ class WebMetrics:
             "WebSocket connections ended, by close code (1006: no close frame).",
             ["code"],
         )
-        self.frames_in = registry.counter(
-            "soketler_web_frames_received_total", "Text frames received from browsers."
-        )
-        self.frames_out = registry.counter(
-            "soketler_web_frames_sent_total", "Text frames sent to browsers."
-        )
 
 
 def make_app(
-    door: Door, config: WebConfig | None = None, registry: Registry | None = None
+    handler: SocketHandler, config: WebConfig | None = None, registry: Registry | None = None
 ) -> web.Application:
     """The aiohttp application of the browser door. `registry` holds the metrics shown
     at /metrics (a new one when not given); the door adds its own to it."""
@@ -111,7 +102,7 @@ def make_app(
     registry = registry if registry is not None else Registry()
     origins = allowed_origins(config.origins) if config.origins is not None else None
     metrics = WebMetrics(registry)
-    handlers = _Handlers(door, config, origins, registry, metrics)
+    handlers = _Handlers(handler, config, origins, registry, metrics)
 
     app = web.Application(middlewares=[_security_headers])
     app.router.add_get("/", handlers.index)
@@ -140,18 +131,18 @@ async def _security_headers(
 class _Handlers:
     def __init__(
         self,
-        door: Door,
+        handler: SocketHandler,
         config: WebConfig,
         origins: frozenset[Origin] | None,
         registry: Registry,
         metrics: WebMetrics,
     ) -> None:
-        self.door = door
+        self.handler = handler
         self.config = config
         self.origins = origins
         self.registry = registry
         self.counts = metrics
-        self.channels: set[WebSocketChannel] = set()
+        self.sockets: set[web.WebSocketResponse] = set()
 
     async def index(self, request: web.Request) -> web.StreamResponse:
         # Revalidated on every visit, so a new version of the page is seen at once.
@@ -184,34 +175,35 @@ class _Handlers:
             self.counts.refused.labels(reason="origin").inc()
             return web.Response(status=403, text=ORIGIN_REFUSED)
         await ws.prepare(request)
-        channel = WebSocketChannel(
-            ws,
-            request.remote or "",
-            self.config.sendq,
-            request.transport,
-            received=self.counts.frames_in,
-            sent=self.counts.frames_out,
-        )
-        self.channels.add(channel)
+        self.sockets.add(ws)
         self.counts.accepted.inc()
         self.counts.open.inc()
         try:
-            await self.door(channel)
+            await self.handler(ws, request)
         except Exception:
-            log.exception("the door failed for a WebSocket from %s", channel.address)
-            channel.close(CLOSE_INTERNAL, INTERNAL_ERROR)
+            log.exception("the door failed for a WebSocket from %s", request.remote)
+            await _close(ws, CLOSE_INTERNAL, INTERNAL_ERROR)
         finally:
-            await channel.finish(self.config.close_timeout)
-            self.channels.discard(channel)
+            # A handler that returned without closing (or failed) closes normally; the
+            # closing handshake is bounded by the close timeout.
+            await _close(ws)
+            self.sockets.discard(ws)
             self.counts.open.dec()
-            code = channel.close_code
+            code = ws.close_code
             self.counts.closed.labels(code=str(code if code is not None else 1006)).inc()
         return ws
 
     async def shutdown(self, app: web.Application) -> None:
-        for channel in list(self.channels):
-            channel.close(CLOSE_GOING_AWAY, SHUTTING_DOWN)
+        """Whatever WebSocket is still open when the application stops (a door closes
+        its own first, after its goodbye) is told the server is going away."""
         await asyncio.gather(
-            *(c.finish(self.config.close_timeout) for c in list(self.channels)),
+            *(_close(ws, CLOSE_GOING_AWAY, SHUTTING_DOWN) for ws in list(self.sockets)),
             return_exceptions=True,
         )
+
+
+async def _close(ws: web.WebSocketResponse, code: int = 1000, reason: str = "") -> None:
+    if not ws.closed:
+        # A peer that is gone already has nothing to say goodbye to.
+        with contextlib.suppress(ConnectionError):
+            await ws.close(code=code, message=fit_reason(reason).encode())

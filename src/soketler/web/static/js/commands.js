@@ -11,6 +11,7 @@ export const HELP = [
   "/topic [TEXT] — show or set this room's topic",
   "/who — who is in this room",
   "/rooms — list the rooms",
+  "/search TEXT — search your rooms and private messages (from:NICK in:#ROOM after:DATE before:DATE)",
   "/quit [REASON] — leave the server",
   "Keys: Enter sends · Tab completes a nick · ↑ recalls your last line · Alt+↑/↓ moves between conversations · Ctrl+K joins a room · Esc closes panels",
 ].join("\n");
@@ -62,6 +63,9 @@ export function parseLine(line) {
     case "rooms":
     case "list":
       return { kind: "rooms" };
+    case "search":
+    case "find":
+      return { kind: "search", text: rest.trim() };
     case "quit":
       return { kind: "quit", reason: rest.trim() };
     case "help":

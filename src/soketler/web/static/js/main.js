@@ -9,6 +9,7 @@ import { Chat, Kind, fold, insertEntry } from "./model.js";
 import { Panels } from "./panels.js";
 import { initial, mentionPattern, mentions, nickColour, renderEntry } from "./render.js";
 import { atBottom, keep, nearTop, place } from "./scroll.js";
+import { SearchPanel } from "./search.js";
 import { TEXT } from "./texts.js";
 
 const NICK_KEY = "soketler.nick";
@@ -34,6 +35,14 @@ const ui = {
   title: $("conv-title"),
   topic: $("conv-topic"),
   membersButton: $("members-button"),
+  searchButton: $("search-button"),
+  search: $("search"),
+  searchForm: $("search-form"),
+  searchInput: $("search-input"),
+  searchClose: $("search-close"),
+  searchStatus: $("search-status"),
+  searchResults: $("search-results"),
+  searchMore: $("search-more"),
   memberCount: $("member-count"),
   banner: $("banner"),
   bannerText: $("banner-text"),
@@ -67,6 +76,11 @@ let joinTarget = null; // fold(room) the reader asked to join: switch to it when
 let lastLine = "";
 let countdown = null;
 const completion = new NickCompletion();
+const search = new SearchPanel(ui, {
+  request: (message, note) => request(message, note),
+  open: openResult,
+  isMe: (nick) => chat.isMe(nick),
+});
 
 const connection = new Connection(socketUrl(window.location), {
   onOpen: () => {
@@ -103,7 +117,9 @@ function receive(message) {
     case "hello":
       return registered(message);
     case "message":
-      return chatMessage(message);
+      return message.search ? search.found(message) : chatMessage(message);
+    case "search":
+      return search.end(message);
     case "history":
       return historyEnd(message, note);
     case "join":
@@ -368,6 +384,10 @@ function failed(message, note) {
     }
     return;
   }
+  if (note && note.kind === "search") {
+    search.failed(message);
+    return;
+  }
   if (note && note.kind === "join") joinTarget = null;
   notice(chat.active, text, true);
 }
@@ -525,6 +545,16 @@ function openPrivate(nick) {
   ui.input.focus();
 }
 
+// A search result: its conversation, if the reader is in it (or it is private).
+function openResult(message) {
+  if (typeof message.room === "string") {
+    const room = chat.find(Kind.ROOM, message.room);
+    if (room && room.joined) activate(room.id);
+    return;
+  }
+  openPrivate(chat.isMe(message.from) ? message.to : message.from);
+}
+
 function joinRoom(room) {
   const name = withHash(room.trim());
   const known = chat.find(Kind.ROOM, name);
@@ -581,6 +611,7 @@ function showState(state) {
 // Answers to what was asked on a connection that is gone will never come.
 function forgetRequests() {
   pending.clear();
+  search.forget();
   for (const conversation of chat.conversations.values()) conversation.loading = false;
   renderLogTop();
 }
@@ -637,6 +668,9 @@ function sendLine(line) {
       return request({ type: "who", room: conversation.name }, { kind: "who" }) !== null;
     case "rooms":
       return request({ type: "rooms" }, { kind: "rooms" }) !== null;
+    case "search":
+      search.run(command.text);
+      return true;
     case "quit":
       request({ type: "quit", reason: command.reason });
       leaveServer();
@@ -747,6 +781,7 @@ document.addEventListener("keydown", (event) => {
     toggleJoinForm(true);
   } else if (event.key === "Escape") {
     panels.closeDrawers();
+    if (search.isOpen) search.close();
     if (!ui.joinForm.hidden) toggleJoinForm(false);
     ui.input.focus();
   } else if (

@@ -35,4 +35,9 @@ export const TEXT = Object.freeze({
   leaveRoom: (room) => `Leave ${room}`,
   closePrivate: (nick) => `Close the conversation with ${nick}`,
   messagePlaceholder: (name) => `Message ${name}`,
+  searching: "Searching…",
+  searchOffline: "Not connected: the search was not sent.",
+  searchFound: (n, more) => `${n} ${n === 1 ? "message" : "messages"} found${more ? ", the newest first" : ""}.`,
+  searchNothing: (query) => `No messages found for “${query}”.`,
+  searchPrivate: (nick) => `with ${nick}`,
 });

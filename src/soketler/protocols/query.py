@@ -225,10 +225,11 @@ def scanner(
     rooms: Collection[str] | None,
     before: int | None,
     tz: tzinfo,
+    private_after: int = 0,
 ) -> Callable[[ChatMessage], bool]:
     """A test of one message for a store without an index, which scans what it keeps:
     whether the viewer may read it (a room in `rooms`, or one of its own private
-    conversations) and it matches the query."""
+    conversations from id `private_after` on) and it matches the query."""
     start, end = query.bounds(tz)
     sender = key(query.sender) if query.sender is not None else None
     room = key(query.room) if query.room is not None else None
@@ -238,7 +239,11 @@ def scanner(
             where = key(m.room)
             if (room is not None and where != room) or (rooms is not None and where not in rooms):
                 return False
-        elif room is not None or viewer_key not in (key(m.sender), key(m.to or "")):
+        elif (
+            room is not None
+            or m.id < private_after
+            or viewer_key not in (key(m.sender), key(m.to or ""))
+        ):
             return False
         return (
             (before is None or m.id < before)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from soketler.store.query import (
+from soketler.protocols.query import (
     BAD_DATE,
     EMPTY_RANGE,
     FILTER_TWICE,
