@@ -23,7 +23,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from soketler.cluster.cursors import cursor
-from soketler.protocols.events import ChatMessage, Joined, NickChanged, Parted, Quit, TopicChanged
+from soketler.core.bus import Follow, Killed, NodeLeft, RoomCounted, RoomDescribed, UserArrived
+from soketler.protocols.events import (
+    AwayChanged,
+    ChatMessage,
+    Invited,
+    Joined,
+    Kicked,
+    ModeChanged,
+    NickChanged,
+    Parted,
+    Quit,
+    RoomChange,
+    RoomSetting,
+    TagMessage,
+    TopicChanged,
+)
 
 EVENT = "_e"
 ORIGIN = "_o"
@@ -37,6 +52,18 @@ EVENT_NAMES: dict[type, str] = {
     Quit: "quit",
     NickChanged: "nick",
     TopicChanged: "topic",
+    Kicked: "kicked",
+    ModeChanged: "mode",
+    Invited: "invited",
+    AwayChanged: "away",
+    TagMessage: "tags",
+    # Between nodes only (core.bus).
+    UserArrived: "user",
+    NodeLeft: "node-left",
+    RoomCounted: "count",
+    RoomDescribed: "room",
+    Follow: "follow",
+    Killed: "killed",
 }
 # Fields that are not kept in the entry: the id is the entry's own, and whether a
 # message is history depends on how it is read.
@@ -70,6 +97,23 @@ def _mapping(text: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
+def _changes_text(changes: Any) -> str:
+    return json.dumps([[c.setting.value, c.on, c.value] for c in changes], ensure_ascii=False)
+
+
+def _changes(text: str) -> tuple[RoomChange, ...]:
+    value = json.loads(text)
+    if not isinstance(value, list):
+        raise ValueError("not a list of changes")
+    found = []
+    for item in value:
+        setting, on, given = item
+        if not isinstance(on, bool) or not (given is None or isinstance(given, str)):
+            raise ValueError(f"not a change: {item!r}")
+        found.append(RoomChange(RoomSetting(setting), on, given))
+    return tuple(found)
+
+
 def _optional(hint: Any) -> bool:
     union = isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
     return union and type(None) in typing.get_args(hint)
@@ -87,6 +131,10 @@ def _codec(hint: Any) -> tuple[Encode, Decode]:
         return str, str
     if hint is int:
         return str, int
+    if hint is float:
+        return repr, float
+    if hint == tuple[RoomChange, ...]:
+        return _changes_text, _changes
     if hint is datetime:
         return _ms, _time
     if isinstance(hint, type) and issubclass(hint, enum.Enum):

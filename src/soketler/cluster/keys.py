@@ -54,6 +54,40 @@ class KeyLayout:
         low, high = sorted((key_a, key_b))
         return f"{self.prefix}:{{p:{_escape(low)} {_escape(high)}}}:events"
 
+    def room_records(self, room_key: str) -> str:
+        """A hash: nickname key -> member record, everyone in the room on every node,
+        changed in the same step as the room's stream (`scripts.PUBLISH`)."""
+        return f"{self.prefix}:{{r:{_escape(room_key)}}}:members"
+
+    def room_state(self, room_key: str) -> str:
+        """A hash of the room's settings and topic, changed like `room_records`."""
+        return f"{self.prefix}:{{r:{_escape(room_key)}}}:state"
+
+    # --- the directory: who is connected where, and the rooms' counts ----------------
+
+    @property
+    def directory_stream(self) -> str:
+        return f"{self.prefix}:{{dir}}:events"
+
+    @property
+    def directory_users(self) -> str:
+        """A hash: nickname key -> user record (with the node it is connected to)."""
+        return f"{self.prefix}:{{dir}}:users"
+
+    @property
+    def directory_counts(self) -> str:
+        """A hash: "room key|node" -> the room's members on that node."""
+        return f"{self.prefix}:{{dir}}:counts"
+
+    @property
+    def directory_rooms(self) -> str:
+        """A hash: room key -> [name, topic, secret] for the room list."""
+        return f"{self.prefix}:{{dir}}:rooms"
+
+    def inbox(self, node: str) -> str:
+        """A stream of what other nodes ask of this one for its users."""
+        return f"{self.prefix}:{{node:{check_node_id(node)}}}:inbox"
+
     @property
     def streams(self) -> str:
         """A set of every stream ever written, for retention and for `load`."""

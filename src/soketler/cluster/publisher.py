@@ -25,7 +25,7 @@ import hashlib
 import itertools
 import logging
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import redis
@@ -59,12 +59,19 @@ class PublishFailed(ClusterError):
     """Redis refused an event (not a lost connection: an error reply)."""
 
 
+# An effect as the script takes it: its name, the key it changes, its arguments.
+Effect = tuple[str, str, Sequence[str]]
+
+
 @dataclass(slots=True)
 class _Event:
     stream: str
     fields: list[str]  # name, value, name, value, ...
     token: str
     done: asyncio.Future[str]
+    max_len: int
+    keys: list[str]  # the stream, then the keys its effects change
+    effects: list[str | int]  # as PUBLISH takes them, key indexes into `keys`
     # Set when a first attempt may have been written: '-' (anywhere) or the stream id
     # known before the first attempt was sent, above which the script looks for it.
     floor: str | None = None
@@ -104,10 +111,19 @@ class Publisher:
     def queued(self) -> int:
         return len(self._queue)
 
-    def publish(self, stream: str, fields: Mapping[str, str]) -> asyncio.Future[str]:
+    def publish(
+        self,
+        stream: str,
+        fields: Mapping[str, str],
+        effects: Sequence[Effect] = (),
+        max_len: int | None = None,
+    ) -> asyncio.Future[str]:
         """Queues an event (entry fields, see `entries.encode`); the future gets its
-        stream id once it is in the stream, or PublishFailed / ClusterError (give it a
-        done callback: nobody may be awaiting it). Raises QueueFull at once."""
+        stream id once it is in the stream ('' when a 'require' effect left it out), or
+        PublishFailed / ClusterError (give it a done callback: nobody may be awaiting
+        it). `effects` change records beside the stream in the same step (keys of the
+        stream's hash tag; see `scripts.PUBLISH`); `max_len` overrides the publisher's
+        for this stream. Raises QueueFull at once."""
         if self._closing:
             raise ClusterError("the publisher is closed")
         if len(self._queue) >= self.max_queued:
@@ -117,8 +133,15 @@ class Publisher:
         for name, value in fields.items():
             if name != ORIGIN:
                 flat += (name, value)
+        keys = [stream]
+        flat_effects: list[str | int] = []
+        for op, key, args in effects:
+            if key not in keys:
+                keys.append(key)
+            flat_effects += [op, keys.index(key) + 1, len(args), *args]  # Lua counts from 1
         done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Event(stream, flat, token, done))
+        length = self.max_len if max_len is None else max_len
+        self._queue.append(_Event(stream, flat, token, done, length, keys, flat_effects))
         self._idle.clear()
         self._wake.set()
         return done
@@ -220,7 +243,15 @@ class Publisher:
         for event in events:
             floor = event.floor or ""
             pipe.evalsha(
-                PUBLISH_SHA, 1, event.stream, self.max_len, event.token, floor, *event.fields
+                PUBLISH_SHA,
+                len(event.keys),
+                *event.keys,
+                event.max_len,
+                event.token,
+                floor,
+                len(event.fields),
+                *event.fields,
+                *event.effects,
             )
         sha, *results = await pipe.execute(raise_on_error=False)
         if isinstance(sha, BaseException):
@@ -231,6 +262,8 @@ class Publisher:
             if isinstance(result, str):
                 if not event.done.done():
                     event.done.set_result(result)
+                if not result:
+                    continue  # left out: nothing was added
                 last = self._last.get(event.stream)
                 if last is None or _order(result) > _order(last):
                     self._last[event.stream] = result

@@ -11,10 +11,15 @@ from soketler.cluster.cursors import SEQ_LIMIT
 # How far back a retried publish looks for its first attempt, at most (entries).
 RETRY_SCAN_LIMIT = 10_000
 
-# KEYS[1]: the stream. ARGV[1]: MAXLEN (0: none), ARGV[2]: the origin token,
-# ARGV[3]: '' (first attempt), or the stream id after which a retried publish looks
-# for its token ('-' for anywhere), ARGV[4...]: the entry's fields and values.
-# Returns the entry's stream id.
+# KEYS[1]: the stream; KEYS[2...]: records beside it that the effects change (the
+# same hash tag). ARGV[1]: MAXLEN (0: none), ARGV[2]: the origin token, ARGV[3]: ''
+# (first attempt), or the stream id after which a retried publish looks for its token
+# ('-' for anywhere), ARGV[4]: the number N of field arguments, ARGV[5 .. 4+N]: the
+# entry's fields and values, then each effect (`core.bus`): its name, the index of its
+# key in KEYS, its number of arguments M, and M arguments.
+# Returns the entry's stream id, or '' when a 'require' effect left the event out.
+# The effects are made in the same step as the entry: whoever reads the records and the
+# stream's last id in one step (SNAPSHOT) sees each change once, there or in the stream.
 PUBLISH = f"""
 local stream, maxlen, token, floor = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
 if floor ~= '' then
@@ -29,21 +34,95 @@ if floor ~= '' then
     end
   end
 end
+local nfields = tonumber(ARGV[4])
+local effects = {{}}
+local i = 5 + nfields
+while i <= #ARGV do
+  effects[#effects + 1] = {{ARGV[i], KEYS[tonumber(ARGV[i + 1])], i + 3}}
+  i = i + 3 + tonumber(ARGV[i + 2])
+end
+local function node_of(text)
+  local ok, rec = pcall(cjson.decode, text)
+  if ok and type(rec) == 'table' then return rec[5] end
+  return nil
+end
+-- Checks, before anything is written.
+local status = nil
+for _, e in ipairs(effects) do
+  local op, key, at = e[1], e[2], e[3]
+  if op == 'require' then
+    local rec = redis.call('HGET', key, ARGV[at])
+    if not rec or node_of(rec) ~= ARGV[at + 1] then return '' end
+  elseif op == 'join' and redis.call('HLEN', key) == 0 then
+    status = '@'  -- the first member of an empty room is its operator
+  end
+end
 local args = {{'XADD', stream}}
 if maxlen ~= '0' then
   args[#args + 1] = 'MAXLEN'; args[#args + 1] = '~'; args[#args + 1] = maxlen
 end
 args[#args + 1] = '*'
 local star = #args
-for i = 4, #ARGV do args[#args + 1] = ARGV[i] end
+for j = 5, 4 + nfields do args[#args + 1] = ARGV[j] end
+if status then args[#args + 1] = 'status'; args[#args + 1] = status end
 local id = redis.call(unpack(args))
 local ms, seq = string.match(id, '^(%d+)-(%d+)$')
-if tonumber(seq) < {SEQ_LIMIT} then return id end
--- More entries in this millisecond than a cursor can number: the entry moves to the
--- next millisecond. Nobody has seen it: a script runs as one step.
-redis.call('XDEL', stream, id)
-args[star] = string.format('%.0f', tonumber(ms) + 1) .. '-0'
-return redis.call(unpack(args))
+if tonumber(seq) >= {SEQ_LIMIT} then
+  -- More entries in this millisecond than a cursor can number: the entry moves to the
+  -- next millisecond. Nobody has seen it: a script runs as one step.
+  redis.call('XDEL', stream, id)
+  args[star] = string.format('%.0f', tonumber(ms) + 1) .. '-0'
+  id = redis.call(unpack(args))
+end
+for _, e in ipairs(effects) do
+  local op, key, at = e[1], e[2], e[3]
+  if op == 'set' then
+    redis.call('HSET', key, ARGV[at], ARGV[at + 1])
+  elseif op == 'delete' then
+    redis.call('HDEL', key, ARGV[at])
+  elseif op == 'join' then
+    local rec = cjson.decode(ARGV[at + 1])
+    if status then rec[4] = status end
+    redis.call('HSET', key, ARGV[at], cjson.encode(rec))
+  elseif op == 'status' then
+    local text = redis.call('HGET', key, ARGV[at])
+    if text then
+      local rec = cjson.decode(text)
+      rec[4] = ARGV[at + 1]
+      redis.call('HSET', key, ARGV[at], cjson.encode(rec))
+    end
+  elseif op == 'rename' then
+    local text = redis.call('HGET', key, ARGV[at])
+    if text then
+      local rec = cjson.decode(text)
+      rec[1] = ARGV[at + 2]
+      redis.call('HDEL', key, ARGV[at])
+      redis.call('HSET', key, ARGV[at + 1], cjson.encode(rec))
+    end
+  elseif op == 'drop-node' then
+    local all = redis.call('HGETALL', key)
+    for k = 1, #all, 2 do
+      if node_of(all[k + 1]) == ARGV[at] then redis.call('HDEL', key, all[k]) end
+    end
+  end
+end
+return id
+"""
+
+# KEYS[1]: a stream; KEYS[2...]: hashes kept beside it. Returns the stream's last id
+# ('0-0' when it has none) and each hash, read in one step: reading the stream after
+# that id then gives every change made since (see PUBLISH's effects).
+SNAPSHOT = """
+local last = '0-0'
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local info = redis.call('XINFO', 'STREAM', KEYS[1])
+  for j = 1, #info, 2 do
+    if info[j] == 'last-generated-id' then last = info[j + 1] end
+  end
+end
+local out = {last}
+for k = 2, #KEYS do out[#out + 1] = redis.call('HGETALL', KEYS[k]) end
+return out
 """
 
 # KEYS: the streams, then the topics hash if there are topics. ARGV[1]: MAXLEN (0:

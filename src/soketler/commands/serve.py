@@ -28,6 +28,7 @@ examples:
   soketler serve --config soketler.toml  settings from a file (flags still win)
   soketler serve --irc-port 0 --web-port 0   no IRC, no browser page
   soketler serve --ssh-port 2222         also an SSH door: ssh -p 2222 ayse@localhost
+  soketler serve --redis redis://127.0.0.1:6379 --workers 2   two processes, one port
   telnet localhost 61000                  then chat; /help lists the commands
   irssi -c localhost -p 6667 -n ayse      the same rooms from an IRC client
   http://localhost:8080                   the same rooms in a browser
@@ -193,6 +194,36 @@ def register(sub: Any) -> None:
         metavar="N",
         help="keep the newest N per room and private conversation (default 0: no limit)",
     )
+    cluster = parser.add_argument_group(
+        "cluster (several processes and machines sharing rooms through Redis)"
+    )
+    cluster.add_argument(
+        "--redis",
+        metavar="URL",
+        help="cluster mode: share rooms, nicknames and history with every server using this "
+        "Redis (redis://HOST:PORT, a Redis Cluster too); history lives there, not in --db "
+        "(default: none, this process alone)",
+    )
+    cluster.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="run N server processes sharing the listening ports (needs --redis; default 1)",
+    )
+    cluster.add_argument(
+        "--redis-prefix",
+        metavar="NAME",
+        help=f"the names of this chat's keys in Redis (default {_SERVER.redis_prefix})",
+    )
+    cluster.add_argument(
+        "--cluster-ttl",
+        type=float,
+        metavar="SECONDS",
+        help="how soon the nicknames of a server that died are free again "
+        f"(default {_SERVER.cluster_ttl:g})",
+    )
+    # Given by --workers to the processes it starts: which one this is.
+    cluster.add_argument("--worker-index", type=int, help=argparse.SUPPRESS)
     limits = parser.add_argument_group("limits (0 turns a limit off where noted)")
     limits.add_argument(
         "--max-line",

@@ -21,6 +21,8 @@ DEFAULT_PORT = 61000
 DEFAULT_WEB_PORT = 8080  # what `soketler serve` serves the browser page on unless told
 DEFAULT_SSH_PORT = 2222  # the usual choice for an SSH door; SSH is off unless a port is given
 DEFAULT_IRC_PORT = 6667  # what `soketler serve` listens on for IRC unless told otherwise
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+WORKERS_NEED_REDIS = "--workers needs --redis: worker processes share rooms through Redis"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,17 @@ class ServerConfig:
     irc_password: str = ""  # the PASS an IRC client must give; empty: none needed
     # Server operators (IRC's OPER): a TOML file's [operators.NAME] tables, checked.
     operators: tuple[Operator, ...] = ()
+    # Cluster mode: the Redis (a server or a Redis Cluster) through which several
+    # server processes and machines share rooms, nicknames and history; empty: this
+    # process alone, history in `db`. Servers sharing a Redis share `redis_prefix`
+    # (another prefix is another chat). `cluster_ttl`: seconds after which the names
+    # and the presence of a node that died are free again.
+    redis: str = ""
+    redis_prefix: str = "soketler"
+    cluster_ttl: float = 30.0
+    # Server processes on this machine sharing the listening ports (SO_REUSEPORT),
+    # coordinating through `redis`.
+    workers: int = 1
 
     @property
     def listeners(self) -> tuple[Listener, ...]:
@@ -152,6 +165,26 @@ class ServerConfig:
             found.append("replay, retain_days and retain_messages cannot be negative")
         if self.announce_limit < 0:
             found.append("announce_limit cannot be negative")
+        found += self._cluster_problems()
+        return found
+
+    def _cluster_problems(self) -> list[str]:
+        found = []
+        if self.redis and not self.redis.startswith(REDIS_SCHEMES):
+            schemes = ", ".join(REDIS_SCHEMES)
+            found.append(f"redis must be a URL ({schemes}): {self.redis}")
+        if (
+            not self.redis_prefix
+            or len(self.redis_prefix) > 50
+            or not all(c.isascii() and (c.isalnum() or c in "._:-") for c in self.redis_prefix)
+        ):
+            found.append("redis_prefix is 1-50 of A-Z a-z 0-9 . _ : -")
+        if self.cluster_ttl < 3:
+            found.append("cluster_ttl must be at least 3 seconds")
+        if self.workers < 1:
+            found.append("workers must be at least 1")
+        elif self.workers > 1 and not self.redis:
+            found.append(WORKERS_NEED_REDIS)
         return found
 
 

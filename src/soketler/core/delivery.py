@@ -211,6 +211,16 @@ class Delivery:
         queue.append(held)
         return held
 
+    def hold_first(self, stream: str) -> _Held:
+        """A place at the head of the stream: for a delivery that is being made (its
+        turn came) and must be followed by something not ready yet (a history page for
+        someone who has just joined), before whatever waits behind it."""
+        held = self.hold(stream)
+        queue = self.streams[stream]
+        queue.pop()
+        queue.appendleft(held)
+        return held
+
     def streams_of(self, session: Session) -> list[str]:
         """The streams with something waiting that `session` reads: its rooms' and its
         private conversations'. A reply to it waits for them, so that it comes after

@@ -824,7 +824,7 @@ class Hub:
         if self.archive is None:
             self.send(session, HistoryPage((), end), stream=stream)
             return
-        bound = self.next_id if before is None else before
+        bound = self.newest(stream) if before is None else before
         got = self._page_for(session, end, stream)
         self.archive.room_page(room.key, min(limit, MAX_PAGE), bound, got)
 
@@ -838,11 +838,17 @@ class Hub:
         if self.archive is None:
             self.send(session, HistoryPage((), end, session.key), stream=stream)
             return
-        bound = self.next_id if before is None else before
+        bound = self.newest(stream) if before is None else before
         got = self._page_for(session, end, stream, own=session.key)
         self.archive.private_page(
             session.key, names.key(nick), min(limit, MAX_PAGE), bound, session.nick_since, got
         )
+
+    def newest(self, stream: str | None) -> int | None:
+        """The bound of a history page asked for with no "before": every message
+        already delivered in the stream is below it, every one to come at or above it
+        (None: no bound)."""
+        return self.next_id
 
     def _page_for(
         self, session: Session, end: HistoryEnd, stream: str, own: str = ""
@@ -1025,7 +1031,8 @@ class Hub:
             self.send(session, SearchPage((), end, session.key))
             return
         # Bounded by the newest id now, as replays are: what is said meanwhile is seen live.
-        bound = self.next_id if before is None else min(before, self.next_id)
+        newest = self.newest(None)
+        bound = newest if before is None else before if newest is None else min(before, newest)
 
         def found(page: Page | str) -> None:
             self.send(session, self._search_reply(page, end, session.key))

@@ -126,6 +126,25 @@ INVISIBLE = 1  # counted apart in the server's figures
 BOT = 2  # says it is a bot
 SERVER_OPERATOR = 4  # may end others' sessions
 NO_ECHO = 8  # does not want its own messages back
+# A user of another node (cluster mode): a member of rooms and a name in lists, known
+# from the other node's events; nothing is ever written to it.
+REMOTE = 16
+
+
+class _Nowhere:
+    """The peer of a remote user: what is written to it goes nowhere (its own node
+    writes to it)."""
+
+    __slots__ = ()
+
+    def write(self, data: bytes) -> None:
+        return
+
+    def close(self, reason: str) -> None:
+        return
+
+
+NOWHERE = _Nowhere()
 
 # A member's status in a room; a member may hold both, highest first ("@+").
 OPERATOR = "@"
@@ -136,6 +155,7 @@ STATUS_ORDER = OPERATOR + VOICE
 class Room:
     __slots__ = (
         "_audience",
+        "_remote",
         "bans",
         "created",
         "invited",
@@ -161,6 +181,7 @@ class Room:
         # which keep `audience` true.
         self.members: dict[Session, str] = {}
         self._audience: tuple[Session, ...] | None = None
+        self._remote = 0  # members who are users of other nodes (cluster mode)
         self.created = created  # seconds since the epoch
         # What its operators set (IRC's +t +n +m +i +s; +k and +l are `password` and
         # `limit`), the bans, and who is invited (nickname keys): the hub enforces them.
@@ -171,19 +192,27 @@ class Room:
         self.invited: set[str] = set()
 
     def add(self, session: Session, status: str = "") -> None:
+        if session.flags & REMOTE and session not in self.members:
+            self._remote += 1
         self.members[session] = status
         self._audience = None
 
     def remove(self, session: Session) -> None:
-        self.members.pop(session, None)
+        if self.members.pop(session, None) is not None and session.flags & REMOTE:
+            self._remote -= 1
         self._audience = None
 
     def audience(self) -> tuple[Session, ...]:
-        """Who is in the room now, as one tuple shared until someone joins or leaves.
+        """Who is in the room now and reads through this server (users of other
+        nodes are read to by their own), as one tuple shared until someone joins or
+        leaves.
 
         Messages said between two changes get the same tuple, which is how the hub
         knows it may deliver them together (and a message costs no copy of the room).
         """
         if self._audience is None:
-            self._audience = tuple(self.members)
+            if self._remote:
+                self._audience = tuple(s for s in self.members if not s.flags & REMOTE)
+            else:
+                self._audience = tuple(self.members)
         return self._audience

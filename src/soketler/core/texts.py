@@ -12,3 +12,12 @@ PING_TIMEOUT = "Ping timeout"
 SERVER_SHUTDOWN = "Server shutting down"
 SERVER_FULL = "Server full ({limit} clients); try again later."
 TOO_MANY_FROM_ADDRESS = "Too many connections from your address ({limit}); try again later."
+
+# Cluster mode: what everyone on a node is told when the other nodes cannot be reached,
+# and when they can again; why the users of a node that stopped or died left.
+CLUSTER_DEGRADED = (
+    "Cross-server delivery is degraded: for now your messages reach people on this "
+    "server only; the others will get them when it is restored."
+)
+CLUSTER_RESTORED = "Cross-server delivery is restored."
+NODE_GONE = "Server gone"

@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from soketler import __version__, exitcodes, loops
+from soketler.core.bus import BusError
 from soketler.core.config import (
     DEFAULT_IRC_PORT,
     DEFAULT_WEB_PORT,
@@ -79,16 +80,32 @@ def run_from_args(args: argparse.Namespace) -> int:
     if problems:
         print(f"soketler serve: {'; '.join(problems)}", file=sys.stderr)
         return exitcodes.USAGE
+    worker = getattr(args, "worker_index", None)
     logging.basicConfig(
         level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(message)s",
+        format="%(asctime)s %(levelname)s "
+        + ("" if worker is None else f"[worker {worker}] ")
+        + "%(message)s",
         stream=sys.stderr,
     )
+    if config.workers > 1 and worker is None:
+        from soketler.transport.workers import Supervisor
+
+        return Supervisor(config, _serve_argv()).run()
+    if worker is not None and worker > 0:
+        # A Unix socket cannot be shared (no SO_REUSEPORT for it): the first worker has it.
+        config = replace(config, unix=None)
     try:
-        return loops.run(lambda: serve(config), args.loop)
+        return loops.run(lambda: serve(config, worker=worker is not None), args.loop)
     except loops.LoopUnavailable as exc:
         print(f"soketler serve: {exc}", file=sys.stderr)
         return exitcodes.USAGE
+
+
+def _serve_argv() -> list[str]:
+    """The options given after `serve`, to give each worker again."""
+    argv = sys.argv[1:]
+    return argv[argv.index("serve") + 1 :] if "serve" in argv else argv
 
 
 def door_problems(config: ServerConfig) -> list[str]:
@@ -108,7 +125,7 @@ def door_problems(config: ServerConfig) -> list[str]:
 SWITCH_INTERVAL = 0.0005
 
 
-async def serve(config: ServerConfig) -> int:
+async def serve(config: ServerConfig, *, worker: bool = False) -> int:
     sys.setswitchinterval(SWITCH_INTERVAL)
     server = ChatServer(config)
     where = ", ".join(config.hosts) or "all addresses"
@@ -120,6 +137,9 @@ async def serve(config: ServerConfig) -> int:
     except StoreError as exc:
         print(f"soketler serve: {exc}", file=sys.stderr)
         return exitcodes.STORE
+    except BusError as exc:
+        print(f"soketler serve: {exc}", file=sys.stderr)
+        return exitcodes.UNREACHABLE
     except DoorSetupError as exc:
         print(f"soketler serve: {exc}", file=sys.stderr)
         return exitcodes.USAGE
@@ -138,13 +158,16 @@ async def serve(config: ServerConfig) -> int:
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    if worker:
+        # The supervisor passes SIGHUP on to its workers; it must not end one.
+        loop.add_signal_handler(signal.SIGHUP, log.info, "SIGHUP: nothing to reload")
     # Only now say where we listen: whoever waits for this line may signal us at once.
     for door, address in server.addresses:
         print(f"listening on {address}" + ("" if door == "lines" else f" ({door})"), flush=True)
     try:
         await stop.wait()
     finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in (signal.SIGTERM, signal.SIGINT, *((signal.SIGHUP,) if worker else ())):
             loop.remove_signal_handler(signum)
     log.info("shutting down")
     await server.shutdown()

@@ -12,8 +12,10 @@ import stat
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from soketler.core import texts
+from soketler.core.cluster_hub import ClusterHub
 from soketler.core.config import Listener, ServerConfig
 from soketler.core.hub import REPLY_BUDGET, Hub, OperAnswer
 from soketler.doors import Door, Listening
@@ -23,6 +25,7 @@ from soketler.protocols import codes
 from soketler.security.accounts import PasswordChecker
 from soketler.security.operators import Operators, OperCheck
 from soketler.store.archive import ImmediateArchive, ThreadedArchive
+from soketler.store.base import HistoryStore
 from soketler.store.memory import MemoryStore
 from soketler.store.sqlite import SqliteStore
 from soketler.transport.backlog import Backlog
@@ -30,6 +33,9 @@ from soketler.transport.connection import ChatConnection
 from soketler.transport.flusher import Flusher
 from soketler.transport.metrics import REFUSED_FULL, REFUSED_PER_ADDRESS, ServerMetrics
 from soketler.transport.pump import Pump
+
+if TYPE_CHECKING:
+    from soketler.transport.cluster import Cluster
 
 log = logging.getLogger("soketler.server")
 # Big enough for a join storm of thousands of clients arriving at once.
@@ -100,8 +106,10 @@ class ChatServer:
         # The configuration's listeners, unless others are given (a test may want a door
         # on a port the system picks).
         self.listeners = tuple(config.listeners if listeners is None else listeners)
-        self.hub = hub or Hub(
-            config.server_name or socket.gethostname(),
+        # Cluster mode: the hub's bus is attached when the server starts.
+        kind = ClusterHub if config.redis else Hub
+        self.hub = hub or kind(
+            server_name=config.server_name or socket.gethostname(),
             replay=config.replay,
             announce_limit=config.announce_limit,
             # No single answer may be bigger than half of what a reader may be behind.
@@ -122,6 +130,7 @@ class ChatServer:
         self._prune_timer: asyncio.TimerHandle | None = None
         self._sweep_timer: asyncio.TimerHandle | None = None
         self._operators: OperatorsOnLoop | None = None
+        self._cluster: Cluster | None = None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -150,7 +159,18 @@ class ChatServer:
         self._backlog = Backlog(self._loop, self.config.limits, lambda: self.hub.pending)
         self._flusher = Flusher(self._loop, self._backlog)
         self.hub.defer = self._loop.call_soon
-        await self._open_store()
+        if isinstance(self.hub, ClusterHub):
+            # First: an unreachable Redis is said as such, before the history store
+            # (in the same Redis) fails for the same reason.
+            from soketler.transport.cluster import Cluster
+
+            self._cluster = await Cluster.join(self.hub, self.config)
+        try:
+            await self._open_store()
+        except BaseException:
+            if self._cluster is not None:
+                await self._cluster.close()
+            raise
         if self.config.operators:
             checker = PasswordChecker()
             self._operators = OperatorsOnLoop(Operators(self.config.operators, checker), checker)
@@ -170,15 +190,22 @@ class ChatServer:
                 await self._operators.close()
             if self._archive is not None:
                 await self._archive.close()
+            if self._cluster is not None:
+                await self._cluster.close()
             raise
 
     async def _open_store(self) -> None:
-        if self.config.db == ":memory:":
+        store: HistoryStore
+        if self._cluster is not None:
+            store = self._cluster.history_store()  # the streams themselves
+        elif self.config.db == ":memory:":
             memory = MemoryStore()
             self._archive = ImmediateArchive(memory, self.metrics.commit)
             self.hub.resume(self._archive, memory.load())
+            store = memory
         else:
             store = SqliteStore(self.config.db)
+        if not isinstance(store, MemoryStore):
             try:
                 # Opening may migrate the schema: keep the disk off the event loop.
                 saved = await asyncio.to_thread(store.load)
@@ -187,7 +214,8 @@ class ChatServer:
                 raise
             self._archive = ThreadedArchive(store, self.loop, self.metrics.commit)
             self.hub.resume(self._archive, saved)
-            log.info("history in %s (last message id %d)", self.config.db, saved.last_id)
+            where = self.config.redis if self._cluster is not None else self.config.db
+            log.info("history in %s (last message id %d)", where, saved.last_id)
         retention = self.config.retention
         if retention.days > 0 or retention.messages > 0:
             self._prune()
@@ -216,6 +244,9 @@ class ChatServer:
                 port=listener.port,
                 backlog=LISTEN_BACKLOG,
                 reuse_address=True,
+                # Worker processes of one machine share the port; the kernel spreads
+                # new connections over them.
+                reuse_port=self.config.workers > 1,
             )
             self._servers.append((door, server))
         if listener.unix:
@@ -318,6 +349,10 @@ class ChatServer:
         self.backlog.close()
         if self._operators is not None:
             await self._operators.close()
+        if self._cluster is not None:
+            # After the hub's goodbyes: the other nodes hear this node has left.
+            cluster, self._cluster = self._cluster, None
+            await cluster.close()
         if self._archive is not None:
             archive, self._archive = self._archive, None
             await archive.close()  # everything accepted is committed before we exit
