@@ -133,7 +133,7 @@ def test_defaults_are_left_out() -> None:
 
 
 def test_an_event_from_a_newer_server_is_passed_over() -> None:
-    assert entries.decode("5-0", {entries.EVENT: "kicked", "room": "#r"}) is None
+    assert entries.decode("5-0", {entries.EVENT: "hologram", "room": "#r"}) is None
 
 
 @pytest.mark.parametrize(
