@@ -93,9 +93,9 @@ class Person:
         try:
             return await asyncio.wait_for(wait(), timeout)
         except TimeoutError:
-            raise AssertionError(
-                f"{self.nick} never got {pattern!r}; after the last match:\n{self.text[self.seen :]}"
-            ) from None
+            rest = self.text[self.seen :]
+            why = f"{self.nick} never got {pattern!r}; after that:\n{rest}"
+            raise AssertionError(why) from None
 
     async def wait_all(self, *patterns: str, timeout: float = WAIT) -> None:
         """Waits until each pattern has matched after the last match, in any order
