@@ -72,3 +72,13 @@ async def start_ssh(ssh_host_key: Path) -> AsyncIterator[Callable[..., Any]]:
     for server in servers:
         with contextlib.suppress(Exception):
             await server.shutdown(grace=1.0)
+
+
+# Real Redis servers, for the tests of cluster mode (tests/redisfix.py).
+from tests.redisfix import (  # noqa: E402, F401 - fixtures
+    persistent_redis,
+    redis_cluster,
+    redis_cluster_servers,
+    redis_server,
+    redis_url,
+)

@@ -256,6 +256,16 @@ class RedisBus:
 
         self._spawn(release())
 
+    def release_for(self, node: str, nick_keys: list[str], done: Callable[[], None]) -> None:
+        async def release() -> None:
+            try:
+                await self._claims.release_for(node, nick_keys)
+            except (*FAILED, ClusterError) as exc:
+                log.warning("cannot free the names of node %s (%s)", node, exc)
+            done()
+
+        self._spawn(release())
+
     def live_nodes(self, done: Callable[[frozenset[str] | None], None]) -> None:
         async def look() -> None:
             try:

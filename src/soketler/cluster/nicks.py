@@ -64,6 +64,18 @@ class NickClaims:
         if isinstance(result, Exception):
             raise result
 
+    async def release_for(self, node: str, nick_keys: list[str]) -> None:
+        """Frees names another node holds (a node found dead): each only if that node
+        still holds it."""
+        if not nick_keys:
+            return
+        calls: list[tuple[str, list[str | int]]] = [
+            (self.layout.nick_claim(nick), [check_node_id(node)]) for nick in nick_keys
+        ]
+        for result in await self._shards.run_script(RELEASE_CLAIM, calls):
+            if isinstance(result, Exception):
+                raise result
+
     async def rename(self, old_key: str, new_key: str) -> bool:
         """Claims the new name, then releases the old one; False keeps the old one."""
         if old_key == new_key:

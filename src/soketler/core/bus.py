@@ -309,6 +309,9 @@ class Bus(Protocol):
 
     def release(self, nick_key: str) -> None: ...
 
+    def release_for(self, node: str, nick_keys: list[str], done: Callable[[], None]) -> None:
+        """Frees names that another node (found dead) still holds; then `done`."""
+
     def live_nodes(self, done: Callable[[frozenset[str] | None], None]) -> None: ...
 
     def now_cursor(self) -> int:

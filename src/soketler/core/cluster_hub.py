@@ -1645,7 +1645,10 @@ class ClusterHub(Hub):
                 ]
                 counted = [key for key, _ in rooms]
                 log.warning("node %s is gone; removing its users", node)
-                self._leave(node, NODE_GONE, sorted(set(rooms)), counted)
+                # Its names first: whoever sees its users leave may take them at once.
+                held = [u.key for u in self.users.values() if u.door_state == node]
+                leave = functools.partial(self._leave, node, NODE_GONE, sorted(set(rooms)), counted)
+                self.bus.release_for(node, held, leave)
 
         self.bus.live_nodes(swept)
 
