@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import partial
 
 from benchmarks import (
+    cluster,
     echo,
     fanout,
     history,
@@ -48,6 +49,7 @@ SCENARIOS: dict[str, tuple[Scenario, str]] = {
     "pipe": (pipe.run, "1 GiB through listen ← connect, against socat, ncat, nc"),
     "echo": (echo.run, "1 KiB request/response over 10 connections"),
     "redis": (redis_streams.run, "one room's stream through redis-server: latency, msg/s"),
+    "cluster": (cluster.run, "serve --redis, 1, 2 and 4 workers: 4,000 clients in 1 and 100 rooms"),
 }
 # Left out of --quick (run them with --only): building a room of 10,000 takes minutes.
 SLOW_SCENARIOS = ("fanout-10k",)

@@ -52,6 +52,9 @@ WEB_MARK = b'"text":"~'
 IRC_MARK = b" :~"
 IRC_JOINED = b" 366 "  # RPL_ENDOFNAMES: the JOIN is complete
 IRC_ROOM = b"#lobby"
+# Clients of many rooms enter theirs with the JSON flavour's hello (no stop in #lobby,
+# which would make one room of everyone); their registration ends with the member list.
+JSON_REGISTERED = b'"type":"who"'
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,12 @@ class ChatTarget:
     register: bool = True  # False: soketler clients connect and never choose a nickname
     irc: bool = False  # clients speak IRC (NICK, USER, JOIN #lobby, PRIVMSG)
     web_port: int = 0  # soketler's web door, for receivers that are browsers
+    # Other processes whose CPU counts as the server's (worker processes, Redis).
+    other_pids: tuple[int, ...] = ()
+
+    @property
+    def server_pids(self) -> tuple[int, ...]:
+        return (self.server_pid, *self.other_pids)
 
     @property
     def registers(self) -> bool:
@@ -88,10 +97,13 @@ class Tally:
 
 
 class Client(asyncio.Protocol):
-    def __init__(self, tally: Tally, nick: bytes | None, sample: bool) -> None:
+    def __init__(
+        self, tally: Tally, nick: bytes | None, sample: bool, room: str | None = None
+    ) -> None:
         self.tally = tally
         self.nick = nick
         self.sample = sample
+        self.room = room  # enter this room (JSON flavour) rather than #lobby
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.transport: asyncio.Transport | None = None
         self.registered = nick is None
@@ -104,7 +116,10 @@ class Client(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        if self.nick is not None:
+        if self.nick is not None and self.room is not None:
+            hello = {"type": "hello", "nick": self.nick.decode(), "room": self.room, "replay": 0}
+            transport.write(json.dumps(hello).encode() + b"\n")  # type: ignore[attr-defined]
+        elif self.nick is not None:
             transport.write(self.nick + b"\r\n")  # type: ignore[attr-defined]
         else:
             self._ready()
@@ -124,9 +139,18 @@ class Client(asyncio.Protocol):
             self._parse(data)
 
     def _register(self, data: bytes) -> bytes:
-        """Registration ends with the members line after 'You are in #lobby'; returns
-        whatever came after it."""
+        """Registration ends with the members line after 'You are in #lobby' (in a
+        room of its own: the room's member list); returns whatever came after it."""
         buf = self._buf = self._buf + data
+        if self.room is not None:
+            at = buf.find(JSON_REGISTERED)
+            end = buf.find(b"\n", at) if at >= 0 else -1
+            if end < 0:
+                return b""
+            self.registered = True
+            self._buf = b""
+            self._ready()
+            return buf[end + 1 :]
         at = buf.find(REGISTERED, max(0, self._scan - len(REGISTERED)))
         if at >= 0:
             members = buf.find(MEMBERS, at)
@@ -306,11 +330,17 @@ class ProcessPlan:
     source: str = "127.0.0.1"
     deadline: float = 0.0  # seconds to connect and register; then report what is done
     web: bool = False  # its clients are browsers on the web door
+    rooms: list[str] | None = None  # each client's room (JSON flavour), None: #lobby
 
 
 def _message(intended_us: int, sender: int, size: int) -> bytes:
     head = b"~%x.%d " % (intended_us, sender)
     return head + b"x" * max(0, size - len(head) - 2) + b"\r\n"
+
+
+def _json_message(intended_us: int, sender: int, size: int) -> bytes:
+    text = _message(intended_us, sender, size - 24)[:-2].decode()
+    return b'{"type":"say","text":"' + text.encode() + b'"}\n'
 
 
 def _irc_message(intended_us: int, sender: int, size: int) -> bytes:
@@ -360,7 +390,8 @@ class Worker:
                     return WebReader(self.tally, name, sample, host, port)
                 if self.target.irc:
                     return IrcClient(self.tally, name, sample)
-                return Client(self.tally, name, sample)
+                room = plan.rooms[index] if plan.rooms else None
+                return Client(self.tally, name, sample, room)
 
             async with gate:
                 started = util.mono_us()
@@ -456,6 +487,8 @@ class Worker:
         senders = [c.transport for c in self.clients]
         count = len(senders)
         message = _irc_message if self.target.irc else _message
+        if self.plan.rooms:
+            message = _json_message
         total = int(msg_rate * duration)
         gap = 1e6 / msg_rate
         late_max = 0
@@ -555,9 +588,13 @@ class Fleet:
         timeout: float = 120.0,
         deadline: float = 0.0,
         web: bool = False,
+        rooms: int = 1,
     ) -> None:
+        """`rooms` > 1: the clients are spread over that many rooms, each with one
+        sender of its own (and no #lobby)."""
         self.target = target
         self.clients = clients
+        self.rooms = rooms
         self.slow = slow
         self.timeout = timeout
         self._procs: list[multiprocessing.process.BaseProcess] = []
@@ -566,7 +603,9 @@ class Fleet:
         self.unfinished = 0
         self.setup_seconds = 0.0
         tag = random.randrange(1 << 30)
-        receivers = clients - SENDERS
+        senders = SENDERS if rooms == 1 else rooms
+        names = [f"#r{tag}x{n}" for n in range(rooms)] if rooms > 1 else None
+        receivers = clients - senders
         nprocs = max(1, math.ceil(receivers / per_process))
         ncat = target.kind == "ncat"
         # ncat's listen backlog is 10 and it accepts in bursts: faster than one
@@ -579,11 +618,12 @@ class Fleet:
             concurrency = 20
         plans = [
             ProcessPlan(
-                [f"s{tag}x{i}" for i in range(SENDERS)],
+                [f"s{tag}x{i}" for i in range(senders)],
                 sender=True,
                 slow_nick=f"slow{tag}" if slow else None,
                 concurrency=concurrency,
                 pace=pace,
+                rooms=names,
             )
         ]
         for p in range(nprocs):
@@ -595,6 +635,7 @@ class Fleet:
                     concurrency=concurrency,
                     pace=pace,
                     web=web,
+                    rooms=[names[i % rooms] for i in share] if names else None,
                 )
             )
         for plan in plans:
@@ -609,11 +650,17 @@ class Fleet:
         return self.clients + (1 if self.slow else 0)
 
     @property
-    def recipients(self) -> int:
+    def room_size(self) -> float:
+        """Members of each room (the rooms share the clients evenly)."""
+        return self.members / self.rooms
+
+    @property
+    def recipients(self) -> float:
         """Deliveries per message that we count: soketler's plain door delivers to the
         sender too, ncat and IRC servers to everyone but the sender; the client that
         never reads is not counted."""
-        return self.clients if self.target.echoes else self.clients - 1
+        size = self.clients / self.rooms
+        return size if self.target.echoes else size - 1
 
     def __enter__(self) -> Fleet:
         self.start()
@@ -694,14 +741,14 @@ class Fleet:
         base = sum(r[0] for r in before)
         closed0 = sum(r[1] for r in before)
         cpu0 = sum(r[4] for r in before)
-        server0 = util.process_cpu(self.target.server_pid)
+        server0 = sum(util.process_cpu(pid) for pid in self.target.server_pids)
         began = util.now()
         t0 = util.mono_us() + 50_000
         sender = self._conns[0]
-        sender.send(("send", rate / self.members, duration, shape, t0, size))
+        sender.send(("send", rate / self.room_size, duration, shape, t0, size))
         # The sender keeps answering polls while it sends, but nobody polls it now.
         _, sent, late_us = self._expect(sender, "sent", duration + 30)
-        expected = sent * self.recipients
+        expected = round(sent * self.recipients)
         last, last_change = -1, util.now()
         deadline = util.now() + drain
         while True:
@@ -715,7 +762,7 @@ class Fleet:
             time.sleep(0.02)
         wall = util.now() - began
         after = self._ask(("snap",))
-        server_cpu = util.process_cpu(self.target.server_pid) - server0
+        server_cpu = sum(util.process_cpu(pid) for pid in self.target.server_pids) - server0
         latencies = sorted(x for r in after for x in r[2])
         quits = sorted(q for r in after for q in r[3])
         t0_s = t0 / 1e6

@@ -222,8 +222,6 @@ def register(sub: Any) -> None:
         help="how soon the nicknames of a server that died are free again "
         f"(default {_SERVER.cluster_ttl:g})",
     )
-    # Given by --workers to the processes it starts: which one this is.
-    cluster.add_argument("--worker-index", type=int, help=argparse.SUPPRESS)
     limits = parser.add_argument_group("limits (0 turns a limit off where noted)")
     limits.add_argument(
         "--max-line",

@@ -1369,8 +1369,9 @@ class ClusterHub(Hub):
             self._to_room(room, event)
         elif joiner is not None:
             Delivery.write(joiner, event)
+        if mine is not None and mine.join is not None and joiner is None:
+            self._maybe_unfollow(room)  # the joiner left before its join came back
         if joiner is None or mine is None or mine.join is None:
-            self._maybe_unfollow(room)
             return
         join = mine.join
         Delivery.write(joiner, self.members(room, join.re, limit=join.names_shown, joining=True))

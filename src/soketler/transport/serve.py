@@ -80,7 +80,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     if problems:
         print(f"soketler serve: {'; '.join(problems)}", file=sys.stderr)
         return exitcodes.USAGE
-    worker = getattr(args, "worker_index", None)
+    worker = worker_index()
     logging.basicConfig(
         level=args.log_level.upper(),
         format="%(asctime)s %(levelname)s "
@@ -100,6 +100,14 @@ def run_from_args(args: argparse.Namespace) -> int:
     except loops.LoopUnavailable as exc:
         print(f"soketler serve: {exc}", file=sys.stderr)
         return exitcodes.USAGE
+
+
+def worker_index() -> int | None:
+    """Which worker of `--workers` this process is (None: not one)."""
+    from soketler.transport.workers import WORKER_ENV
+
+    text = os.environ.get(WORKER_ENV, "")
+    return int(text) if text.isdigit() else None
 
 
 def _serve_argv() -> list[str]:

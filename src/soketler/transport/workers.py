@@ -3,8 +3,9 @@ listening ports (SO_REUSEPORT: the kernel spreads new connections over them) and
 coordinating through Redis, under one parent that only supervises.
 
 Each worker is a whole node (its own event loop, bus, nickname claims and presence),
-started as `soketler serve` again with the same options and a hidden `--worker-index`:
-not forked, since uvloop and threads do not survive a fork well. The parent checks
+started as `soketler serve` again with the same options, and its index in the
+environment (`WORKER_ENV`): not forked, since uvloop and threads do not survive a fork
+well. The parent checks
 that Redis answers, picks the port when asked for port 0, starts the workers and says
 where they listen once all are up; then it passes SIGTERM, SIGINT and SIGHUP on to
 them, starts a worker again when one dies (their clients reconnect to the others
@@ -36,6 +37,9 @@ FIRST_RESTART_PAUSE = 1.0  # seconds before starting a dead worker again; double
 MAX_RESTART_PAUSE = 30.0
 STEADY = 60.0  # seconds a worker must live for its next restart to be quick again
 LISTENING = "listening on "
+# Set by the supervisor in each worker's environment: its index (0, 1, ...). A worker
+# is a server like any other, but for the Unix socket (the first one only) and SIGHUP.
+WORKER_ENV = "SOKETLER_WORKER"
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 STOPPING = (signal.SIGTERM, signal.SIGINT)
 
@@ -83,15 +87,7 @@ class Supervisor:
         self._wake = threading.Event()
 
     def command(self, worker: _Worker) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            "soketler",
-            "serve",
-            *self.argv,
-            "--worker-index",
-            str(worker.index),
-        ]
+        return [sys.executable, "-m", "soketler", "serve", *self.argv]
 
     def run(self) -> int:
         problem = check_redis(self.config.redis)
@@ -126,7 +122,7 @@ class Supervisor:
             stdout=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", WORKER_ENV: str(worker.index)},
         )
         threading.Thread(target=self._read, args=(worker, worker.process), daemon=True).start()
 
