@@ -102,3 +102,23 @@ def test_the_irc_door_is_an_entry_and_its_settings_are_keys() -> None:
     assert "invalid IRC port" in " ".join(build([{"irc_port": 70000}]).problems())
     with pytest.raises(ConfigError, match="must be a hash"):
         build([{"operators": {"bob": {"password": "plain text"}}}])
+
+
+def test_cluster_settings_are_keys_and_are_checked() -> None:
+    config = build([{"redis": "redis://127.0.0.1:6379", "workers": 4, "cluster_ttl": 10}])
+    assert (config.redis, config.workers, config.cluster_ttl) == ("redis://127.0.0.1:6379", 4, 10.0)
+    assert config.problems() == []
+    assert ServerConfig(workers=2).problems() == [
+        "--workers needs --redis: worker processes share rooms through Redis"
+    ]
+    wrong = ServerConfig(
+        redis="localhost:6379", redis_prefix="has space", cluster_ttl=1, workers=0
+    ).problems()
+    assert wrong == [
+        "redis must be a URL (redis://, rediss://, unix://): localhost:6379",
+        "redis_prefix is 1-50 of A-Z a-z 0-9 . _ : -",
+        "cluster_ttl must be at least 3 seconds",
+        "workers must be at least 1",
+    ]
+    with pytest.raises(ConfigError):
+        build([{"workers": "two"}])

@@ -8,6 +8,7 @@ import asyncio
 import os
 import re
 import signal
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -239,6 +240,17 @@ async def test_serve_says_when_redis_cannot_be_reached() -> None:
     assert err.startswith(f"soketler serve: cannot reach Redis at {url}")
 
 
+async def test_workers_that_cannot_listen_end_the_supervisor(redis_url: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, err = await run_serve("--redis", redis_url, "--workers", "2", "--port", str(port))
+    assert code == exitcodes.ADDRESS_IN_USE
+    assert f"soketler serve: address already in use: 127.0.0.1 port {port}" in err
+    assert "could not start (exit code 7)" in err
+
+
 async def test_workers_need_redis() -> None:
     code, err = await run_serve("--workers", "2")
     assert code == exitcodes.USAGE
@@ -287,6 +299,16 @@ async def test_two_workers_share_one_port(redis_url: str, enter: Enter) -> None:
         people[0].send("one port, two processes")
         for person in people:
             await person.expect("<user0> one port, two processes")
+        # SIGHUP is passed on to the workers (each says so in the log it shares with
+        # the supervisor), and ends none of them.
+        server.proc.send_signal(signal.SIGHUP)
+        assert server.proc.stderr is not None
+        told = 0
+        while told < 2:
+            line = await asyncio.wait_for(server.proc.stderr.readline(), 10)
+            told += b"SIGHUP: nothing to reload" in line
+        await say_and_see(people[1], "after the hangup")
+        assert children(server.proc.pid) == workers
         # A worker killed: its people are cut off, the others chat on; it is started again.
         dead, alive = sorted(workers)
         os.kill(dead, signal.SIGKILL)
