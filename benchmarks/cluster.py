@@ -53,24 +53,6 @@ def children(pid: int) -> list[int]:
         return [int(word) for word in file.read().split()]
 
 
-def _listener(port: int) -> list[int]:
-    """The process listening on a TCP port (redis-server), found through /proc."""
-    inode = ""
-    with open("/proc/net/tcp") as table:
-        for row in list(table)[1:]:
-            fields = row.split()
-            if int(fields[1].split(":")[1], 16) == port and fields[3] == "0A":
-                inode = fields[9]
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        with contextlib.suppress(OSError):
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                with contextlib.suppress(OSError):
-                    if os.readlink(f"/proc/{pid}/fd/{fd}") == f"socket:[{inode}]":
-                        found.append(int(pid))
-    return found
-
-
 @contextlib.contextmanager
 def cluster_server(workers: int | None, loop: str) -> Iterator[ChatTarget]:
     """`soketler serve` alone (SQLite history), or with Redis and `workers` processes,
@@ -81,9 +63,9 @@ def cluster_server(workers: int | None, loop: str) -> Iterator[ChatTarget]:
         extra: tuple[str, ...] = ()
         redis_pids: list[int] = []
         if workers is not None:
-            url = stack.enter_context(redis_server())
-            redis_pids = _listener(int(url.rsplit(":", 1)[1]))
-            extra = ("--redis", url)
+            redis = stack.enter_context(redis_server())
+            redis_pids = [redis.pid]
+            extra = ("--redis", redis.url)
             if workers > 1:
                 extra += ("--workers", str(workers))
         argv = util.serve_argv(loop, f"{folder}/history.sqlite3", extra=extra)

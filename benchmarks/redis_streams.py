@@ -10,8 +10,11 @@ fsync cost of `appendfsync always` is the disk's, not ours):
 - throughput: 50,000 entries (20,000 quick) of a 120-byte message published as fast as
   the publisher takes them, counted as the reader delivers them;
 - the same through plain pipelined XADD, to show what the publish script costs;
-- Redis memory per entry (MEMORY USAGE / XLEN) and bytes per entry on the wire, the
-  inputs of the sizing model in docs/operations.md.
+- Redis memory per entry (MEMORY USAGE / XLEN) and bytes per entry on the wire;
+- Redis's own CPU per message, published once and read by 1 and by 4 readers (as 1 or
+  4 nodes with members in the room would): what a message costs Redis, and what each
+  more node reading it adds. With the sizes, the inputs of the sizing model in
+  docs/operations.md.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,8 +46,14 @@ TEXT = "x" * 120
 STREAM = KeyLayout().room_stream("#bench")
 
 
+@dataclass(frozen=True)
+class RedisUnderTest:
+    url: str
+    pid: int
+
+
 @contextlib.contextmanager
-def redis_server() -> Iterator[str]:
+def redis_server() -> Iterator[RedisUnderTest]:
     program = shutil.which("redis-server")
     if program is None:
         raise RuntimeError("redis-server is not installed")
@@ -56,7 +66,7 @@ def redis_server() -> Iterator[str]:
         ]  # fmt: skip
         with util.running(argv) as proc:
             util.wait_listening(port, proc=proc)
-            yield f"redis://{util.HOST}:{port}"
+            yield RedisUnderTest(f"redis://{util.HOST}:{port}", proc.pid)
 
 
 def _fields(sent_us: int) -> dict[str, str]:
@@ -132,14 +142,51 @@ async def _throughput(url: str, count: int, scripted: bool) -> tuple[float, dict
     return count / elapsed, details
 
 
+async def _redis_cpu(url: str, pid: int, count: int, readers: int) -> float:
+    """Redis CPU µs per message: `count` messages published (in batches, as the
+    publisher sends them) and read by `readers` readers, each its own connection."""
+    client = await connect(url)
+    await client.flushall()
+    done = asyncio.Event()
+    seen = [0] * readers
+
+    def deliver_to(index: int) -> Any:
+        def deliver(stream: str, got: list[Entry]) -> None:
+            seen[index] += len(got)
+            if min(seen) >= count:
+                done.set()
+
+        return deliver
+
+    group = [StreamReader(client, deliver_to(i)) for i in range(readers)]
+    publisher = Publisher(client, "bench-1")
+    for reader in group:
+        await reader.add_now(STREAM)
+    fields = _fields(0)
+    before = util.process_cpu(pid)
+    try:
+        for _ in range(count // 1000):
+            await asyncio.gather(*(publisher.publish(STREAM, fields) for _ in range(1000)))
+        await asyncio.wait_for(done.wait(), 120)
+        used = util.process_cpu(pid) - before
+    finally:
+        await publisher.close()
+        for reader in group:
+            await reader.close()
+        await client.aclose()
+    return used / count * 1e6
+
+
 def run(opts: Options) -> list[Figure]:
     count = 20_000 if opts.quick else 50_000
     trips = 500 if opts.quick else 2_000
     p50, p99 = Measure(SUBJECT), Measure(SUBJECT)
     rate, plain = Measure(SUBJECT), Measure("plain XADD")
     memory, wire = Measure(SUBJECT), Measure(SUBJECT)
+    cpu_one, cpu_four = Measure("1 reader"), Measure("4 readers")
     details: dict[str, Any] = {"messages": count, "round_trips": trips, "text_bytes": len(TEXT)}
-    with redis_server() as url:
+    with redis_server() as redis:
+        url = redis.url
         for _ in range(opts.runs):
             times = loops.run(lambda: _round_trips(url, trips))
             p50.values.append(util.percentile(times, 50))
@@ -149,6 +196,10 @@ def run(opts: Options) -> list[Figure]:
             memory.values.append(sizes["memory_per_entry"])
             wire.values.append(sizes["wire_per_entry"])
             plain.values.append(loops.run(lambda: _throughput(url, count, scripted=False))[0])
+            for readers, measure in ((1, cpu_one), (4, cpu_four)):
+                measure.values.append(
+                    loops.run(lambda n=readers: _redis_cpu(url, redis.pid, count, n))  # type: ignore[misc]
+                )
         version = subprocess.run(
             ["redis-server", "--version"], capture_output=True, text=True, check=False
         ).stdout.split()
@@ -167,4 +218,11 @@ def run(opts: Options) -> list[Figure]:
         ),
         Figure("redis", "Redis memory per 120-byte message", "bytes", False, [memory]),
         Figure("redis", "bytes per message read (fields and id)", "bytes", False, [wire]),
+        Figure(
+            "redis",
+            "Redis CPU per message (published once, read by 1 or 4 readers)",
+            "µs",
+            False,
+            [cpu_one, cpu_four],
+        ),
     ]
