@@ -37,12 +37,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import cast
 
 from soketler.core import bus as b
-from soketler.core import moderation
-from soketler.core.answers import Ban, Refusal, ServerStats, UserFlag
+from soketler.core import moderation, room_records
+from soketler.core.answers import Refusal, ServerStats, UserFlag
 from soketler.core.archive import Page
 from soketler.core.bus import Bus, Effect, Entry, MemberRecord, Snapshot, UserRecord
 from soketler.core.delivery import Delivery, _Held, private_stream
@@ -147,11 +146,6 @@ class _Sync:
 
     held: _Held
     joins: list[_Join] = field(default_factory=list)
-
-
-def _state_topic(text: str) -> tuple[str, str | None, float]:
-    topic, by, when = json.loads(text)
-    return str(topic), (str(by) if by else None), float(when)
 
 
 class ClusterHub(Hub):
@@ -617,7 +611,7 @@ class ClusterHub(Hub):
 
     def _synced(self, room: Room, snapshot: Snapshot) -> None:
         sync = self._sync.pop(room.key)
-        self._load_state(room, snapshot.records.get(b.STATE, {}))
+        room_records.load(room, snapshot.records.get(b.STATE, {}))
         for nick_key, text in snapshot.records.get(b.MEMBERS, {}).items():
             try:
                 member = MemberRecord.decode(text)
@@ -643,34 +637,6 @@ class ClusterHub(Hub):
         self.delivery.release(sync.held, _nothing)
         self._maybe_unfollow(room)
 
-    def _load_state(self, room: Room, state: Mapping[str, str]) -> None:
-        for name, value in state.items():
-            try:
-                self._load_setting(room, name, value)
-            except (ValueError, TypeError, KeyError) as exc:
-                log.error("a damaged setting %s of %s: %s", name, room.key, exc)
-
-    @staticmethod
-    def _load_setting(room: Room, name: str, value: str) -> None:
-        kind, _, what = name.partition(":")
-        if name == "name":
-            room.name = value
-        elif name == "topic":
-            room.topic, room.topic_by, room.topic_time = _state_topic(value)
-        elif name == "created":
-            room.created = float(value)
-        elif kind == "flag":
-            room.settings.add(RoomSetting(what))
-        elif name == "key":
-            room.password = value
-        elif name == "limit":
-            room.limit = int(value)
-        elif kind == "ban":
-            mask, by, when = json.loads(value)
-            room.bans.append(Ban(str(mask), str(by), datetime.fromtimestamp(when, UTC)))
-        elif kind == "inv":
-            room.invited.add(what)
-
     def _not_joined(self, session: Session, room: Room) -> None:
         if session.rooms.get(room.key) is room:
             del session.rooms[room.key]
@@ -686,12 +652,12 @@ class ClusterHub(Hub):
         record = MemberRecord(session.nick, session.user, session.host, "", self.node)
         effects = [
             Effect(b.JOIN, b.MEMBERS, (session.key, record.encode())),
-            Effect(b.SET, b.STATE, ("name", room.name)),
+            Effect(b.SET, b.STATE, (room_records.NAME, room.name)),
         ]
         if not room.members:
-            effects.append(Effect(b.SET, b.STATE, ("created", str(room.created))))
+            effects.append(Effect(b.SET, b.STATE, (room_records.CREATED, str(room.created))))
         if session.key in room.invited:
-            effects.append(Effect(b.DELETE, b.STATE, ("inv:" + session.key,)))
+            effects.append(room_records.invited_effect(session.key, False))
         self._expect(token, _Mine(session, join=join))
         event = Joined(self.clock(), room.name, session.nick, session.user, session.host)
         if not self._publish(room.key, event, token, effects=effects):
@@ -738,9 +704,8 @@ class ClusterHub(Hub):
         now = self.clock()
         token = self._token()
         changed = TopicChanged(now, room.name, session.nick, text, session.user, session.host)
-        value = json.dumps([text, session.nick, now.timestamp()], ensure_ascii=False)
         if not self._publish(
-            room.key, changed, token, effects=(Effect(b.SET, b.STATE, ("topic", value)),)
+            room.key, changed, token, effects=(room_records.topic_effect(text, session.nick, now),)
         ):
             return Refusal(codes.BUSY)
         secret = RoomSetting.SECRET in room.settings
@@ -766,7 +731,7 @@ class ClusterHub(Hub):
         if not moderation.is_operator(room, session):
             return (Refusal(codes.NOT_OPERATOR, room.name),)
         now = self.clock()
-        scratch = _copy(room)
+        scratch = room_records.copy(room)
         applied: list[RoomChange] = []
         refused: list[Refusal] = []
         effects: list[Effect] = []
@@ -781,7 +746,9 @@ class ClusterHub(Hub):
                 refused.append(outcome)
             elif outcome is not None:
                 applied.append(outcome)
-                effects.append(_setting_effect(scratch, outcome, target, session.nick, now))
+                effects.append(
+                    room_records.setting_effect(scratch, outcome, target, session.nick, now)
+                )
         if applied:
             token = self._token()
             changed = ModeChanged(
@@ -827,9 +794,9 @@ class ClusterHub(Hub):
             return Refusal(codes.ALREADY_IN_ROOM, target.nick, room.name)
         if RoomSetting.INVITE_ONLY in room.settings and not moderation.is_operator(room, session):
             return Refusal(codes.NOT_OPERATOR, room.name)
-        effects = [Effect(b.SET, b.STATE, ("inv:" + target.key, "1"))]
+        effects = [room_records.invited_effect(target.key, True)]
         if len(room.invited) >= MAX_INVITES:
-            effects.append(Effect(b.DELETE, b.STATE, ("inv:" + next(iter(room.invited)),)))
+            effects.append(room_records.invited_effect(next(iter(room.invited)), False))
         invited = Invited(
             self.clock(), session.nick, target.nick, room.name, session.user, session.host
         )
@@ -1142,7 +1109,7 @@ class ClusterHub(Hub):
                 self.error(session, codes.BUSY, re)
                 return
             scratch = Room(names.room_name(name), room_key)
-            self._load_state(scratch, snapshot.records.get(b.STATE, {}))
+            room_records.load(scratch, snapshot.records.get(b.STATE, {}))
             listed = []
             for text in snapshot.records.get(b.MEMBERS, {}).values():
                 with contextlib.suppress(ValueError, TypeError):
@@ -1652,43 +1619,3 @@ class ClusterHub(Hub):
                 self.bus.release_for(node, held, leave)
 
         self.bus.live_nodes(swept)
-
-
-def _copy(room: Room) -> Room:
-    """A copy of a room's settings and members' status, to try changes on."""
-    scratch = Room(room.name, room.key, room.created)
-    scratch.settings = set(room.settings)
-    scratch.password, scratch.limit = room.password, room.limit
-    scratch.bans = list(room.bans)
-    scratch.members = dict(room.members)
-    return scratch
-
-
-def _setting_effect(
-    room: Room, change: RoomChange, target: Session | None, by: str, now: datetime
-) -> Effect:
-    """How a change of a room's settings is kept beside its stream."""
-    setting, on, value = change.setting, change.on, change.value
-    if setting in moderation.STATUS and target is not None:
-        return Effect(b.STATUS_OF, b.MEMBERS, (target.key, room.members.get(target, "")))
-    if setting in moderation.FLAGS:
-        name = "flag:" + setting.value
-        return Effect(b.SET, b.STATE, (name, "1")) if on else Effect(b.DELETE, b.STATE, (name,))
-    if setting is RoomSetting.KEY:
-        return (
-            Effect(b.SET, b.STATE, ("key", value or ""))
-            if on
-            else Effect(b.DELETE, b.STATE, ("key",))
-        )
-    if setting is RoomSetting.LIMIT:
-        return (
-            Effect(b.SET, b.STATE, ("limit", value or "0"))
-            if on
-            else Effect(b.DELETE, b.STATE, ("limit",))
-        )
-    mask = value or ""
-    name = "ban:" + names.key(mask)
-    if on:
-        ban = json.dumps([mask, by, now.timestamp()], ensure_ascii=False)
-        return Effect(b.SET, b.STATE, (name, ban))
-    return Effect(b.DELETE, b.STATE, (name,))
