@@ -180,3 +180,24 @@ async def test_topic_and_settings_reach_a_node_that_reads_the_room_later(redis_u
         cem = await three.enter("cem")
         cem.type("/join #ops")
         await cem.wait_for(r"(?s)-- #ops \(3\): ayse, bora, cem.*-- Topic: servers and such")
+
+
+async def test_the_last_one_here_can_speak_and_quit_at_once(redis_url: str) -> None:
+    async with cluster(redis_url, 2) as (one, two):
+        ayse = await one.enter("ayse")
+        bora = await two.enter("bora")
+        await ayse.wait_for("bora joined #lobby")
+        # Ayse is node one's only member of #lobby: its stream is read until her quit
+        # comes back, so her last words come back first and her goodbye is said.
+        ayse.type("last words")
+        ayse.type("/quit")
+        await ayse.wait_for(r"<ayse> last words")
+
+        async def closed() -> None:
+            while ayse.peer.closed is None:
+                ayse.peer.changed.clear()
+                await ayse.peer.changed.wait()
+
+        await asyncio.wait_for(closed(), 10)
+        await bora.wait_for(r"(?s)<ayse> last words.*ayse quit")
+        assert "#lobby" not in one.hub.rooms.by_key  # no longer read by node one

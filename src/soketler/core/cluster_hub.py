@@ -188,6 +188,9 @@ class ClusterHub(Hub):
         self._counts_due: set[str] = set()
         self._count_timer = False
         self._applying = False  # inside the delivery of a stream's entry
+        # Sessions of this node that quit, by the quit's token, until its entry in each
+        # of their rooms comes back (a quit of ours is in as many streams as rooms).
+        self._leaving: dict[str, tuple[Session, set[str]]] = {}
 
     # --- starting and stopping ---------------------------------------------------------
 
@@ -1035,11 +1038,16 @@ class ClusterHub(Hub):
         session.state = SessionState.CLOSING
         self.sessions.discard(session)
         self.counts.open[session.door] -= 1
-        published = self._gates.pop(session, None) is None
+        gated = self._gates.pop(session, None) is not None
+        # A session whose quit is published stays in its rooms until the quit comes
+        # back from each room's stream: what it said just before comes back first (to
+        # it too, and its goodbye waits for that), and the room is read until then.
+        quitting = registered and not gated
         rooms = list(session.rooms.values())
         for room in rooms:
-            room.remove(session)
             self._joining.get(room.key, set()).discard(session)
+            if not quitting:
+                room.remove(session)
         session.rooms.clear()
         session.current = None
         if registered:
@@ -1048,18 +1056,20 @@ class ClusterHub(Hub):
             self.census.left(session)
             now = self.clock()
             self.past.remember(session, now)
-            if published:
-                token = self._token()
-                quit_ = Quit(now, session.nick, reason, session.user, session.host)
-                self._expect(token, _Mine(session, rooms=tuple(r.key for r in rooms)))
-                for room in rooms:
-                    leave = Effect(b.DELETE, b.MEMBERS, (session.key,))
-                    self._publish(room.key, quit_, token, effects=(leave,))
-                key = session.key
-                gone = Effect(b.DELETE, b.USERS, (key,))
-                self._publish(
-                    b.DIRECTORY, quit_, token, effects=(gone,), done=lambda _: self.bus.release(key)
-                )
+        if quitting:
+            token = self._token()
+            quit_ = Quit(now, session.nick, reason, session.user, session.host)
+            self._expect(token, _Mine(session, rooms=tuple(r.key for r in rooms)))
+            if rooms:
+                self._leaving[token] = (session, {room.key for room in rooms})
+            for room in rooms:
+                leave = Effect(b.DELETE, b.MEMBERS, (session.key,))
+                self._publish(room.key, quit_, token, effects=(leave,))
+            key = session.key
+            gone = Effect(b.DELETE, b.USERS, (key,))
+            self._publish(
+                b.DIRECTORY, quit_, token, effects=(gone,), done=lambda _: self.bus.release(key)
+            )
         for room in rooms:
             self._count(room)
             self._maybe_unfollow(room)
@@ -1287,6 +1297,7 @@ class ClusterHub(Hub):
             self._kicked(room, event)
         elif isinstance(event, Quit):
             self._quit(entry, event)
+            self._left(entry.token, room)
         elif isinstance(event, NickChanged):
             self._renamed(entry, event)
         elif isinstance(event, TopicChanged):
@@ -1395,7 +1406,7 @@ class ClusterHub(Hub):
         mine = self._mine.pop(entry.token, None)
         if mine is not None:
             rooms = [self.rooms.by_key[k] for k in mine.rooms if k in self.rooms.by_key]
-            self._tell_once(rooms, event, exclude=None, quiet_big=True)
+            self._tell_once(rooms, event, exclude=mine.session, quiet_big=True)
             return
         user = self.users.get(names.key(event.nick))
         if user is None or user.door_state != b.node_of_token(entry.token):
@@ -1406,6 +1417,18 @@ class ClusterHub(Hub):
         self._forget_user(user)
         for room in rooms:
             self._maybe_unfollow(room)
+
+    def _left(self, token: str, room: Room) -> None:
+        """A quit of ours came back from one of its rooms: it leaves that one now."""
+        leaving = self._leaving.get(token)
+        if leaving is None:
+            return
+        session, rooms = leaving
+        rooms.discard(room.key)
+        if not rooms:
+            del self._leaving[token]
+        if session in room.members:
+            self._drop_member(room, session)
 
     def _tell_once(
         self, rooms: Sequence[Room], event: ServerEvent, exclude: Session | None, quiet_big: bool
