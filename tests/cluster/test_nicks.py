@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from soketler.cluster.bus import RedisBus
 from soketler.cluster.connect import AsyncClient, connect
 from soketler.cluster.keys import KeyLayout
 from soketler.cluster.nicks import NickClaims
@@ -138,3 +139,34 @@ async def test_closing_releases_every_name(nodes: Nodes) -> None:
     assert await a.refresh() == []
     await a.close()
     assert all(await asyncio.gather(*(b.claim(n) for n in names)))
+
+
+async def test_many_names_are_claimed_in_one_go(nodes: Nodes) -> None:
+    one, two = nodes("node-1"), nodes("node-2")
+    assert await two.claim("taken")
+    names = [f"user{n}" for n in range(300)] + ["taken", "user7"]  # user7 asked twice
+    got = await one.claim_many(names)
+    assert got == [True] * 300 + [False, True]
+    assert await two.holder("user299") == "node-1"
+    assert await one.claim_many(["user1", "taken"]) == [True, False]  # held: no round trip
+
+
+async def test_a_claim_storm_through_the_bus_is_one_pipeline(redis_url: str) -> None:
+    bus = await RedisBus.open(redis_url, "node-1")
+    try:
+        answers: list[bool | None] = []
+        finished = asyncio.Event()
+
+        def done(answer: bool | None) -> None:
+            answers.append(answer)
+            if len(answers) == 2_001:
+                finished.set()
+
+        # More at once than redis-py's pool has connections (100).
+        for n in range(2_000):
+            bus.claim(f"storm{n}", done)
+        bus.claim("storm5", done)  # the same name twice in one pass: the first has it
+        await asyncio.wait_for(finished.wait(), 20)
+        assert answers == [True] * 2_000 + [False]
+    finally:
+        await bus.close()

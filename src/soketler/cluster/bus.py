@@ -57,6 +57,9 @@ DEFAULT_TTL = 30.0  # seconds: a dead node's names and presence are gone after t
 # hash beside it, or read within moments): about this many, whatever the retention.
 DIRECTORY_LENGTH = 100_000
 INBOX_LENGTH = 10_000
+# Redis calls of the bus's own (snapshots, claims, releases) under way at once: redis-py
+# refuses a command past its pool's 100 connections rather than wait for one.
+CONCURRENT_CALLS = 32
 
 
 def new_node_id() -> str:
@@ -95,6 +98,9 @@ class RedisBus:
         self._reading_ok = True
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
+        self._calls = asyncio.Semaphore(CONCURRENT_CALLS)
+        # Claims asked for during one pass of the loop go together (one round trip).
+        self._claims_due: list[tuple[str, Callable[[bool | None], None]]] = []
 
     @classmethod
     async def open(
@@ -238,16 +244,25 @@ class RedisBus:
         self._spawn(read())
 
     def claim(self, nick_key: str, done: Callable[[bool | None], None]) -> None:
-        async def claim() -> None:
-            try:
-                got = await self._claims.claim(nick_key)
-            except (*FAILED, ClusterError) as exc:
-                log.warning("cannot claim a nickname in Redis (%s)", exc)
-                done(None)
-                return
-            done(got)
+        if not self._claims_due:
+            asyncio.get_running_loop().call_soon(self._claim_due)
+        self._claims_due.append((nick_key, done))
 
-        self._spawn(claim())
+    def _claim_due(self) -> None:
+        due, self._claims_due = self._claims_due, []
+        self._spawn(self._claim_batch(due))
+
+    async def _claim_batch(self, due: list[tuple[str, Callable[[bool | None], None]]]) -> None:
+        try:
+            got: list[bool | None] = list(await self._claims.claim_many([k for k, _ in due]))
+        except (*FAILED, ClusterError) as exc:
+            log.warning("cannot claim nicknames in Redis (%s)", exc)
+            got = [None] * len(due)
+        # Two people asking this node for one name in the same pass: the first has it.
+        seen: set[str] = set()
+        for (nick_key, done), answer in zip(due, got, strict=True):
+            done(False if answer and nick_key in seen else answer)
+            seen.add(nick_key)
 
     def release(self, nick_key: str) -> None:
         async def release() -> None:
@@ -352,8 +367,12 @@ class RedisBus:
         if self._user is not None:
             self._user.on_nick_lost(nick_key)
 
+    async def _bounded(self, work: Any) -> None:
+        async with self._calls:
+            await work
+
     def _spawn(self, work: Any) -> None:
-        task = asyncio.get_running_loop().create_task(work)
+        task = asyncio.get_running_loop().create_task(self._bounded(work))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -57,6 +57,23 @@ class NickClaims:
             return True
         return False
 
+    async def claim_many(self, nick_keys: list[str]) -> list[bool]:
+        """`claim` for many names in one round trip per shard (a storm of people
+        arriving at once is one pipeline, not a connection each)."""
+        wanted = list(dict.fromkeys(key for key in nick_keys if key not in self._held))
+        calls: list[tuple[str, tuple[object, ...]]] = []
+        for nick in wanted:
+            key = self.layout.nick_claim(nick)
+            calls.append((key, ("SET", key, self.node, "NX", "PX", self.ttl_ms)))
+        got: dict[str, bool] = {}
+        for nick, result in zip(wanted, await self._shards.run(calls), strict=True):
+            if isinstance(result, Exception):
+                raise result
+            got[nick] = bool(result)
+            if result:
+                self._held.add(nick)
+        return [got.get(nick, nick in self._held) for nick in nick_keys]
+
     async def release(self, nick_key: str) -> None:
         self._held.discard(nick_key)
         key = self.layout.nick_claim(nick_key)
