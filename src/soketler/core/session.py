@@ -49,6 +49,7 @@ class Session:
         "current",
         "door",
         "door_state",
+        "fingerprint",
         "flags",
         "host",
         "key",
@@ -58,6 +59,7 @@ class Session:
         "peer",
         "realname",
         "rooms",
+        "secure",
         "signon",
         "spoke",
         "state",
@@ -80,6 +82,10 @@ class Session:
         self.host = ("0" + address if address.startswith(":") else address) or "localhost"
         self.realname = ""
         self.account: str | None = None  # the account it logged in to, if any
+        # The SSH key it logged in with (SHA256:...): the owner of the nicknames the key
+        # claimed (core/owners.py). None for every other way in.
+        self.fingerprint: str | None = None
+        self.secure = False  # its connection is encrypted (TLS, SSH)
         self.caps = NO_CAPS  # capabilities its door negotiated
         self.away: str | None = None
         self.last_activity = 0.0  # loop time of its last line (the door's pump sets it)
@@ -126,6 +132,7 @@ INVISIBLE = 1  # counted apart in the server's figures
 BOT = 2  # says it is a bot
 SERVER_OPERATOR = 4  # may end others' sessions
 NO_ECHO = 8  # does not want its own messages back
+PASSWORD_GIVEN = 16  # gave the server password (or logged in to an account)
 
 # A member's status in a room; a member may hold both, highest first ("@+").
 OPERATOR = "@"
@@ -142,6 +149,7 @@ class Room:
         "key",
         "limit",
         "members",
+        "mutes",
         "name",
         "password",
         "settings",
@@ -168,6 +176,7 @@ class Room:
         self.password = ""  # "": none
         self.limit = 0  # the most members; 0: no limit
         self.bans: list[Ban] = []
+        self.mutes: list[Ban] = []  # who may be here but not speak
         self.invited: set[str] = set()
 
     def add(self, session: Session, status: str = "") -> None:

@@ -76,6 +76,7 @@ class Pump:
     __slots__ = (
         "_behind",
         "_bucket",
+        "_checking",
         "_closing",
         "_counted",
         "_dirty",
@@ -133,6 +134,7 @@ class Pump:
         self._waiting: deque[object] | None = None
         self._paused = False  # waiting for a token of the rate limit
         self._held = False  # waiting for the server's backlog to drain
+        self._checking = 0  # password checks its door waits for (doors/logins.py)
         self._told_slow = False  # told to slow down since its lines last all ran
         self._reading = True
         self._probed_at = 0.0  # loop time its door asked whether it is there; 0: not asked
@@ -187,10 +189,21 @@ class Pump:
         transport.write(self.door.refusal_line(refusal))
         transport.close()
 
+    @property
+    def receiver(self) -> Receiver:
+        """The sans-I/O receiving side of this connection (its door's)."""
+        return self._receiver
+
+    @property
+    def secure(self) -> bool:
+        """Whether the connection is encrypted (a TLS port, HTTPS, SSH)."""
+        return False
+
     def begin(self) -> None:
         """Opens the admitted client's session; its door greets it."""
         address = self.address
         self.session = self.door.open_session(self.hub, self, address, self.server.config)
+        self.session.secure = self.secure
         self.session.last_activity = self.loop.time()
         if self.limits.nick_timeout > 0:
             self._nick_timer = self.loop.call_later(self.limits.nick_timeout, self._nick_timeout)
@@ -266,6 +279,11 @@ class Pump:
             bucket = self._bucket = TokenBucket(limits.rate, limits.burst, self.loop.time())
         backlog = self.backlog
         while waiting and not session.closed:
+            if self._checking:
+                # Its door waits for a password check: what the client asks next is
+                # handled after the answer (and the socket is not read meanwhile).
+                self._update_reading()
+                return
             if backlog.overloaded:
                 # The server is behind with its output: this line waits (not the
                 # client's fault, so it is no flood) and so does the socket.
@@ -314,6 +332,20 @@ class Pump:
             finally:
                 self._update_reading()
 
+    def hold_input(self) -> None:
+        """The door waits for something slow (a password check) before it may handle
+        the client's next request: they wait, in order, and the socket is not read."""
+        self._checking += 1
+
+    def release_input(self) -> None:
+        """What the door waited for has come: the requests held go on."""
+        self._checking -= 1
+        if not self._checking and not self._closing and self.transport is not None:
+            try:
+                self._run_waiting()
+            finally:
+                self._update_reading()
+
     def backlog_drained(self) -> None:
         """The server's output has drained: the lines held for it go on."""
         self._held = False
@@ -328,7 +360,7 @@ class Pump:
         transport = self.transport
         if transport is None or self._closing:
             return
-        reading = not (self._paused or self._held or self._eof)
+        reading = not (self._paused or self._held or self._eof or self._checking)
         if reading != self._reading:
             self._reading = reading
             if reading:
@@ -462,6 +494,16 @@ class Pump:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.transport.abort()
+
+    def end(self, reason: str) -> None:
+        """Ends the connection for `reason` (the server's decision): its session says
+        goodbye to it and quits, or, without a session yet, it is just closed."""
+        if self.session is not None:
+            self.hub.close(self.session, reason)
+        elif self.transport is not None:
+            self.reason = reason
+            self._closing = True
+            self.transport.close()
 
     def close(self, reason: str = "") -> None:
         """Writes what is queued, then closes (the hub's Peer.close)."""
