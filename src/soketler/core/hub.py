@@ -951,6 +951,7 @@ class Hub:
             bot=target.has(BOT),
             invisible=target.has(INVISIBLE),
             account=target.account,
+            secure=target.secure,
         )
 
     def roommates(self, session: Session, limit: int) -> list[Session]:

@@ -148,6 +148,11 @@ class WebConnection(Pump):
         self._writer = writer
         self._drain: asyncio.Task[None] | None = None
 
+    @property
+    def secure(self) -> bool:
+        """Over HTTPS (the page then uses wss://)."""
+        return self._wire.get_extra_info("sslcontext") is not None
+
     async def run(self, address: str) -> None:
         """Serves the WebSocket until it is over: its frames to the door, the door's
         answers back, then the closing handshake."""

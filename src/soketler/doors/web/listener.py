@@ -54,6 +54,14 @@ async def listen_http(server: ChatServer, listener: Listener, door: Door) -> Lis
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
     await runner.setup()
     assert runner.server is not None
+    tls: dict[str, Any] = {}
+    if listener.tls:
+        # HTTPS with the server's certificate (reloaded on SIGHUP: the context hands
+        # each handshake the newest). The event loop runs these handshakes, so unlike
+        # the chat ports' they are counted only once the WebSocket opens; the timeout
+        # still cuts one that does not finish.
+        assert server.tls is not None, "an HTTPS listener needs the server's certificate"
+        tls = {"ssl": server.tls.context, "ssl_handshake_timeout": config.tls_handshake_timeout}
     try:
         http = await server.loop.create_server(
             runner.server,
@@ -61,6 +69,7 @@ async def listen_http(server: ChatServer, listener: Listener, door: Door) -> Lis
             port=listener.port,
             backlog=LISTEN_BACKLOG,
             reuse_address=True,
+            **tls,
         )
     except BaseException:
         await runner.cleanup()
