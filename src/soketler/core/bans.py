@@ -53,11 +53,18 @@ def ban_mask(text: str) -> str:
     text = text.strip()
     network = network_of(text)
     if network is not None:
-        return f"{ANY}!{ANY}@{network}"
+        return f"{ANY}!{ANY}@{_shown(network)}"
     nick, bang, rest = normalize_mask(text).partition("!")
     user, _, host = rest.partition("@")
     network = network_of(host)
-    return f"{nick}{bang}{user}@{network if network is not None else host}"
+    return f"{nick}{bang}{user}@{_shown(network) if network is not None else host}"
+
+
+def _shown(network: Network) -> str:
+    """A range as written in a mask: one address without its prefix length."""
+    if network.prefixlen == network.max_prefixlen:
+        return str(network.network_address)
+    return str(network)
 
 
 def matches(mask: str, nick: str, user: str, host: str, address: str) -> bool:

@@ -572,6 +572,7 @@ COMMANDS: Mapping[str, Command] = {
             "log in to your account (a registered nickname); the password is asked for",
             ("account", "password"),
             1,
+            True,  # a password may hold spaces
             registered=False,
         ),
         Command(
@@ -581,6 +582,7 @@ COMMANDS: Mapping[str, Command] = {
             "become a server operator; the password is asked for",
             ("name", "password"),
             1,
+            True,  # a password may hold spaces
         ),
         Command(
             "kick",
