@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ from soketler.core.config import LISTS, SETTINGS, ConfigError, ServerConfig, cur
 ENV_PREFIX = "SOKETLER_"
 CONFIG_VARIABLE = ENV_PREFIX + "CONFIG"  # names the TOML file, as --config does
 HIDDEN = "<hidden>"
+BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 # Where each source of a value is named in --print-config's comments.
@@ -83,17 +85,22 @@ def render(config: ServerConfig, sources: Mapping[str, str] | None = None) -> st
         if value is None:
             sections[section].append(f"# {key} = (none)  # {source}")
             continue
-        shown = HIDDEN if is_secret(name) and value else _toml(value)
+        shown = _toml(HIDDEN if is_secret(name) and value else value)
         sections[section].append(f"{key} = {shown}  # {source}")
     lines = ["# soketler serve: the effective configuration", *sections[""]]
     for section in ("limits", "retention"):
         lines += ["", f"[{section}]", *sections[section]]
     for operator in config.operators:
-        lines += ["", f"[operators.{_toml(operator.name)}]", f"password = {_toml(HIDDEN)}"]
+        lines += ["", f"[operators.{_key(operator.name)}]", f"password = {_toml(HIDDEN)}"]
         if operator.hosts is not None:
             hosts = [str(network) for network in operator.hosts.allow]
             lines.append(f"hosts = {_toml(hosts)}")
     return "\n".join(lines) + "\n"
+
+
+def _key(name: str) -> str:
+    """A TOML key: bare when it can be, quoted otherwise (a nickname of any script)."""
+    return name if BARE_KEY.fullmatch(name) else _toml(name)
 
 
 def _toml(value: Any) -> str:
