@@ -31,14 +31,16 @@ class IrcTestClient:
 
     @classmethod
     async def connect(
-        cls, host: str, port: int, tls: ssl.SSLContext | None = None
+        cls, host: str, port: int, tls: ssl.SSLContext | None = None, source: str | None = None
     ) -> IrcTestClient:
-        """A client; with `tls`, speaking TLS (the server name: localhost)."""
+        """A client (from the address `source`, if given); with `tls`, speaking TLS (the
+        server name: localhost)."""
+        local = (source, 0) if source is not None else None
         if tls is None:
-            reader, writer = await asyncio.open_connection(host, port)
+            reader, writer = await asyncio.open_connection(host, port, local_addr=local)
         else:
             reader, writer = await asyncio.open_connection(
-                host, port, ssl=tls, server_hostname="localhost"
+                host, port, ssl=tls, server_hostname="localhost", local_addr=local
             )
         return cls(reader, writer)
 

@@ -41,7 +41,7 @@ class Logins:
         self.password = password
         self.accounts = accounts
         self.checker = checker
-        self.slowdown = slowdown or Slowdown()
+        self.slowdown = slowdown if slowdown is not None else Slowdown()
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property

@@ -73,7 +73,7 @@ class OperatorsOnLoop:
         self.operators = operators
         self.checker = checker
         # Shared with the logins: guesses at operator passwords slow down the same place.
-        self.slowdown = slowdown or Slowdown()
+        self.slowdown = slowdown if slowdown is not None else Slowdown()
         self._tasks: set[asyncio.Task[None]] = set()
 
     def check(self, name: str, password: str, address: str, done: OperAnswer) -> None:

@@ -69,7 +69,9 @@ class Gate:
         self.claims = claims
         self.accounts = accounts  # None: no password logins (allowlist mode)
         self.allowlist = allowlist
-        self.slowdown = slowdown or Slowdown()  # the server's: shared with every door
+        self.slowdown = (
+            slowdown if slowdown is not None else Slowdown()
+        )  # the server's: shared with every door
         self.logins = logins  # the server's password checks (its password), if any
 
     @property
