@@ -34,7 +34,6 @@ from soketler.core.session import Session
 from soketler.protocols import codes
 from soketler.protocols.events import Error, Info, Request
 from soketler.protocols.ratelimit import TokenBucket
-from soketler.transport.backlog import SENDQ_HARD_FACTOR
 
 if TYPE_CHECKING:
     from soketler.core.config import Limits
@@ -44,6 +43,13 @@ if TYPE_CHECKING:
     from soketler.transport.server import ChatServer
 
 log = logging.getLogger("soketler.server")
+
+# Lines one connection handles in one turn of the loop; the rest wait for the next turn,
+# after what these said has been fanned out. Without a bound, ten senders flat out
+# (uvloop reads 256 KiB at once: thousands of lines) fan out tens of thousands of
+# messages in one turn, and every reader's queue is past its SendQ before a byte of it
+# could be sent.
+LINES_PER_TURN = 32
 
 # What a client is told, once, when its lines start to wait for the rate limit.
 SLOW_DOWN = "Slow down: past {burst} at once, lines go out {rate:g} a second; none are lost."
@@ -120,7 +126,7 @@ class Pump:
         self._out_size = 0
         # What may be queued before the next flush: the hard SendQ, less what the
         # transport still holds. (An int above 256 is an object: the limits' is shared.)
-        self._room = self.limits.sendq * SENDQ_HARD_FACTOR
+        self._room = self.backlog.hard_sendq
         # While the transport is behind (above its high-water mark): its unsent bytes
         # as counted in the backlog (0 when above the SendQ: that rule handles it).
         self._behind = False
@@ -278,12 +284,24 @@ class Pump:
         if bucket is None:
             bucket = self._bucket = TokenBucket(limits.rate, limits.burst, self.loop.time())
         backlog = self.backlog
+        handled = 0
         while waiting and not session.closed:
             if self._checking:
                 # Its door waits for a password check: what the client asks next is
                 # handled after the answer (and the socket is not read meanwhile).
                 self._update_reading()
                 return
+            if handled >= LINES_PER_TURN:
+                # What these lines said is fanned out only after this turn (the hub
+                # delivers a commit's release once the current callback is over): let
+                # that happen, and count in the backlog, before taking more.
+                if not self._held:
+                    self._held = True
+                    backlog.hold(self)
+                    self._update_reading()
+                    self.loop.call_soon(backlog.drained)
+                return
+            handled += 1
             if backlog.overloaded:
                 # The server is behind with its output: this line waits (not the
                 # client's fault, so it is no flood) and so does the socket.
@@ -436,7 +454,7 @@ class Pump:
         transport.write(b"".join(out) if isinstance(out, list) else out)
         buffered = transport.get_write_buffer_size()
         sendq = self.limits.sendq
-        if buffered > sendq * SENDQ_HARD_FACTOR:
+        if buffered > backlog.hard_sendq:
             self._overflowed = True
             self._drop_for_sendq()
             return
@@ -446,7 +464,8 @@ class Pump:
             backlog.within_sendq(self)
         if self._behind:
             self._count_unsent(buffered if buffered <= sendq else 0)
-        self._room = sendq * SENDQ_HARD_FACTOR - buffered
+        # (The shared int when nothing is left: an int above 256 is an object each.)
+        self._room = backlog.hard_sendq - buffered if buffered else backlog.hard_sendq
 
     def _count_unsent(self, unsent: int) -> None:
         self.backlog.unsent += unsent - self._unsent

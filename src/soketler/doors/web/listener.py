@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from soketler.doors.registry import DOORS
 from soketler.doors.web.app import WebConfig, make_app
-from soketler.doors.web.connection import socket_handler
+from soketler.doors.web.connection import irc_socket_handler, socket_handler
 
 if TYPE_CHECKING:
     from soketler.core.config import Listener
@@ -49,7 +50,13 @@ async def listen_http(server: ChatServer, listener: Listener, door: Door) -> Lis
     assert listener.port is not None, "the web door listens on a TCP port"
     config = server.config
     origins = tuple(config.web_origins) or None
-    app = make_app(socket_handler(server, door), WebConfig(origins=origins), server.registry)
+    irc = DOORS.get("irc")
+    app = make_app(
+        socket_handler(server, door),
+        WebConfig(origins=origins),
+        server.registry,
+        irc=irc_socket_handler(server, irc) if irc is not None else None,
+    )
     # No access log: a chat server has no business keeping who loaded the page when.
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
     await runner.setup()
