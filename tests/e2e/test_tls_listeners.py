@@ -257,3 +257,19 @@ async def test_openssl_s_client_chats(start: Start, certs: Certs) -> None:
         proc.kill()
         await proc.wait()
     await watcher.close()
+
+
+async def test_shutdown_does_not_wait_for_handshakes_under_way(start: Start, certs: Certs) -> None:
+    server = await start(tls_handshake_timeout=60.0)
+    silent = socket.create_connection((HOST, lines_tls(server)))
+    # Greeted after it from the same listening socket: by then it has been accepted.
+    greeted = await LineClient.connect(HOST, lines_tls(server), tls=trusting(certs))
+    await greeted.expect("Choose a nickname")
+    # Goodbyes would be waited for up to the grace; a half-open handshake has none to
+    # wait for, and is cut at once.
+    async with asyncio.timeout(TIMEOUT):
+        await server.shutdown(grace=TIMEOUT * 2)
+    assert await read_until_closed(silent) == b""
+    silent.close()
+    assert "Server shutting down" in "\n".join(await greeted.closed())
+    await greeted.close()

@@ -499,6 +499,10 @@ class ChatServer:
         count = len(self.connections)
         self._all_closed = asyncio.Event()
         self.hub.shutdown(reason)
+        for connection in list(self.connections):
+            if connection.session is None:
+                # Still in its TLS handshake: nobody to say goodbye to, nothing to wait for.
+                connection.end(reason)
         if self.connections:
             # Clients that read get their goodbye; each transport closes once it is
             # written. Clients that do not read are cut off at the deadline.

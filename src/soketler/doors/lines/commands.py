@@ -131,7 +131,7 @@ def dispatch(hub: Hub, session: Session, event: ClientEvent) -> None:
     if not session.registered and command.registered:
         if command.name == "say" and event.fields is None:
             # Before registration, the plain flavour's first line is the nickname.
-            register(hub, session, event.line or event.argtext, event.id)
+            register(hub, session, event.argtext, event.id)
         else:
             hub.error(session, codes.NOT_REGISTERED, event.id)
         return
