@@ -1,15 +1,10 @@
-"""The chat client over TLS.
-
-Until the server has TLS listeners of its own, a TLS front (asyncio, on 127.0.0.1)
-passes each TLS connection on to the in-process chat server in plaintext; the
-client's side of it, what these tests are about, is the real thing.
-"""
+"""The chat client over TLS, against the server's own TLS listener (beside its
+plaintext one: the same rooms)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import ssl
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,12 +15,16 @@ from soketler.cli import build_parser
 from soketler.client import ChatClient, ChatMessage, Disconnected
 from soketler.client.app import ChatOptions
 from soketler.client.errors import TlsFailed
+from soketler.core.config import Limits, Listener, ServerConfig
 from soketler.security import tls
 from soketler.security.fingerprints import format_fingerprint
 from soketler.security.selfsigned import ensure_self_signed
-from tests.client.conftest import FAST_BACKOFF, Connect, next_matching
+from soketler.transport.server import ChatServer
+from tests.client.conftest import FAST_BACKOFF, next_matching
 from tests.client.test_cli_pipe import run_chat
 from tests.security.certs import CertFiles, Certs, make_certs
+
+LOCAL = ("127.0.0.1",)
 
 
 @pytest.fixture(scope="module")
@@ -33,55 +32,34 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
     return make_certs(tmp_path_factory.mktemp("certs"))
 
 
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(OSError):
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    with contextlib.suppress(OSError):
-        writer.close()
-
-
 @contextlib.asynccontextmanager
-async def tls_front(context: ssl.SSLContext, chat_port: int, port: int = 0) -> AsyncIterator[int]:
-    """A TLS listener that relays each connection to the chat server's plaintext port."""
-    tasks: set[asyncio.Task[None]] = set()
-    writers: list[asyncio.StreamWriter] = []
-
-    async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", chat_port)
-        writers.extend((writer, up_writer))
-        both = [
-            asyncio.create_task(_pump(reader, up_writer)),
-            asyncio.create_task(_pump(up_reader, writer)),
-        ]
-        tasks.update(both)
-        await asyncio.gather(*both)
-
-    server = await asyncio.start_server(relay, "127.0.0.1", port, ssl=context)
+async def tls_server(
+    cert: str, key: str | None = None
+) -> AsyncIterator[tuple[ChatServer, int, int]]:
+    """A chat server with a plaintext and a TLS port: (server, plaintext, TLS)."""
+    config = ServerConfig(
+        hosts=LOCAL, port=0, tls_cert=cert, tls_key=key or "", limits=Limits(rate=0)
+    )
+    listeners = (Listener("lines", LOCAL, 0), Listener("lines", LOCAL, 0, tls=True))
+    server = ChatServer(config, listeners=listeners)
+    await server.start()
     try:
-        yield server.sockets[0].getsockname()[1]
+        yield server, server.tcp_addresses[0][1], server.tls_addresses_of("lines")[0][1]
     finally:
-        server.close()
-        for writer in writers:
-            writer.close()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await server.wait_closed()
+        await server.shutdown(grace=1.0)
 
 
-def server_context(files: CertFiles) -> ssl.SSLContext:
-    return tls.server_context(tls.ServerFiles(files.cert, files.key))
+async def connected(port: int, nick: str, **options: object) -> ChatClient:
+    client = ChatClient("127.0.0.1", port, nick=nick, rate=0, connect_timeout=5.0, **options)  # type: ignore[arg-type]
+    await client.connect()
+    return client
 
 
-async def test_a_tls_client_chats_with_a_plaintext_one(
-    certs: Certs, port: int, connect: Connect
-) -> None:
-    bob = await connect("bob")
-    async with tls_front(server_context(certs.good), port) as tls_port:
-        alice = await connect(
-            "alice", port=tls_port, tls=tls.client_tls(ca_file=certs.ca), rooms=["#lobby"]
+async def test_a_tls_client_chats_with_a_plaintext_one(certs: Certs) -> None:
+    async with tls_server(certs.good.cert, certs.good.key) as (_, plain, tls_port):
+        bob = await connected(plain, "bob")
+        alice = await connected(
+            tls_port, "alice", tls=tls.client_tls(ca_file=certs.ca), rooms=["#lobby"]
         )
         await alice.send("#lobby", "merhaba over TLS")
         heard = await next_matching(bob, lambda e: isinstance(e, ChatMessage))
@@ -91,6 +69,8 @@ async def test_a_tls_client_chats_with_a_plaintext_one(
             alice, lambda e: isinstance(e, ChatMessage) and e.sender == "bob"
         )
         assert isinstance(back, ChatMessage) and back.text == "and back"
+        await alice.close()
+        await bob.close()
 
 
 @pytest.mark.parametrize(
@@ -102,9 +82,10 @@ async def test_a_tls_client_chats_with_a_plaintext_one(
     ],
 )
 async def test_a_refused_certificate_fails_the_connect(
-    certs: Certs, port: int, which: str, sentence: str
+    certs: Certs, which: str, sentence: str
 ) -> None:
-    async with tls_front(server_context(getattr(certs, which)), port) as tls_port:
+    files: CertFiles = getattr(certs, which)
+    async with tls_server(files.cert, files.key) as (_, _plain, tls_port):
         client = ChatClient(
             "127.0.0.1", tls_port, nick="x", tls=tls.client_tls(ca_file=certs.ca), reconnect=True
         )
@@ -115,12 +96,10 @@ async def test_a_refused_certificate_fails_the_connect(
     assert refused.value.exit_code == exitcodes.TLS
 
 
-async def test_soketler_chat_pins_a_self_signed_server(
-    port: int, connect: Connect, tmp_path: Path
-) -> None:
+async def test_soketler_chat_pins_a_self_signed_server(tmp_path: Path) -> None:
     made = ensure_self_signed(str(tmp_path))
-    bob = await connect("bob")
-    async with tls_front(tls.server_context(tls.ServerFiles(made.path)), port) as tls_port:
+    async with tls_server(made.path) as (_, plain, tls_port):
+        bob = await connected(plain, "bob")
         code, _, err = await run_chat(
             "127.0.0.1", str(tls_port), "--nick", "cron", "--tls-fingerprint",
             made.fingerprint_text, "--send", "pinned and sent",
@@ -134,6 +113,7 @@ async def test_soketler_chat_pins_a_self_signed_server(
             "127.0.0.1", str(tls_port), "--nick", "cron", "--tls-fingerprint", wrong,
             "--send", "never sent",
         )  # fmt: skip
+        await bob.close()
     assert code == exitcodes.TLS
     assert err == (
         f"soketler chat: TLS: the certificate of 127.0.0.1 port {tls_port} does not match "
@@ -154,24 +134,32 @@ async def test_tls_spoken_to_the_plaintext_port_is_recognised(port: int) -> None
 
 
 async def test_a_certificate_that_changes_is_not_reconnected_to(
-    certs: Certs, port: int, tmp_path: Path
+    certs: Certs, tmp_path: Path
 ) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    shutil.copy(certs.good.cert, cert)
+    shutil.copy(certs.good.key, key)
     pinned = tls.certificate_fingerprint(certs.good.cert)
-    client = ChatClient(
-        "127.0.0.1",
-        0,
-        nick="careful",
-        tls=tls.client_tls(pinned=pinned),
-        reconnect=True,
-        backoff=FAST_BACKOFF,
-        connect_timeout=5.0,
-    )
-    async with tls_front(server_context(certs.good), port) as tls_port:
-        client.port = tls_port
+    async with tls_server(str(cert), str(key)) as (server, _, tls_port):
+        client = ChatClient(
+            "127.0.0.1",
+            tls_port,
+            nick="careful",
+            tls=tls.client_tls(pinned=pinned),
+            reconnect=True,
+            backoff=FAST_BACKOFF,
+            connect_timeout=5.0,
+        )
         await client.connect()
-    # The same port, another certificate: what an impostor would present.
-    other = make_certs(tmp_path / "other").good
-    async with tls_front(server_context(other), port, tls_port):
+        # The same port, another certificate (read again, as on SIGHUP): what an
+        # impostor would present. The open connection keeps its certificate; once it
+        # is cut, the client will not reconnect to the new one.
+        other = make_certs(tmp_path / "other").good
+        shutil.copy(other.cert, cert)
+        shutil.copy(other.key, key)
+        await server.reload(server.config)
+        for connection in list(server.connections):
+            connection.end("cut for the test")
         lost = await next_matching(client, lambda e: isinstance(e, Disconnected))
         assert isinstance(lost, Disconnected) and lost.reconnecting
         gave_up = await next_matching(

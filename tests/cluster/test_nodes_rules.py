@@ -131,7 +131,7 @@ async def test_an_invitation_from_another_node_opens_an_invite_only_room(redis_u
         assert room is not None
         invite_only = [RoomChange(RoomSetting.INVITE_ONLY, True)]
         assert one.hub.change_room(ayse.session, room, invite_only) == ()
-        await ayse.wait_for("ayse")
+        await ayse.wait_for(r"ayse set #club: invite only")  # back from the stream
         bora.type("/join #club")
         await bora.wait_for(r"#club is invite only")
         assert one.hub.invite(ayse.session, "bora", "#club") is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections.abc import Callable
 
 from soketler.protocols.irc.message import Message
@@ -29,8 +30,18 @@ class IrcTestClient:
         self.nick = ""
 
     @classmethod
-    async def connect(cls, host: str, port: int) -> IrcTestClient:
-        reader, writer = await asyncio.open_connection(host, port)
+    async def connect(
+        cls, host: str, port: int, tls: ssl.SSLContext | None = None, source: str | None = None
+    ) -> IrcTestClient:
+        """A client (from the address `source`, if given); with `tls`, speaking TLS (the
+        server name: localhost)."""
+        local = (source, 0) if source is not None else None
+        if tls is None:
+            reader, writer = await asyncio.open_connection(host, port, local_addr=local)
+        else:
+            reader, writer = await asyncio.open_connection(
+                host, port, ssl=tls, server_hostname="localhost", local_addr=local
+            )
         return cls(reader, writer)
 
     def send(self, *lines: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import ssl
 from collections.abc import Callable
 
 from soketler.protocols.connection import TELNET_BINARY
@@ -21,10 +22,20 @@ class LineClient:
 
     @classmethod
     async def connect(
-        cls, host: str, port: int, *, source: str | None = None, rcvbuf: int | None = None
+        cls,
+        host: str,
+        port: int,
+        *,
+        source: str | None = None,
+        rcvbuf: int | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> LineClient:
+        """A client; with `tls`, speaking TLS (the server name: localhost)."""
+        options: dict[str, object] = {}
+        if tls is not None:
+            options = {"ssl": tls, "server_hostname": "localhost"}
         if source is None and rcvbuf is None:
-            reader, writer = await asyncio.open_connection(host, port, limit=1 << 20)
+            reader, writer = await asyncio.open_connection(host, port, limit=1 << 20, **options)  # type: ignore[arg-type]
             return cls(reader, writer)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -38,7 +49,7 @@ class LineClient:
         except BaseException:
             sock.close()
             raise
-        reader, writer = await asyncio.open_connection(sock=sock, limit=1 << 20)
+        reader, writer = await asyncio.open_connection(sock=sock, limit=1 << 20, **options)  # type: ignore[arg-type]
         return cls(reader, writer)
 
     @classmethod

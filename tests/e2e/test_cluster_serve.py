@@ -299,14 +299,14 @@ async def test_two_workers_share_one_port(redis_url: str, enter: Enter) -> None:
         people[0].send("one port, two processes")
         for person in people:
             await person.expect("<user0> one port, two processes")
-        # SIGHUP is passed on to the workers (each says so in the log it shares with
-        # the supervisor), and ends none of them.
+        # SIGHUP is passed on to the workers (each reads its configuration again and
+        # says so in the log it shares with the supervisor), and ends none of them.
         server.proc.send_signal(signal.SIGHUP)
         assert server.proc.stderr is not None
         told = 0
         while told < 2:
             line = await asyncio.wait_for(server.proc.stderr.readline(), 10)
-            told += b"SIGHUP: nothing to reload" in line
+            told += b"SIGHUP: reading the configuration again" in line
         await say_and_see(people[1], "after the hangup")
         assert children(server.proc.pid) == workers
         # A worker killed: its people are cut off, the others chat on; it is started again.

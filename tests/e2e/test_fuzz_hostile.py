@@ -75,6 +75,11 @@ json_values = st.recursive(
     max_leaves=8,
 )
 COMMAND_NAMES = [*COMMANDS, "message", "nosuch", "HELP", ""]
+# A plain `/login NAME` or `/oper NAME` asks for a password and takes the next line as
+# it (the ping that proves the server has caught up, here), and failed passwords slow
+# down further attempts from the address on purpose: tests/e2e/test_logins.py has them.
+ASKING = frozenset({"login", "oper"})
+PLAIN_NAMES = [name for name in COMMAND_NAMES if name not in ASKING]
 FIELDS = ["id", "room", "text", "limit", "before", "nick", "to", "with", "reason", "action"]
 
 
@@ -108,7 +113,7 @@ raw_lines = st.sampled_from(RAW_LINES).flatmap(
 hostile_inputs = st.one_of(
     st.builds(
         lambda name, args: ("plain", plain_line(name, args)),
-        st.sampled_from(COMMAND_NAMES),
+        st.sampled_from(PLAIN_NAMES),
         st.lists(words, max_size=3),
     ),
     texts.map(lambda t: ("plain", t.encode("utf-8", "surrogatepass"))),

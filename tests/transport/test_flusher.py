@@ -13,6 +13,7 @@ from soketler.protocols.events import Request
 from soketler.transport.backlog import Backlog
 from soketler.transport.connection import ChatConnection
 from soketler.transport.flusher import FLUSH_SLICE, Flusher
+from soketler.transport.pump import LINES_PER_TURN
 
 
 class RecordingTransport:
@@ -153,3 +154,17 @@ async def test_an_idle_client_of_a_door_that_asks_is_asked_then_ended() -> None:
     assert asked == ["idle", "idle"]
     connection.check_idle(later + limits.ping_timeout + 1)
     assert connection.session.closed and connection.reason == "Ping timeout"
+
+
+async def test_a_connection_handles_a_bounded_number_of_lines_per_turn() -> None:
+    [connection], [transport] = connections(1)
+    connection.server.config = ServerConfig(limits=Limits(rate=0, nick_timeout=0))
+    connection.feed(b'{"type":"hello","nick":"many"}\n')
+    await ticks(3)
+    transport.writes.clear()
+    connection.feed(b"".join(b'{"type":"ping","id":%d}\n' % n for n in range(100)))
+    # What the first lines said goes out before more are taken.
+    await ticks(1)
+    assert b"".join(transport.writes).count(b'"pong"') == LINES_PER_TURN
+    await ticks(10)
+    assert b"".join(transport.writes).count(b'"pong"') == 100

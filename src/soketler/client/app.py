@@ -7,7 +7,7 @@ import getpass
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from soketler import exitcodes, loops
@@ -43,6 +43,7 @@ class ChatOptions:
     reconnect: bool
     timeout: float
     tls: ClientTls | None = None
+    password: str | None = field(default=None, repr=False)  # given in each hello
     verbose: bool = False  # in a pipe: print what arrives, not only errors
     # At most 5 s between attempts: someone is waiting to chat, and learns that the
     # server is back within seconds (jitter still spreads a crowd's returns).
@@ -52,6 +53,7 @@ class ChatOptions:
     def from_args(cls, args: argparse.Namespace) -> ChatOptions:
         """Raises ConnectFailed for TLS options that cannot be used (before connecting)."""
         tls = _tls(args)
+        password = _password(args)
         default_port = DEFAULT_PORT if tls is None else DEFAULT_TLS_PORT
         return cls(
             host=args.host,
@@ -65,6 +67,7 @@ class ChatOptions:
             reconnect=not args.no_reconnect,
             timeout=args.timeout,
             tls=tls,
+            password=password,
             verbose=args.verbose,
         )
 
@@ -90,6 +93,7 @@ class ChatOptions:
             only_rooms=only_rooms,
             replay=replay,
             tls=self.tls,
+            password=self.password,
         )
 
 
@@ -115,6 +119,24 @@ def _tls(args: argparse.Namespace) -> ClientTls | None:
         raise ConnectFailed(str(exc), exitcodes.USAGE) from None
     except TlsError as exc:
         raise ConnectFailed(exc.message, exc.exit_code) from None
+
+
+def _password(args: argparse.Namespace) -> str | None:
+    """The password to give in hello: from a file's first line, or asked for on the
+    terminal (never from the command line, where `ps` would show it)."""
+    path = getattr(args, "password_file", None)
+    if path is not None:
+        try:
+            with open(path, encoding="utf-8") as file:
+                return file.readline().rstrip("\r\n")
+        except OSError as exc:
+            raise ConnectFailed(f"cannot read {path}: {exc.strerror}", exitcodes.USAGE) from None
+    if getattr(args, "ask_password", False):
+        try:
+            return getpass.getpass("Password: ")
+        except (EOFError, KeyboardInterrupt):
+            raise ConnectFailed("no password given", exitcodes.USAGE) from None
+    return None
 
 
 def default_nick() -> str:

@@ -85,6 +85,9 @@ _READ_SIZE = 65536
 # How long `close` waits for the server to confirm a quit before hanging up anyway.
 _CLOSE_GRACE = 2.0
 _NICK_CODES = frozenset({"nick-invalid", "nick-taken"})
+# Refusals that a password answers: never retried by reconnecting with the same one.
+_PASSWORD_CODES = frozenset({"nick-registered", "password-required", "bad-password"})
+PASSWORD_HINT = " (give it with --ask-password or --password-file)"
 
 
 @dataclass(slots=True)
@@ -148,9 +151,11 @@ class ChatClient:
         only_rooms: bool = False,
         replay: int | None = None,
         tls: ClientTls | None = None,
+        password: str | None = None,
     ) -> None:
         self.host = host
         self.tls = tls
+        self.password = password  # given in each hello (a registered nickname, the server)
         self.port = port
         self.path = path
         self.reconnect = reconnect
@@ -366,6 +371,11 @@ class ChatClient:
                         return events[index:]
                     case Error(code=code, text=text) if code in _NICK_CODES:
                         raise NickRejected(nick, code, text)
+                    case Error(code=code, text=text) if code in _PASSWORD_CODES:
+                        hint = "" if self.password is not None else PASSWORD_HINT
+                        raise ConnectFailed(
+                            f"{self.address} refused us: {text}{hint}", exitcodes.PROTOCOL
+                        )
                     case Error(text=text) | Bye(reason=text):
                         raise ConnectFailed(
                             f"{self.address} refused us: {text}", exitcodes.PROTOCOL
@@ -385,7 +395,9 @@ class ChatClient:
         room = None
         if self._only_rooms:
             room = (self.membership.rooms or list(self._initial_rooms))[0]
-        return Register(nick, id=next(self._ids), room=room, replay=self.replay)
+        return Register(
+            nick, id=next(self._ids), room=room, replay=self.replay, password=self.password
+        )
 
     async def _read(self, link: _Link) -> None:
         reason = "the server closed the connection"

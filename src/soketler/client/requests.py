@@ -6,7 +6,7 @@ returns as `re` on the reply or error the request causes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from soketler.protocols.events import RequestId
@@ -31,9 +31,18 @@ class Register:
     id: RequestId = None
     room: str | None = None
     replay: int | None = None
+    # A registered nickname's password, or the server's; never shown (repr).
+    password: str | None = field(default=None, repr=False)
 
     def to_object(self) -> dict[str, Any]:
-        return _object("hello", self.id, nick=self.nick, room=self.room, replay=self.replay)
+        return _object(
+            "hello",
+            self.id,
+            nick=self.nick,
+            room=self.room,
+            replay=self.replay,
+            password=self.password,
+        )
 
 
 @dataclass(frozen=True, slots=True)

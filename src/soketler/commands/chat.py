@@ -107,6 +107,18 @@ def register(sub: Any) -> None:
         default="auto",
         help="event loop (default: uvloop when installed)",
     )
+    secret = parser.add_mutually_exclusive_group()
+    secret.add_argument(
+        "--ask-password",
+        action="store_true",
+        help="ask for a password before connecting: a registered nickname's, or the "
+        "server's (default: none is given)",
+    )
+    secret.add_argument(
+        "--password-file",
+        metavar="FILE",
+        help="the password is the first line of FILE (default: none is given)",
+    )
     tls = parser.add_argument_group(
         "TLS (any of these turns TLS on; the server's certificate and name are verified)"
     )

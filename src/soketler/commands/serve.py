@@ -12,9 +12,13 @@ from typing import Any
 
 from soketler.core.config import (
     DEFAULT_IRC_PORT,
+    DEFAULT_IRC_TLS_PORT,
     DEFAULT_PORT,
     DEFAULT_SSH_PORT,
+    DEFAULT_TLS_PORT,
     DEFAULT_WEB_PORT,
+    LOG_LEVELS,
+    LOOPS,
     Limits,
     ServerConfig,
 )
@@ -28,6 +32,10 @@ examples:
   soketler serve --config soketler.toml  settings from a file (flags still win)
   soketler serve --irc-port 0 --web-port 0   no IRC, no browser page
   soketler serve --ssh-port 2222         also an SSH door: ssh -p 2222 ayse@localhost
+  soketler serve --tls                   also TLS on 61001 (IRC: 6697), a self-signed certificate
+  soketler serve --tls-cert full.pem --tls-key key.pem --no-plaintext   TLS only
+  soketler serve --deny 203.0.113.0/24   keep a network out (kill -HUP reads lists again)
+  soketler serve --print-config          the settings in effect (file, SOKETLER_*, flags)
   soketler serve --redis redis://127.0.0.1:6379 --workers 2   two processes, one port
   telnet localhost 61000                  then chat; /help lists the commands
   irssi -c localhost -p 6667 -n ayse      the same rooms from an IRC client
@@ -54,7 +62,13 @@ def register(sub: Any) -> None:
         "--config",
         metavar="FILE",
         help="a TOML file of settings, named like these options with _ for - "
-        "(limits may be under [limits]); options given here win (default: none)",
+        "(limits may be under [limits]); SOKETLER_<NAME> environment variables come "
+        "next, and options given here win (default: $SOKETLER_CONFIG, or none)",
+    )
+    parser.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the configuration in effect as TOML, passwords hidden, and exit",
     )
     net = parser.add_argument_group("where to listen")
     net.add_argument(
@@ -108,9 +122,82 @@ def register(sub: Any) -> None:
     )
     net.add_argument(
         "--loop",
-        choices=("auto", "asyncio", "uvloop"),
-        default="auto",
+        choices=LOOPS,
         help="event loop (default: uvloop when installed)",
+    )
+    tls = parser.add_argument_group(
+        "TLS (kill -HUP reads the certificate again; open connections keep theirs)"
+    )
+    tls.add_argument(
+        "--tls",
+        action="store_const",
+        const=True,
+        help="also listen with TLS: the lines door on --tls-port, IRC on --irc-tls-port, "
+        "and the web page over HTTPS; without --tls-cert, a self-signed certificate is made "
+        "once in your user data folder and its fingerprint printed (default: off)",
+    )
+    tls.add_argument(
+        "--tls-cert",
+        metavar="FILE",
+        help="PEM certificate chain, leaf first (it may hold the key too); turns TLS on "
+        "(default: none)",
+    )
+    tls.add_argument(
+        "--tls-key", metavar="FILE", help="PEM private key of --tls-cert (default: in --tls-cert)"
+    )
+    tls.add_argument(
+        "--tls-client-ca",
+        metavar="FILE",
+        help="require client certificates signed by these PEM authorities (default: none)",
+    )
+    tls.add_argument(
+        "--tls-port",
+        type=int,
+        metavar="PORT",
+        help=f"TLS port of the lines door (default {DEFAULT_TLS_PORT})",
+    )
+    tls.add_argument(
+        "--irc-tls-port",
+        type=int,
+        metavar="PORT",
+        help=f"TLS port for IRC clients (default {DEFAULT_IRC_TLS_PORT}; 0: none)",
+    )
+    tls.add_argument(
+        "--no-plaintext",
+        dest="plaintext",
+        action="store_const",
+        const=False,
+        help="with TLS, do not listen on the plaintext ports (--port, --irc-port); "
+        "a --unix socket stays",
+    )
+    tls.add_argument(
+        "--tls-handshake-timeout",
+        type=float,
+        metavar="SECONDS",
+        help=f"cut a TLS handshake not done by then (default {_SERVER.tls_handshake_timeout:g})",
+    )
+    access = parser.add_argument_group(
+        "who may come in (kill -HUP reads the config file's lists again)"
+    )
+    access.add_argument(
+        "--password",
+        metavar="TEXT",
+        help="a password everyone must give (IRC: PASS; plain: asked after the nickname; "
+        "JSON: hello's password), or a hash from `soketler user hash`; an account's own "
+        "password does too (default: none; better in the config file or SOKETLER_PASSWORD)",
+    )
+    access.add_argument(
+        "--allow",
+        action="append",
+        metavar="CIDR",
+        help="only addresses in these ranges may connect; repeatable (default: everyone)",
+    )
+    access.add_argument(
+        "--deny",
+        action="append",
+        metavar="CIDR",
+        help="addresses in these ranges may not connect; repeatable; the longest "
+        "matching prefix of both lists decides (default: none)",
     )
     ssh = parser.add_argument_group("SSH door (off unless --ssh-port is given)")
     ssh.add_argument(
@@ -163,7 +250,7 @@ def register(sub: Any) -> None:
     irc.add_argument(
         "--irc-password",
         metavar="TEXT",
-        help="the password (PASS) IRC clients must give (default: none)",
+        help="the older name of --password (default: none)",
     )
     chat.add_argument(
         "--announce-limit",
@@ -303,9 +390,8 @@ def register(sub: Any) -> None:
     )
     parser.add_argument(
         "--log-level",
-        default="info",
-        choices=("debug", "info", "warning"),
-        help="what the server logs to stderr (default info)",
+        choices=LOG_LEVELS,
+        help=f"what the server logs to stderr (default {_SERVER.log_level})",
     )
     parser.set_defaults(handler=_run)
 

@@ -8,7 +8,8 @@ from typing import Any
 EPILOG = """\
 The password is asked for twice on a terminal; from a pipe, the first line of stdin
 is the password. Accounts live in the history database (--db, default: the one
-`soketler serve` uses), so a running server sees changes at once.
+`soketler serve` uses); a running server sees changes within 5 s (at once after
+kill -HUP).
 
 examples:
   soketler user add ayşe

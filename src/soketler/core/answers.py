@@ -42,6 +42,7 @@ class RoomState:
     key: str | None = None
     limit: int | None = None
     bans: tuple[Ban, ...] = ()
+    mutes: tuple[Ban, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

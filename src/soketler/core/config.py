@@ -21,6 +21,12 @@ DEFAULT_PORT = 61000
 DEFAULT_WEB_PORT = 8080  # what `soketler serve` serves the browser page on unless told
 DEFAULT_SSH_PORT = 2222  # the usual choice for an SSH door; SSH is off unless a port is given
 DEFAULT_IRC_PORT = 6667  # what `soketler serve` listens on for IRC unless told otherwise
+# The TLS ports `soketler serve` opens when TLS is on (--tls, --tls-cert): the lines door's
+# and IRC's (6697, as IANA registered "ircs-u").
+DEFAULT_TLS_PORT = 61001
+DEFAULT_IRC_TLS_PORT = 6697
+LOG_LEVELS = ("debug", "info", "warning")
+LOOPS = ("auto", "asyncio", "uvloop")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 WORKERS_NEED_REDIS = "--workers needs --redis: worker processes share rooms through Redis"
 
@@ -62,6 +68,7 @@ class Listener:
     hosts: tuple[str, ...] = ()  # empty: every address, IPv4 and IPv6
     port: int | None = None  # None: no TCP
     unix: str | None = None
+    tls: bool = False  # speaks TLS (the server's certificate) before its door's protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +103,32 @@ class ServerConfig:
     irc_port: int = 0
     network: str = ""  # the IRC network name (ISUPPORT NETWORK); empty: "soketler"
     motd: str = ""  # a file whose lines are the IRC message of the day; empty: none
-    irc_password: str = ""  # the PASS an IRC client must give; empty: none needed
+    irc_password: str = ""  # the older name of `password`, from when only IRC asked for it
+    # TLS (security/tls.py): on with `tls`, or with a certificate. Without `tls_cert`
+    # the server makes a self-signed certificate once, in the data folder. Then the
+    # lines door also listens on `tls_port` (None: not) and IRC on `irc_tls_port` (0:
+    # not), the web door speaks HTTPS, and `plaintext = false` drops the plain TCP
+    # listeners of the lines and IRC doors. `tls_client_ca`: client certificates signed
+    # by these authorities are required. A handshake not done in
+    # `tls_handshake_timeout` seconds is cut.
+    tls: bool = False
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_client_ca: str = ""
+    tls_port: int | None = None
+    irc_tls_port: int = 0
+    tls_handshake_timeout: float = 10.0
+    plaintext: bool = True
+    # A password everyone must give before choosing a nickname (or instead, their
+    # account's): the text itself, or a hash from `soketler user hash`. Empty: none.
+    password: str = ""
+    # Who may connect at all: address ranges (CIDR); the longest prefix decides, an
+    # empty allow list lets in everyone not denied (security/access.py). Read again on
+    # SIGHUP.
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    log_level: str = "info"  # what the server logs to stderr: debug, info, warning
+    loop: str = "auto"  # the event loop: auto (uvloop when installed), asyncio, uvloop
     # Server operators (IRC's OPER): a TOML file's [operators.NAME] tables, checked.
     operators: tuple[Operator, ...] = ()
     # Cluster mode: the Redis (a server or a Redis Cluster) through which several
@@ -112,19 +144,34 @@ class ServerConfig:
     workers: int = 1
 
     @property
+    def tls_on(self) -> bool:
+        """Whether the server speaks TLS (with its own certificate or a self-signed one)."""
+        return self.tls or bool(self.tls_cert)
+
+    @property
+    def server_password(self) -> str:
+        """The password everyone must give (`password`, or its older name)."""
+        return self.password or self.irc_password
+
+    @property
     def listeners(self) -> tuple[Listener, ...]:
         """Every listener entry, each a door on an address: a new door is a new entry."""
         found = []
-        if self.port is not None:
+        tls, plaintext = self.tls_on, self.plaintext or not self.tls_on
+        if self.port is not None and plaintext:
             found.append(Listener("lines", self.hosts, self.port))
-        if self.unix:
+        if tls and self.tls_port is not None:
+            found.append(Listener("lines", self.hosts, self.tls_port, tls=True))
+        if self.unix:  # on this machine only: its file's permissions decide who comes
             found.append(Listener("lines", unix=self.unix))
-        if self.irc_port:
+        if self.irc_port and plaintext:
             found.append(Listener("irc", self.hosts, self.irc_port))
+        if tls and self.irc_tls_port:
+            found.append(Listener("irc", self.hosts, self.irc_tls_port, tls=True))
         if self.ssh_port is not None:
             found.append(Listener("ssh", self.hosts, self.ssh_port))
         if self.web_port:
-            found.append(Listener("web", self.web_hosts or self.hosts, self.web_port))
+            found.append(Listener("web", self.web_hosts or self.hosts, self.web_port, tls=tls))
         return tuple(found)
 
     def problems(self) -> list[str]:
@@ -147,6 +194,7 @@ class ServerConfig:
             found.append(f"invalid IRC port {self.irc_port}: use 1-65535, or 0 for none")
         elif self.irc_port and self.irc_port == self.port:
             found.append(f"the IRC port and the chat port are both {self.port}")
+        found += self._security_problems()
         if not self.listeners:
             found.append("nothing to listen on: give a port or a Unix socket")
         if limits.max_line < 16:
@@ -165,6 +213,10 @@ class ServerConfig:
             found.append("replay, retain_days and retain_messages cannot be negative")
         if self.announce_limit < 0:
             found.append("announce_limit cannot be negative")
+        if self.log_level not in LOG_LEVELS:
+            found.append(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+        if self.loop not in LOOPS:
+            found.append(f"loop must be one of {', '.join(LOOPS)}")
         found += self._cluster_problems()
         return found
 
@@ -187,6 +239,33 @@ class ServerConfig:
             found.append(WORKERS_NEED_REDIS)
         return found
 
+    def _security_problems(self) -> list[str]:
+        found = []
+        if self.tls_key and not self.tls_cert:
+            found.append("tls_key needs tls_cert")
+        if self.tls_client_ca and not self.tls_on:
+            found.append("tls_client_ca needs TLS (tls or tls_cert)")
+        if not self.plaintext and not self.tls_on:
+            found.append("plaintext = false (--no-plaintext) needs TLS (--tls or --tls-cert)")
+        if self.tls_handshake_timeout <= 0:
+            found.append("tls_handshake_timeout must be more than 0")
+        if self.tls_port is not None and not 0 <= self.tls_port <= 65535:
+            found.append(f"invalid tls_port {self.tls_port}: use 0-65535")
+        elif self.tls_on and self.tls_port and self.tls_port == self.port and self.plaintext:
+            found.append(f"the TLS port and the chat port are both {self.port}")
+        if not 0 <= self.irc_tls_port <= 65535:
+            found.append(f"invalid irc_tls_port {self.irc_tls_port}: use 1-65535, or 0 for none")
+        elif self.tls_on and self.irc_tls_port and self.irc_tls_port == self.irc_port:
+            found.append(f"the IRC TLS port and the IRC port are both {self.irc_port}")
+        # Imported here: `soketler --help` reads this module and must start fast.
+        from soketler.security.access import AccessList, AccessListError
+
+        try:
+            AccessList(self.allow, self.deny)
+        except AccessListError as exc:
+            found.append(f"allow/deny: {exc}")
+        return found
+
 
 # Where each setting lives: a flag's or a file key's name -> (section, field). The
 # top-level ones have no section; "limits" and "retention" are nested records.
@@ -200,6 +279,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "retain_days": ("retention", "days"),
     "retain_messages": ("retention", "messages"),
 }
+
+
+# Settings that are lists of text (an environment variable gives them comma-separated).
+LISTS = frozenset({"hosts", "web_hosts", "web_origins", "allow", "deny"})
 
 
 class ConfigError(ValueError):
@@ -241,7 +324,8 @@ def build(layers: Sequence[Mapping[str, Any]], base: ServerConfig | None = None)
     return config
 
 
-def _current(config: ServerConfig, name: str) -> Any:
+def current(config: ServerConfig, name: str) -> Any:
+    """The value a setting has in `config`."""
     if name == "operators":
         return config.operators
     section, attr = SETTINGS[name]
@@ -259,7 +343,7 @@ def _checked(name: str, value: Any, current: Any) -> Any:
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif name == "operators":
         ok = isinstance(value, tuple)
-    elif name in ("hosts", "web_hosts", "web_origins"):
+    elif name in LISTS:
         ok = isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
         value = tuple(value) if ok else value
     else:
@@ -273,7 +357,7 @@ def _apply(config: ServerConfig, given: Mapping[str, Any]) -> ServerConfig:
     top: dict[str, Any] = {}
     nested: dict[str, dict[str, Any]] = {"limits": {}, "retention": {}}
     for name, value in given.items():
-        value = _checked(name, value, _current(config, name))
+        value = _checked(name, value, current(config, name))
         section, attr = SETTINGS.get(name, ("", name))
         if section:
             nested[section][attr] = value

@@ -26,9 +26,12 @@ from soketler.core.answers import (
     UserInfo,
 )
 from soketler.core.archive import Archive, Page, Saved, Topic
+from soketler.core.bans import ServerBans
 from soketler.core.counts import Counts
+from soketler.core.credentials import Credentials
 from soketler.core.delivery import Delivery, Run, private_stream, room_stream
 from soketler.core.nicks import Nicks
+from soketler.core.owners import NickOwners
 from soketler.core.people import Census, PastUsers
 from soketler.core.rooms import Rooms
 from soketler.core.session import (
@@ -148,6 +151,11 @@ class Hub:
         self.past = PastUsers()
         self.census = Census()
         self.operators: OperatorCheck | None = None  # None: nobody may become one
+        # Nicknames kept for their owners (accounts, SSH keys), and the server's bans:
+        # every door's registration and nick change is checked against them.
+        self.owners = NickOwners()
+        self.bans = ServerBans()
+        self.credentials: Credentials | None = None  # None: no server password, no accounts
         self.counts = Counts()  # for the server's metrics
 
     @property
@@ -290,6 +298,9 @@ class Hub:
         if problem is not None:
             code, detail = problem
             return Refusal(code, nick, detail)
+        refusal = self._kept_from(session, nick, user or session.user or nick)
+        if refusal is not None:
+            return refusal
         self._take_nick(session, nick)
         session.user = user or session.user or nick
         session.realname = realname or session.realname
@@ -320,6 +331,9 @@ class Hub:
         old = session.nick
         if nick == old:
             return None
+        refusal = self._kept_from(session, nick, session.user)
+        if refusal is not None:
+            return refusal
         now = self.clock()
         self.past.remember(session, now)
         self._take_nick(session, nick)
@@ -327,11 +341,21 @@ class Hub:
         self._tell_rooms_once(session, changed, include_self=True)
         return None
 
+    def _kept_from(self, session: Session, nick: str, user: str) -> Refusal | None:
+        """Why `session` may not have `nick` though nobody holds it: it belongs to
+        someone else (an account, an SSH key), or a server ban matches it."""
+        refusal = self.owners.refusal(session, nick)
+        if refusal is not None:
+            return refusal
+        ban = self.bans.for_person(nick, user, session.host, session.address) if self.bans else None
+        return None if ban is None else Refusal(codes.SERVER_BANNED, nick, ban.reason)
+
     def _take_nick(self, session: Session, nick: str) -> None:
         self.nicks.take(session, nick)
         # Private history is keyed by nickname: from now on, not before, what is said
         # to this nickname is this session's (an earlier holder's messages stay theirs).
-        session.nick_since = self.next_id
+        # An account's owner reads it from the account's start, across sessions.
+        session.nick_since = self.owners.private_since(session, self.next_id)
 
     def _tell_rooms_once(
         self, session: Session, event: ServerEvent, include_self: bool, quiet_big: bool = False
@@ -483,6 +507,7 @@ class Hub:
             room.password or None,
             room.limit or None,
             tuple(room.bans),
+            tuple(room.mutes),
         )
 
     def change_room(
@@ -513,7 +538,7 @@ class Hub:
 
     def kick(self, session: Session, room: Room, nick: str, reason: str) -> Refusal | None:
         """A room operator puts someone out of the room; the room (they too) hears why."""
-        if session not in room.members:
+        if session not in room.members and not session.has(SERVER_OPERATOR):
             return Refusal(codes.NOT_IN_ROOM, room.name)
         if not moderation.is_operator(room, session):
             return Refusal(codes.NOT_OPERATOR, room.name)
@@ -932,6 +957,7 @@ class Hub:
             bot=target.has(BOT),
             invisible=target.has(INVISIBLE),
             account=target.account,
+            secure=target.secure,
         )
 
     def roommates(self, session: Session, limit: int) -> list[Session]:

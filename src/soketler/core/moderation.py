@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from soketler.core import bans
 from soketler.core.answers import Ban, Refusal
-from soketler.core.session import OPERATOR, STATUS_ORDER, VOICE, Room, Session
+from soketler.core.session import (
+    OPERATOR,
+    SERVER_OPERATOR,
+    STATUS_ORDER,
+    VOICE,
+    Room,
+    Session,
+)
 from soketler.protocols import codes, names
 from soketler.protocols.events import RoomChange, RoomSetting
-from soketler.protocols.irc.masks import mask_matches
 
 # Bans one room keeps: each join and message is checked against every one of them.
 MAX_BANS = 100
@@ -36,16 +43,26 @@ def address(session: Session) -> str:
 
 
 def banned(room: Room, session: Session) -> bool:
-    if not room.bans:
+    return _listed(room.bans, session)
+
+
+def muted(room: Room, session: Session) -> bool:
+    return _listed(room.mutes, session)
+
+
+def _listed(masks: list[Ban], session: Session) -> bool:
+    if not masks:
         return False
-    who = address(session)
     # Masks are compared under the shared identity rule (names.key), so a ban on
-    # "AYŞE*" holds for "ayşe".
-    return any(mask_matches(ban.mask, who, names.key) for ban in room.bans)
+    # "AYŞE*" holds for "ayşe"; a host part that is an address range holds for the
+    # addresses in it (core/bans.py).
+    nick, user, host, where = session.nick, session.user, session.host, session.address
+    return any(bans.matches(ban.mask, nick, user, host, where) for ban in masks)
 
 
 def is_operator(room: Room, session: Session) -> bool:
-    return OPERATOR in room.members.get(session, "")
+    """Operators of the room (its maker first), and server operators in every room."""
+    return OPERATOR in room.members.get(session, "") or session.has(SERVER_OPERATOR)
 
 
 def join_refusal(room: Room, session: Session, key: str | None) -> Refusal | None:
@@ -71,7 +88,7 @@ def send_refusal(room: Room, session: Session) -> Refusal | None:
         status = ""
     if status:
         return None  # operators and voiced members may always speak
-    if RoomSetting.MODERATED in room.settings or banned(room, session):
+    if RoomSetting.MODERATED in room.settings or banned(room, session) or muted(room, session):
         return Refusal(codes.CANNOT_SEND, room.name)
     return None
 
@@ -142,18 +159,20 @@ def apply(
             return None
         room.limit = 0
         return RoomChange(setting, False)
-    # BAN
+    # BAN, MUTE: lists of masks
     if not value:
         return None
+    masks = room.mutes if setting is RoomSetting.MUTE else room.bans
+    value = bans.ban_mask(value)
     wanted = names.key(value)
-    existing = next((ban for ban in room.bans if names.key(ban.mask) == wanted), None)
+    existing = next((ban for ban in masks if names.key(ban.mask) == wanted), None)
     if on:
-        if existing is not None or len(room.bans) >= MAX_BANS:
+        if existing is not None or len(masks) >= MAX_BANS:
             return None
-        room.bans.append(Ban(value, by, now))
+        masks.append(Ban(value, by, now))
     else:
         if existing is None:
             return None
-        room.bans.remove(existing)
+        masks.remove(existing)
         value = existing.mask
     return RoomChange(setting, on, value)

@@ -49,6 +49,7 @@ class Session:
         "current",
         "door",
         "door_state",
+        "fingerprint",
         "flags",
         "host",
         "key",
@@ -80,6 +81,9 @@ class Session:
         self.host = ("0" + address if address.startswith(":") else address) or "localhost"
         self.realname = ""
         self.account: str | None = None  # the account it logged in to, if any
+        # The SSH key it logged in with (SHA256:...): the owner of the nicknames the key
+        # claimed (core/owners.py). None for every other way in.
+        self.fingerprint: str | None = None
         self.caps = NO_CAPS  # capabilities its door negotiated
         self.away: str | None = None
         self.last_activity = 0.0  # loop time of its last line (the door's pump sets it)
@@ -101,6 +105,16 @@ class Session:
     @property
     def closed(self) -> bool:
         return self.state is SessionState.CLOSING
+
+    @property
+    def secure(self) -> bool:
+        """Its connection is encrypted (TLS, HTTPS, SSH). A flag, not a slot: thousands
+        of idle sessions each keep one machine word less."""
+        return bool(self.flags & SECURE)
+
+    @secure.setter
+    def secure(self, on: bool) -> None:
+        self.set_flag(SECURE, on)
 
     def has(self, flag: int) -> bool:
         return bool(self.flags & flag)
@@ -126,9 +140,11 @@ INVISIBLE = 1  # counted apart in the server's figures
 BOT = 2  # says it is a bot
 SERVER_OPERATOR = 4  # may end others' sessions
 NO_ECHO = 8  # does not want its own messages back
+PASSWORD_GIVEN = 16  # gave the server password (or logged in to an account)
+SECURE = 32  # on an encrypted connection
 # A user of another node (cluster mode): a member of rooms and a name in lists, known
 # from the other node's events; nothing is ever written to it.
-REMOTE = 16
+REMOTE = 64
 
 
 class _Nowhere:
@@ -162,6 +178,7 @@ class Room:
         "key",
         "limit",
         "members",
+        "mutes",
         "name",
         "password",
         "settings",
@@ -189,6 +206,7 @@ class Room:
         self.password = ""  # "": none
         self.limit = 0  # the most members; 0: no limit
         self.bans: list[Ban] = []
+        self.mutes: list[Ban] = []  # who may be here but not speak
         self.invited: set[str] = set()
 
     def add(self, session: Session, status: str = "") -> None:

@@ -12,6 +12,17 @@ PING_TIMEOUT = "Ping timeout"
 SERVER_SHUTDOWN = "Server shutting down"
 SERVER_FULL = "Server full ({limit} clients); try again later."
 TOO_MANY_FROM_ADDRESS = "Too many connections from your address ({limit}); try again later."
+# Who may come in (security/access.py, server bans) and TLS.
+ACCESS_DENIED = "Your address may not connect to this server."
+ACCESS_REVOKED = "Your address may no longer connect to this server"
+BANNED_FROM_SERVER = "Banned from this server: {reason}"
+TLS_ONLY = "This port speaks TLS; connect with TLS (or to the plaintext port)."
+TLS_FAILED = "TLS failed"
+TLS_HANDSHAKE_TIMEOUT = "TLS handshake timeout"
+WRONG_PASSWORD = "Wrong password"
+KILLED = "Killed by {by}: {reason}"
+BANNED_FROM_ROOM = "Banned"
+NO_REASON = "no reason given"
 
 # Cluster mode: what everyone on a node is told when the other nodes cannot be reached,
 # and when they can again; why the users of a node that stopped or died left.

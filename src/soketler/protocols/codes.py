@@ -36,6 +36,13 @@ ALREADY_IN_ROOM = "already-in-room"  # subject: the person invited; detail: the 
 NOT_SERVER_OPERATOR = "not-server-operator"
 BAD_PASSWORD = "bad-password"
 NO_OPERATOR_HERE = "no-operator-here"  # the name and password are right, the address is not
+# Who may use what (subject: the nickname; detail: "account" or "key", core/owners.py).
+NICK_REGISTERED = "nick-registered"  # log in to the account (or use the SSH key) first
+PASSWORD_REQUIRED = "password-required"  # the server (or the account) needs a password
+NO_SUCH_ACCOUNT_HERE = "no-accounts"  # this server keeps no accounts
+SERVER_BANNED = "server-banned"  # detail: the ban's reason
+NOT_LISTED = "not-listed"  # subject: a mask no ban (or mute) holds; detail: the room, if any
+ALREADY_LISTED = "already-listed"  # subject: a mask already banned
 
 # Details of BAD_REQUEST for a JSON field of the wrong kind: "field:kind".
 FIELD_NOT_TEXT = "text"

@@ -30,6 +30,7 @@ CODECS: dict[Flavour, Codec] = {Flavour.PLAIN: plain.PLAIN, Flavour.JSON: jsonli
 # Enter it echoes into CR LF, and the screen staircases. nc users would see these
 # bytes as junk, so they go only to clients that end lines with CR, as telnet does.
 TELNET_BINARY = bytes([IAC, 253, 0])
+WILL, WONT, TELOPT_ECHO = 251, 252, 1
 
 
 class ServerConnection:
@@ -64,6 +65,19 @@ class ServerConnection:
     def codec(self) -> Codec:
         """The encoder for this client: plain until the client has chosen JSON."""
         return jsonlines.JSON if self.flavour is Flavour.JSON else plain.PLAIN
+
+    @property
+    def telnet(self) -> bool:
+        """Whether the client looks like telnet (it ends lines with CR, or negotiates):
+        only then may telnet negotiation be sent without showing up as junk."""
+        return self._saw_cr or self._telnet is not None
+
+    def hide_input(self, hidden: bool) -> bytes:
+        """Telnet's way to stop (or start again) showing what the person types: the
+        server says it will echo (RFC 857), and then echoes nothing. Empty for others."""
+        if not self.telnet:
+            return b""
+        return bytes([IAC, WILL if hidden else WONT, TELOPT_ECHO])
 
     @property
     def buffered(self) -> int:

@@ -35,6 +35,9 @@ class Request:
     argtext: str = ""
     fields: Mapping[str, object] | None = None
     id: RequestId = None
+    # The plain flavour's whole line as typed: an answer to a password question is
+    # taken from it as it is (a password may start with / or be "bye").
+    line: str = field(default="", compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +185,7 @@ class RoomSetting(Enum):
     KEY = "key"  # value: the key (password) needed to join
     LIMIT = "limit"  # value: the most members the room takes
     BAN = "ban"  # value: a nick!user@host mask of people who may not join or send
+    MUTE = "mute"  # value: a nick!user@host mask of people who may not send
     OPERATOR = "operator"  # value: a nickname given or taken operator status
     VOICE = "voice"  # value: a nickname given or taken voice
 

@@ -48,12 +48,12 @@ def parse_line(text: str, close_words: frozenset[str] = CLOSE_WORDS) -> Request:
     """One line a person typed, as a request. Never raises."""
     if text.startswith("/"):
         if text.startswith("//"):
-            return Request("say", argtext=text[1:])
+            return Request("say", argtext=text[1:], line=text)
         name, _, rest = text[1:].partition(" ")
-        return Request(name.casefold(), argtext=rest.strip())
+        return Request(name.casefold(), argtext=rest.strip(), line=text)
     if close_words and text.strip().casefold() in close_words:
-        return Request("quit")
-    return Request("say", argtext=text)
+        return Request("quit", line=text)
+    return Request("say", argtext=text, line=text)
 
 
 def _clock(time: datetime) -> str:
@@ -118,6 +118,7 @@ _CHANGES: dict[RoomSetting, tuple[str, str]] = {
     RoomSetting.KEY: ("a key is needed to join", "no key needed"),
     RoomSetting.LIMIT: ("at most {value} members", "no member limit"),
     RoomSetting.BAN: ("{value} banned", "{value} no longer banned"),
+    RoomSetting.MUTE: ("{value} muted", "{value} no longer muted"),
     RoomSetting.OPERATOR: ("{value} is an operator", "{value} is no longer an operator"),
     RoomSetting.VOICE: ("{value} may speak", "{value} is no longer voiced"),
 }

@@ -45,7 +45,14 @@ CLOSE_TRY_LATER = 1013  # not admitted now (server full, too many from one addre
 MAX_REASON = 123
 
 OPCODE_TEXT = 0x1
+OPCODE_BINARY = 0x2
 FIN = 0x80
+
+# IRC over WebSocket (the IRCv3 WebSocket specification): one IRC line per message,
+# without its CRLF, in text frames (UTF-8) or binary frames, as the client asked.
+IRC_TEXT = "text.ircv3.net"
+IRC_BINARY = "binary.ircv3.net"
+IRC_SUBPROTOCOLS = (IRC_TEXT, IRC_BINARY)
 # Payload lengths past which the header carries a 16-bit, then a 64-bit length.
 LENGTH_7_MAX = 125
 LENGTH_16_MAX = 0xFFFF
@@ -54,14 +61,21 @@ _HEADER_16 = struct.Struct("!BBH")
 _HEADER_64 = struct.Struct("!BBQ")
 
 
-def text_frame(payload: bytes) -> bytes:
-    """One unfragmented, unmasked text frame holding `payload` (UTF-8 text)."""
+def text_frame(payload: bytes, opcode: int = OPCODE_TEXT) -> bytes:
+    """One unfragmented, unmasked frame holding `payload` (UTF-8 text for a text
+    frame, the default)."""
     size = len(payload)
     if size <= LENGTH_7_MAX:
-        return bytes((FIN | OPCODE_TEXT, size)) + payload
+        return bytes((FIN | opcode, size)) + payload
     if size <= LENGTH_16_MAX:
-        return _HEADER_16.pack(FIN | OPCODE_TEXT, 126, size) + payload
-    return _HEADER_64.pack(FIN | OPCODE_TEXT, 127, size) + payload
+        return _HEADER_16.pack(FIN | opcode, 126, size) + payload
+    return _HEADER_64.pack(FIN | opcode, 127, size) + payload
+
+
+def line_frames(data: bytes, opcode: int = OPCODE_TEXT) -> bytes:
+    """IRC lines (each ending in CRLF, as the IRC codec writes them) as WebSocket
+    messages, one a line, without the CRLF."""
+    return b"".join(text_frame(line, opcode) for line in data.split(b"\r\n") if line)
 
 
 def fit_reason(reason: str) -> str:

@@ -57,6 +57,15 @@ _TEXTS = {
     codes.NOT_SERVER_OPERATOR: "Only server operators may do that.",
     codes.BAD_PASSWORD: "Wrong password.",
     codes.NO_OPERATOR_HERE: "You may not become an operator from here.",
+    codes.PASSWORD_REQUIRED: "This server needs a password.",
+    codes.NO_SUCH_ACCOUNT_HERE: "This server keeps no accounts.",
+    codes.SERVER_BANNED: "You are banned from this server ({detail}).",
+    codes.NOT_LISTED: "No ban or mute holds {subject}.",
+    codes.ALREADY_LISTED: "{subject} is banned already.",
+}
+_REGISTERED = {
+    "account": '"{subject}" is a registered nickname: /login {subject} first, or choose another.',
+    "key": '"{subject}" belongs to the SSH key that claimed it; choose another.',
 }
 
 
@@ -74,6 +83,8 @@ def error_text(error: Error) -> str:
         return nick_problem_text(detail)
     if code == codes.ROOM_INVALID:
         return _ROOM_PROBLEMS.get(detail, "That cannot be a room name.")
+    if code == codes.NICK_REGISTERED:
+        return _REGISTERED.get(detail, _REGISTERED["account"]).format(subject=subject)
     if code == codes.NOT_IN_ROOM and not subject:
         subject = "any room"
     if code == codes.BAD_QUERY:

@@ -108,13 +108,15 @@ class AccountStore:
             raise StoreError(f"cannot use the accounts in {self.path}: {exc}") from exc
 
     def add(self, name: str, encoded: str) -> str:
-        """Registers `name` with a password hash; returns the name as stored."""
+        """Registers `name` with a password hash; returns the name as stored. Its private
+        history starts after the newest message stored now."""
         name = account_name(name)
         now = _ms(self._clock())
         try:
             self._db.execute(
-                "INSERT INTO accounts (name_key, name, password, created_ms, changed_ms) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO accounts "
+                "(name_key, name, password, created_ms, changed_ms, history_from) "
+                "VALUES (?, ?, ?, ?, ?, (SELECT COALESCE(MAX(id), 0) + 1 FROM messages))",
                 (key(name), name, encoded, now, now),
             )
         except sqlite3.IntegrityError:
@@ -144,6 +146,13 @@ class AccountStore:
 
     def exists(self, name: str) -> bool:
         return self.password_hash(name) is not None
+
+    def history_from(self, name: str) -> int:
+        """The first message id of the account's private history (0: no such account)."""
+        row = self._run(
+            "SELECT history_from FROM accounts WHERE name_key = ?", (key(normalize(name)),)
+        ).fetchone()
+        return 0 if row is None else int(row[0])
 
     def name_keys(self) -> frozenset[str]:
         """The casemapped names of every account (one small query: a server keeps this
@@ -231,6 +240,17 @@ class Accounts:
     async def verify(self, name: str, password: str) -> bool:
         """True when `name` has an account and `password` is its password."""
         return await self._checker.run(lambda: self._verify(name, password))
+
+    async def log_in(self, name: str, password: str) -> int | None:
+        """`verify`, and on success where the account's private history starts (the
+        first message id it may read); None for a wrong name or password."""
+
+        def work() -> int | None:
+            if not self._verify(name, password):
+                return None
+            return self._store().history_from(name)
+
+        return await self._checker.run(work)
 
     async def exists(self, name: str) -> bool:
         """True when `name` is registered (and so may be used only after logging in)."""

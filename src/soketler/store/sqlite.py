@@ -26,7 +26,7 @@ from soketler.store.base import (
     Topic,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 # MIGRATIONS[n] takes a database from schema version n to n + 1. Each runs in one
@@ -98,6 +98,20 @@ MIGRATIONS: list[str] = [
         nick TEXT NOT NULL,             -- as it was first used
         fingerprint TEXT NOT NULL,      -- the key's SHA256:... fingerprint
         created_ms INTEGER NOT NULL
+    );
+    """,
+    # Version 6: where each account's private history starts (the first message id after
+    # it was made: what was said to its nickname before belongs to whoever held it; an
+    # account already there starts now), and the server's bans (core/bans.py).
+    """
+    ALTER TABLE accounts ADD COLUMN history_from INTEGER NOT NULL DEFAULT 0;
+    UPDATE accounts SET history_from = (SELECT COALESCE(MAX(id), 0) + 1 FROM messages);
+    CREATE TABLE IF NOT EXISTS server_bans (
+        mask_key TEXT PRIMARY KEY,      -- the casemapped mask (names.key)
+        mask TEXT NOT NULL,             -- nick!user@host, the host maybe an address range
+        reason TEXT NOT NULL,
+        set_by TEXT NOT NULL,
+        set_ms INTEGER NOT NULL
     );
     """,
 ]

@@ -34,8 +34,8 @@ SENDQ_HARD_FACTOR = 8
 SENDQ_CHECK_EVERY = 0.5
 # Messages waiting for the history store past which lines wait, and below which they
 # go on (the hub refuses new messages as `busy` only at 10,000).
-STORE_HIGH = 4_000
-STORE_LOW = 1_000
+STORE_HIGH = 1_000
+STORE_LOW = 250
 
 
 class Backlog:
@@ -44,6 +44,7 @@ class Backlog:
         "_loop",
         "_over",
         "_timer",
+        "hard_sendq",
         "high",
         "limits",
         "low",
@@ -62,6 +63,7 @@ class Backlog:
         # Messages waiting for the history store (the hub's count).
         self.store_pending = store_pending
         self.limits = limits
+        self.hard_sendq = limits.sendq * SENDQ_HARD_FACTOR  # one int, shared by all
         self.high = limits.output_watermark
         self.low = limits.output_watermark // 4
         # Bytes given to connections and not yet to their transports (the same bytes

@@ -34,7 +34,6 @@ from soketler.core.session import Session
 from soketler.protocols import codes
 from soketler.protocols.events import Error, Info, Request
 from soketler.protocols.ratelimit import TokenBucket
-from soketler.transport.backlog import SENDQ_HARD_FACTOR
 
 if TYPE_CHECKING:
     from soketler.core.config import Limits
@@ -44,6 +43,13 @@ if TYPE_CHECKING:
     from soketler.transport.server import ChatServer
 
 log = logging.getLogger("soketler.server")
+
+# Lines one connection handles in one turn of the loop; the rest wait for the next turn,
+# after what these said has been fanned out. Without a bound, ten senders flat out
+# (uvloop reads 256 KiB at once: thousands of lines) fan out tens of thousands of
+# messages in one turn, and every reader's queue is past its SendQ before a byte of it
+# could be sent.
+LINES_PER_TURN = 32
 
 # What a client is told, once, when its lines start to wait for the rate limit.
 SLOW_DOWN = "Slow down: past {burst} at once, lines go out {rate:g} a second; none are lost."
@@ -76,6 +82,7 @@ class Pump:
     __slots__ = (
         "_behind",
         "_bucket",
+        "_checking",
         "_closing",
         "_counted",
         "_dirty",
@@ -119,7 +126,7 @@ class Pump:
         self._out_size = 0
         # What may be queued before the next flush: the hard SendQ, less what the
         # transport still holds. (An int above 256 is an object: the limits' is shared.)
-        self._room = self.limits.sendq * SENDQ_HARD_FACTOR
+        self._room = self.backlog.hard_sendq
         # While the transport is behind (above its high-water mark): its unsent bytes
         # as counted in the backlog (0 when above the SendQ: that rule handles it).
         self._behind = False
@@ -133,6 +140,7 @@ class Pump:
         self._waiting: deque[object] | None = None
         self._paused = False  # waiting for a token of the rate limit
         self._held = False  # waiting for the server's backlog to drain
+        self._checking = 0  # password checks its door waits for (doors/logins.py)
         self._told_slow = False  # told to slow down since its lines last all ran
         self._reading = True
         self._probed_at = 0.0  # loop time its door asked whether it is there; 0: not asked
@@ -187,10 +195,21 @@ class Pump:
         transport.write(self.door.refusal_line(refusal))
         transport.close()
 
+    @property
+    def receiver(self) -> Receiver:
+        """The sans-I/O receiving side of this connection (its door's)."""
+        return self._receiver
+
+    @property
+    def secure(self) -> bool:
+        """Whether the connection is encrypted (a TLS port, HTTPS, SSH)."""
+        return False
+
     def begin(self) -> None:
         """Opens the admitted client's session; its door greets it."""
         address = self.address
         self.session = self.door.open_session(self.hub, self, address, self.server.config)
+        self.session.secure = self.secure
         self.session.last_activity = self.loop.time()
         if self.limits.nick_timeout > 0:
             self._nick_timer = self.loop.call_later(self.limits.nick_timeout, self._nick_timeout)
@@ -265,7 +284,24 @@ class Pump:
         if bucket is None:
             bucket = self._bucket = TokenBucket(limits.rate, limits.burst, self.loop.time())
         backlog = self.backlog
+        handled = 0
         while waiting and not session.closed:
+            if self._checking:
+                # Its door waits for a password check: what the client asks next is
+                # handled after the answer (and the socket is not read meanwhile).
+                self._update_reading()
+                return
+            if handled >= LINES_PER_TURN:
+                # What these lines said is fanned out only after this turn (the hub
+                # delivers a commit's release once the current callback is over): let
+                # that happen, and count in the backlog, before taking more.
+                if not self._held:
+                    self._held = True
+                    backlog.hold(self)
+                    self._update_reading()
+                    self.loop.call_soon(backlog.drained)
+                return
+            handled += 1
             if backlog.overloaded:
                 # The server is behind with its output: this line waits (not the
                 # client's fault, so it is no flood) and so does the socket.
@@ -314,6 +350,20 @@ class Pump:
             finally:
                 self._update_reading()
 
+    def hold_input(self) -> None:
+        """The door waits for something slow (a password check) before it may handle
+        the client's next request: they wait, in order, and the socket is not read."""
+        self._checking += 1
+
+    def release_input(self) -> None:
+        """What the door waited for has come: the requests held go on."""
+        self._checking -= 1
+        if not self._checking and not self._closing and self.transport is not None:
+            try:
+                self._run_waiting()
+            finally:
+                self._update_reading()
+
     def backlog_drained(self) -> None:
         """The server's output has drained: the lines held for it go on."""
         self._held = False
@@ -328,7 +378,7 @@ class Pump:
         transport = self.transport
         if transport is None or self._closing:
             return
-        reading = not (self._paused or self._held or self._eof)
+        reading = not (self._paused or self._held or self._eof or self._checking)
         if reading != self._reading:
             self._reading = reading
             if reading:
@@ -404,7 +454,7 @@ class Pump:
         transport.write(b"".join(out) if isinstance(out, list) else out)
         buffered = transport.get_write_buffer_size()
         sendq = self.limits.sendq
-        if buffered > sendq * SENDQ_HARD_FACTOR:
+        if buffered > backlog.hard_sendq:
             self._overflowed = True
             self._drop_for_sendq()
             return
@@ -414,7 +464,8 @@ class Pump:
             backlog.within_sendq(self)
         if self._behind:
             self._count_unsent(buffered if buffered <= sendq else 0)
-        self._room = sendq * SENDQ_HARD_FACTOR - buffered
+        # (The shared int when nothing is left: an int above 256 is an object each.)
+        self._room = backlog.hard_sendq - buffered if buffered else backlog.hard_sendq
 
     def _count_unsent(self, unsent: int) -> None:
         self.backlog.unsent += unsent - self._unsent
@@ -462,6 +513,16 @@ class Pump:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.transport.abort()
+
+    def end(self, reason: str) -> None:
+        """Ends the connection for `reason` (the server's decision): its session says
+        goodbye to it and quits, or, without a session yet, it is just closed."""
+        if self.session is not None:
+            self.hub.close(self.session, reason)
+        elif self.transport is not None:
+            self.reason = reason
+            self._closing = True
+            self.transport.close()
 
     def close(self, reason: str = "") -> None:
         """Writes what is queued, then closes (the hub's Peer.close)."""

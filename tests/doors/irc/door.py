@@ -20,8 +20,10 @@ class Door:
         password: str | None = None,
         motd: tuple[str, ...] = (),
         opers: dict[str, str] | None = None,
+        accounts: dict[str, str] | None = None,
+        private: bool = True,
     ) -> None:
-        self.hub = FakeHub(opers)
+        self.hub = FakeHub(opers, password=password, accounts=accounts, private=private)
         self.server = ServerInfo(SERVER, motd=motd, password=password, created=FIXED)
 
     def connect(self) -> Client:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from soketler.doors.irc import hubapi as h
-from soketler.protocols import names
+from soketler.protocols import codes, names
 from soketler.protocols.irc.masks import mask_matches
 
 FIXED = datetime(2026, 11, 23, 20, 15, tzinfo=UTC)
@@ -30,6 +30,7 @@ class FakeSession:
     away: str | None = None
     flags: set[h.UserFlag] = field(default_factory=set)
     closed: str | None = None
+    account: str | None = None
 
     @property
     def source(self) -> str:
@@ -50,7 +51,18 @@ class FakeRoom:
 
 
 class FakeHub:
-    def __init__(self, opers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        opers: Mapping[str, str] | None = None,
+        *,
+        password: str | None = None,
+        accounts: Mapping[str, str] | None = None,
+        private: bool = True,
+    ) -> None:
+        self.password = password
+        self.accounts = {names.key(name): secret for name, secret in (accounts or {}).items()}
+        self.link_private = private  # what private_link answers: TLS or this machine
+        self.server_bans: list[str] = []
         self.users: dict[str, FakeSession] = {}
         self.rooms: dict[str, FakeRoom] = {}
         self.gone: list[h.PastUser] = []
@@ -398,6 +410,52 @@ class FakeHub:
         else:
             session.flags.add(h.UserFlag.OPERATOR)
             done(None)
+
+    # Passwords: the real hub answers later (a slow hash, off the loop); this one at once.
+    def needs_password(self) -> bool:
+        return self.password is not None
+
+    def has_accounts(self) -> bool:
+        return bool(self.accounts)
+
+    def is_account(self, name: str) -> bool:
+        return names.key(name) in self.accounts
+
+    def private_link(self, session: FakeSession) -> bool:
+        return self.link_private
+
+    def check_password(
+        self,
+        session: FakeSession,
+        account: str | None,
+        password: str,
+        done: Callable[[bool], None],
+    ) -> None:
+        self._call("check_password", account)
+        if account is None:
+            done(password == self.password)
+            return
+        ok = self.accounts.get(names.key(account)) == password
+        if ok:
+            session.account = account
+        done(ok)
+
+    def account_of(self, session: FakeSession) -> str | None:
+        return session.account
+
+    def ban_server(self, session: FakeSession, mask: str, reason: str) -> h.Refusal | None:
+        self._call("ban_server", mask, reason)
+        if mask in self.server_bans:
+            return h.Refusal(codes.ALREADY_LISTED, mask)
+        self.server_bans.append(mask)
+        return None
+
+    def unban_server(self, session: FakeSession, mask: str) -> h.Refusal | None:
+        self._call("unban_server", mask)
+        if mask not in self.server_bans:
+            return h.Refusal(codes.NOT_LISTED, mask)
+        self.server_bans.remove(mask)
+        return None
 
     def kill(self, session: FakeSession, nick: str, reason: str) -> h.Refusal | None:
         self._call("kill", nick, reason)

@@ -42,6 +42,10 @@ def test_every_command_of_the_issue_is_in_the_table() -> None:
         "TIME",
         "OPER",
         "KILL",
+        # Accounts and server bans.
+        "AUTHENTICATE",
+        "KLINE",
+        "UNKLINE",
     ]
     assert sorted(COMMANDS) == sorted(wanted)
     for name, command in COMMANDS.items():

@@ -31,7 +31,7 @@ def test_nick_and_user_get_the_whole_welcome_in_order() -> None:
     )
     myinfo = replies[3]
     assert myinfo.params[:2] == ("ayşe", SERVER)
-    assert myinfo.params[3:] == ("Bio", "biklmnostv", "bklov")
+    assert myinfo.params[3:] == ("Bio", "biklmnoqstv", "bqklov")
     assert door.hub.calls[-1] == ("register", ("ayşe", "ayse", "Ayşe Yılmaz"))
 
 
@@ -48,7 +48,7 @@ def test_isupport_advertises_what_the_door_does() -> None:
     assert tokens["CASEMAPPING"] == "ascii"
     assert tokens["BOT"] == "B"
     assert tokens["PREFIX"] == "(ov)@+"
-    assert tokens["CHANMODES"] == "b,k,l,imnst"
+    assert tokens["CHANMODES"] == "bq,k,l,imnst"
     assert tokens["CHANTYPES"] == "#"
     assert tokens["NICKLEN"] == "30"
     assert tokens["NETWORK"] == "soketler"

@@ -12,9 +12,9 @@ from soketler.protocols.irc.modes import (
 
 
 def test_the_table_is_what_isupport_advertises() -> None:
-    assert DEFAULT_CHANNEL_MODES.chanmodes() == "b,k,l,imnst"
+    assert DEFAULT_CHANNEL_MODES.chanmodes() == "bq,k,l,imnst"
     assert DEFAULT_CHANNEL_MODES.prefix() == "(ov)@+"
-    assert DEFAULT_CHANNEL_MODES.with_parameter() == "bklov"
+    assert DEFAULT_CHANNEL_MODES.with_parameter() == "bqklov"
 
 
 def test_parameters_are_taken_by_the_modes_that_need_them() -> None:

@@ -11,8 +11,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import cast
 
+from soketler.core import policing
 from soketler.core.hub import Hub
 from soketler.core.session import BOT, NO_ECHO, SERVER_OPERATOR, Room, Session
+from soketler.doors import logins
 from soketler.doors.irc.hubapi import (
     HistoryQuery,
     HistorySelector,
@@ -91,6 +93,40 @@ class HubAdapter:
 
     def kill(self, session: HubSession, nick: str, reason: str) -> Refusal | None:
         return self.hub.kill(_session(session), nick, reason)
+
+    def needs_password(self) -> bool:
+        return logins.needs_password(self.hub)
+
+    def has_accounts(self) -> bool:
+        return logins.has_accounts(self.hub)
+
+    def is_account(self, name: str) -> bool:
+        return names.key(names.normalize(name)) in self.hub.owners.accounts
+
+    def private_link(self, session: HubSession) -> bool:
+        return logins.private_link(_session(session))
+
+    def check_password(
+        self,
+        session: HubSession,
+        account: str | None,
+        password: str,
+        done: Callable[[bool], None],
+    ) -> None:
+        own = _session(session)
+        if account is None:
+            logins.check_server_password(self.hub, own, password, done)
+        else:
+            logins.check_account(self.hub, own, account, password, done)
+
+    def account_of(self, session: HubSession) -> str | None:
+        return _session(session).account
+
+    def ban_server(self, session: HubSession, mask: str, reason: str) -> Refusal | None:
+        return policing.ban_server(self.hub, _session(session), mask, reason)
+
+    def unban_server(self, session: HubSession, mask: str) -> Refusal | None:
+        return policing.unban_server(self.hub, _session(session), mask)
 
     def close(self, session: HubSession, reason: str) -> None:
         self.hub.close(_session(session), reason)

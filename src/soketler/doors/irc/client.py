@@ -11,11 +11,15 @@ from soketler.protocols.irc.registration import Registration
 class IrcClient:
     __slots__ = (
         "caps",
+        "checking",
         "closing",
         "host",
         "operator",
+        "pass_tried",
+        "password_ok",
         "registered",
         "registration",
+        "sasl",
         "server",
         "session",
     )
@@ -25,9 +29,14 @@ class IrcClient:
         self.session = session
         self.host = host
         self.caps = CapNegotiation(server.name, server.caps)
-        self.registration = Registration(server.name, self.caps, server.password)
+        # The password is the door's to check (slowly, off the loop): not this object's.
+        self.registration = Registration(server.name, self.caps)
         self.registered = False
         self.operator = False
+        self.pass_tried = False  # PASS has been checked (once per connection)
+        self.password_ok = False  # gave the server password
+        self.checking = False  # a password check is under way; registration waits
+        self.sasl: list[str] | None = None  # AUTHENTICATE PLAIN under way: its chunks
         # Set when the door has decided to end the connection (QUIT, a wrong
         # password): the reason the hub is given once the replies are written.
         self.closing: str | None = None

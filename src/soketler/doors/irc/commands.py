@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from soketler.doors.irc import channels, connection, history, messaging, mode, operators, queries
+from soketler.doors.irc import (
+    channels,
+    connection,
+    history,
+    messaging,
+    mode,
+    operators,
+    queries,
+    sasl,
+)
 from soketler.doors.irc.context import Context
 from soketler.protocols.irc import numerics as n
 from soketler.protocols.irc import texts
@@ -38,6 +47,7 @@ _TABLE = (
     Command("PING", connection.ping, needs_registration=False),
     Command("PONG", connection.pong, needs_registration=False),
     Command("QUIT", connection.quit_, needs_registration=False),
+    Command("AUTHENTICATE", sasl.authenticate, min_params=1, needs_registration=False),
     # Rooms.
     Command("JOIN", channels.join, min_params=1),
     Command("PART", channels.part, min_params=1),
@@ -67,6 +77,8 @@ _TABLE = (
     # Operators.
     Command("OPER", operators.oper, min_params=2),
     Command("KILL", operators.kill, min_params=1, needs_operator=True),
+    Command("KLINE", operators.kline, min_params=1, needs_operator=True),
+    Command("UNKLINE", operators.unkline, min_params=1, needs_operator=True),
 )
 COMMANDS: Mapping[str, Command] = {command.name: command for command in _TABLE}
 

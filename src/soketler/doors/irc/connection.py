@@ -11,6 +11,9 @@ from soketler.protocols.irc.isupport import isupport_messages
 from soketler.protocols.irc.message import Message
 from soketler.protocols.irc.registration import BadPassword, Ready
 
+# PASS as an account's login: "name:password" (as bouncers and several servers take it).
+ACCOUNT_SEPARATOR = ":"
+
 
 def registration_command(ctx: Context, message: Message) -> None:
     """PASS, NICK, USER and CAP: collected by the registration state until complete."""
@@ -49,15 +52,75 @@ def _rename(ctx: Context, message: Message) -> None:
 def _try_to_complete(ctx: Context) -> None:
     client = ctx.client
     outcome = client.registration.outcome()
-    if outcome is None:
+    if outcome is None or client.checking:
         return
     if isinstance(outcome, BadPassword):
-        # Modern: "the server SHOULD send ERR_PASSWDMISMATCH and MUST close the
-        # connection with ERROR".
-        ctx.numeric(n.ERR_PASSWDMISMATCH, texts.PASSWORD_MISMATCH)
-        ctx.close(texts.PASSWORD_MISMATCH)
+        _wrong_password(ctx)
         return
-    _register(ctx, outcome)
+    _check_pass(ctx, outcome)
+
+
+def _wrong_password(ctx: Context) -> None:
+    # Modern: "the server SHOULD send ERR_PASSWDMISMATCH and MUST close the
+    # connection with ERROR".
+    ctx.numeric(n.ERR_PASSWDMISMATCH, texts.PASSWORD_MISMATCH)
+    ctx.close(texts.PASSWORD_MISMATCH)
+
+
+def _check_pass(ctx: Context, ready: Ready) -> None:
+    """PASS, once NICK and USER are in: the server password, or an account's password
+    (`PASS name:password`, or the nickname's own account on a server with no password
+    of its own). The check is slow (scrypt, off the loop); registration goes on when it
+    answers. A wrong PASS closes the connection; none where the server wants one too."""
+    client, hub = ctx.client, ctx.hub
+    given = client.registration.password_given
+    if given is not None and not client.pass_tried:
+        client.pass_tried = True
+        account, secret = _pass_account(ctx, given, ready.nick)
+        if account is not None or hub.needs_password():
+            client.checking = True
+
+            def answered(ok: bool) -> None:
+                client.checking = False
+                later = ctx.later()
+                if not ok:
+                    _wrong_password(later)
+                else:
+                    if account is None:
+                        client.password_ok = True
+                    else:
+                        logged_in(later)
+                    _check_pass(later, ready)
+                ctx.deliver(later.out)
+
+            hub.check_password(client.session, account, secret, answered)
+            return
+    session = client.session
+    if hub.needs_password() and not client.password_ok and hub.account_of(session) is None:
+        ctx.numeric(n.ERR_PASSWDMISMATCH, texts.PASSWORD_REQUIRED)
+        ctx.close(texts.PASSWORD_REQUIRED)
+        return
+    _register(ctx, ready)
+
+
+def _pass_account(ctx: Context, given: str, nick: str) -> tuple[str | None, str]:
+    """(the account PASS logs in to, or None for the server password; the password)."""
+    hub = ctx.hub
+    name, colon, secret = given.partition(ACCOUNT_SEPARATOR)
+    if colon and hub.is_account(name):
+        return name, secret
+    if not hub.needs_password() and hub.is_account(nick):
+        return nick, given
+    return None, given
+
+
+def logged_in(ctx: Context) -> None:
+    """900 RPL_LOGGEDIN, to a client that has just proved it owns its account."""
+    session = ctx.client.session
+    account = ctx.hub.account_of(session) or ""
+    nick = session.nick or "*"
+    mask = f"{nick}!{session.user or '*'}@{session.host}"
+    ctx.numeric(n.RPL_LOGGEDIN, mask, account, texts.LOGGED_IN.format(account=account))
 
 
 def _register(ctx: Context, ready: Ready) -> None:

@@ -17,7 +17,8 @@ from pathlib import Path
 from soketler.core.config import ServerConfig
 from soketler.core.hub import Hub
 from soketler.core.session import NO_ECHO, Peer, Session
-from soketler.doors import Door
+from soketler.doors import Door, logins
+from soketler.doors.irc import sasl
 from soketler.doors.irc.adapter import HubAdapter
 from soketler.doors.irc.client import IrcClient
 from soketler.doors.irc.commands import handle_events
@@ -27,6 +28,7 @@ from soketler.protocols.events import Codec
 from soketler.protocols.irc.codec import codec_for
 from soketler.protocols.irc.message import Message
 from soketler.protocols.irc.receiver import InputTooLong, IrcReceiver, Received
+from soketler.transport.pump import Pump
 
 log = logging.getLogger("soketler.server")
 NAME = "irc"
@@ -67,7 +69,7 @@ def server_info(config: ServerConfig, name: str) -> ServerInfo:
         name,
         network=config.network or DEFAULT_NETWORK,
         motd=read_motd(config.motd),
-        password=config.irc_password or None,
+        password=config.server_password or None,
     )
 
 
@@ -78,7 +80,12 @@ def open_session(
     info = server_info(config or ServerConfig(), hub.server_name)
     session = hub.open(peer, address, NAME, codec_for(info.name, ()))
     session.set_flag(NO_ECHO, True)  # until it asks for echo-message
-    session.door_state = IrcClient(info, session, session.host)
+    client = IrcClient(info, session, session.host)
+    session.door_state = client
+    # SASL is offered where a password may cross: TLS, or this machine.
+    session.secure = isinstance(peer, Pump) and peer.secure
+    if logins.has_accounts(hub) and logins.private_link(session):
+        client.caps.available = {**client.caps.available, sasl.CAP: sasl.MECHANISMS}
     return session
 
 
@@ -96,7 +103,10 @@ def handle(hub: Hub, session: Session, event: object) -> None:
         return
 
     def deliver(messages: list[Message]) -> None:
+        # An answer that came later (a password check) may end the connection too.
         _write(hub, session, messages)
+        if client.closing is not None and not session.closed:
+            hub.close(session, client.closing, tell=False)
 
     ctx = Context(HubAdapter(hub), client.server, client, deliver)
     handle_events(ctx, (event,))

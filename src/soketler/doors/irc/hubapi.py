@@ -184,6 +184,29 @@ class IrcHub(Protocol):
         `done`: None when the session has become a server operator)."""
 
     def kill(self, session: HubSession, nick: str, reason: str) -> Refusal | None: ...
+    # Passwords and server bans (needs/tls.md): a check answers later, on the loop, and
+    # what the client sends meanwhile waits.
+    def needs_password(self) -> bool: ...
+    def has_accounts(self) -> bool: ...
+    def is_account(self, name: str) -> bool:
+        """Whether `name` is an account's name (so PASS name:password logs in to it)."""
+
+    def private_link(self, session: HubSession) -> bool:
+        """Whether a password may cross this connection: TLS, or this machine."""
+
+    def check_password(
+        self,
+        session: HubSession,
+        account: str | None,
+        password: str,
+        done: Callable[[bool], None],
+    ) -> None:
+        """The server password (account None), or an account's: on success the session
+        is logged in to it. `done(ok)` comes later."""
+
+    def account_of(self, session: HubSession) -> str | None: ...
+    def ban_server(self, session: HubSession, mask: str, reason: str) -> Refusal | None: ...
+    def unban_server(self, session: HubSession, mask: str) -> Refusal | None: ...
     def stats(self) -> ServerStats: ...
     def history(self, session: HubSession, target: str, query: HistoryQuery) -> Refusal | None: ...
     def close(self, session: HubSession, reason: str) -> None: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from soketler.core.bans import ban_mask
 from soketler.doors.irc import refusals, render
 from soketler.doors.irc.channels import is_channel
 from soketler.doors.irc.context import Context
@@ -15,7 +16,6 @@ from soketler.doors.irc.hubapi import (
 )
 from soketler.protocols.irc import numerics as n
 from soketler.protocols.irc import texts
-from soketler.protocols.irc.masks import normalize_mask
 from soketler.protocols.irc.message import Message
 from soketler.protocols.irc.modes import (
     ROOM_LETTERS,
@@ -32,6 +32,11 @@ USER_FLAGS: dict[str, UserFlag] = {
     "o": UserFlag.OPERATOR,
 }
 BAD_KEY_CHARS = frozenset(" ,:")
+# A list mode without a parameter asks for the list: its entry and end numerics.
+LIST_REPLIES = {
+    "b": (n.RPL_BANLIST, n.RPL_ENDOFBANLIST, texts.END_OF_BANLIST),
+    "q": (n.RPL_QUIETLIST, n.RPL_ENDOFQUIETLIST, texts.END_OF_QUIETLIST),
+}
 
 
 def mode(ctx: Context, message: Message) -> None:
@@ -56,8 +61,8 @@ def _room_mode(ctx: Context, message: Message) -> None:
     changes: list[RoomChange] = []
     with_parameter = 0
     for change in parsed.changes:
-        if change.mode == "b" and change.arg is None:
-            _show_bans(ctx, room)
+        if change.mode in LIST_REPLIES and change.arg is None:
+            _show_list(ctx, room, change.mode)
             continue
         room_change = _as_room_change(ctx, room, change)
         if room_change is None:
@@ -82,8 +87,8 @@ def _as_room_change(ctx: Context, room: str, change: ModeChange) -> RoomChange |
         if not value or any(char in BAD_KEY_CHARS for char in value):
             ctx.numeric(n.ERR_INVALIDKEY, room, texts.INVALID_KEY)
             return None
-    elif setting is RoomSetting.BAN and value is not None:
-        value = normalize_mask(value)
+    elif setting in (RoomSetting.BAN, RoomSetting.MUTE) and value is not None:
+        value = ban_mask(value)  # a bare address range is *!*@range
     return RoomChange(setting, change.adding, value)
 
 
@@ -103,21 +108,25 @@ def _show_room_modes(ctx: Context, state: RoomState) -> None:
     ctx.numeric(n.RPL_CREATIONTIME, state.name, render.timestamp(state.created), text=False)
 
 
-def _show_bans(ctx: Context, room: str) -> None:
+def _show_list(ctx: Context, room: str, letter: str) -> None:
     state = ctx.hub.room_state(room)
     if isinstance(state, Refusal):
         refusals.render(ctx, state, "MODE")
         return
-    for ban in state.bans:
+    entry, end, end_text = LIST_REPLIES[letter]
+    # RPL_QUIETLIST carries the mode letter before the mask (charybdis, solanum).
+    extra = ("q",) if letter == "q" else ()
+    for ban in state.mutes if letter == "q" else state.bans:
         ctx.numeric(
-            n.RPL_BANLIST,
+            entry,
             state.name,
+            *extra,
             ban.mask,
             ban.set_by,
             render.timestamp(ban.set_at),
             text=False,
         )
-    ctx.numeric(n.RPL_ENDOFBANLIST, state.name, texts.END_OF_BANLIST)
+    ctx.numeric(end, state.name, *extra, end_text)
 
 
 def _user_mode(ctx: Context, message: Message) -> None:

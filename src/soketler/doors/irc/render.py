@@ -103,6 +103,8 @@ def whois_replies(ctx: Context, info: UserInfo) -> None:
         ctx.numeric(n.RPL_WHOISBOT, nick, texts.WHOIS_BOT.format(network=ctx.server.network))
     if info.account is not None:
         ctx.numeric(n.RPL_WHOISACCOUNT, nick, info.account, texts.WHOIS_ACCOUNT)
+    if info.secure:
+        ctx.numeric(n.RPL_WHOISSECURE, nick, texts.WHOIS_SECURE)
     ctx.numeric(
         n.RPL_WHOISIDLE, nick, str(int(info.idle)), timestamp(info.signon), texts.WHOIS_IDLE
     )

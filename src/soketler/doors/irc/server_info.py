@@ -72,7 +72,7 @@ class ServerInfo:
         tokens |= {
             "HOSTLEN": str(limits.hostlen),
             "KICKLEN": str(limits.kicklen),
-            "MAXLIST": f"b:{limits.max_bans}",
+            "MAXLIST": f"bq:{limits.max_bans}",
             "MAXTARGETS": str(limits.max_targets),
             "MODES": str(limits.modes),
         }

@@ -14,10 +14,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING
 
+from soketler.core import moderation, policing
+from soketler.core.answers import Refusal
+from soketler.core.session import SERVER_OPERATOR
 from soketler.core.texts import QUIT_DEFAULT
-from soketler.doors.lines import words
+from soketler.doors.lines import login, words
 from soketler.protocols import codes, names
-from soketler.protocols.events import BadInput, ClientEvent, Error, Info, Pong, Request, RequestId
+from soketler.protocols.events import (
+    BadInput,
+    ClientEvent,
+    Error,
+    Info,
+    Pong,
+    Request,
+    RequestId,
+    RoomSetting,
+)
 from soketler.protocols.values import whole_number
 
 if TYPE_CHECKING:
@@ -102,6 +114,13 @@ def _zone_minutes(value: object) -> bool:
 
 
 def dispatch(hub: Hub, session: Session, event: ClientEvent) -> None:
+    question = session.door_state
+    if isinstance(question, login.Asking):
+        session.door_state = None
+        if isinstance(event, Request) and event.fields is None:
+            # The line answers the question, whatever it looks like.
+            login.answer(hub, session, question, event.line, _after_registering(hub, session))
+            return
     if isinstance(event, BadInput):
         hub.send(session, Error(event.code, event.text, event.id))
         return
@@ -133,12 +152,29 @@ def register(
     re: RequestId,
     room: str = names.LOBBY,
     replay: int | None = None,
+    password: str | None = None,
 ) -> None:
     """Everyone starts in the lobby, with its last messages; a program may ask for
-    another first room (a bot posting to #ops need not pass through the lobby)."""
-    if hub.register(session, nick, re):
+    another first room (a bot posting to #ops need not pass through the lobby). The
+    password a registered nickname or the server needs is asked for or checked first
+    (doors/lines/login.py)."""
+    login.register(
+        hub, session, nick, re, password, _after_registering(hub, session, room, re, replay)
+    )
+
+
+def _after_registering(
+    hub: Hub,
+    session: Session,
+    room: str = names.LOBBY,
+    re: RequestId = None,
+    replay: int | None = None,
+) -> login.Registered:
+    def welcome() -> None:
         hub.send(session, words.welcome(session.nick, room, re))
         join(hub, session, room, re, replay=replay)
+
+    return welcome
 
 
 def join(
@@ -186,7 +222,7 @@ def _help(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
 def _nick(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
     nick = args.get("nick", "")
     if not session.registered:
-        register(hub, session, nick, re)
+        register(hub, session, nick, re, password=args.get("password"))
     elif names.normalize(nick) == session.nick:
         hub.send(session, Info(words.ALREADY_NICK.format(nick=session.nick), re))
     else:
@@ -206,7 +242,7 @@ def _hello(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
     if problem is not None:  # refused before registering: nobody is left in no room
         hub.error(session, codes.ROOM_INVALID, re, room, problem)
         return
-    register(hub, session, args["nick"], re, room, _replay(args))
+    register(hub, session, args["nick"], re, room, _replay(args), args.get("password"))
 
 
 def _join(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
@@ -348,12 +384,126 @@ def _ping(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
     hub.send(session, Pong(re))
 
 
+# --- accounts, operators and order -------------------------------------------------------
+
+
+def _login(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
+    """`/login NAME [PASSWORD]` (asked for when not given), or JSON's account/password.
+    Before a nickname is chosen, logging in registers the account's nickname."""
+    account = names.normalize(args["account"])
+    then = None if session.registered else account
+    password = args.get("password")
+    if password is not None:
+        login.log_in(
+            hub, session, account, password, re, then, _after_registering(hub, session, re=re)
+        )
+    elif session.codec.name == "plain":
+        question = login.Asking(login.ACCOUNT_PASSWORD, account, re, then)
+        login.ask(hub, session, question, words.LOGIN_PROMPT.format(account=account))
+    else:
+        hub.error(session, codes.BAD_REQUEST, re, detail="password")
+
+
+def _oper(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
+    """`/oper NAME [PASSWORD]`: becomes a server operator (the [operators] of the config)."""
+    name, password = args["name"], args.get("password")
+    if password is not None:
+        login.oper(hub, session, name, password, re)
+    elif session.codec.name == "plain":
+        question = login.Asking(login.OPERATOR_PASSWORD, name, re)
+        login.ask(hub, session, question, words.OPERATOR_PROMPT.format(name=name))
+    else:
+        hub.error(session, codes.BAD_REQUEST, re, detail="password")
+
+
+def _room_and_target(
+    hub: Hub, session: Session, args: Args, re: RequestId, usage: str
+) -> tuple[Room, str, str] | None:
+    """`[#room] TARGET [rest]`: the room (the current one unless named; a server
+    operator may name a room it is not in), the target, and the rest of the line."""
+    words_ = args.get("words", "").split(None, 2)
+    room_name = args.get("room")
+    if room_name is None and words_ and words_[0].startswith("#"):
+        room_name = words_.pop(0)
+    target = args.get("nick") or args.get("mask") or (words_.pop(0) if words_ else "")
+    rest = args.get("reason") or " ".join(words_)
+    if not target:
+        hub.error(session, codes.BAD_REQUEST, re, detail=usage)
+        return None
+    if room_name is None:
+        room = _target_room(hub, session, {}, re)
+    elif session.has(SERVER_OPERATOR):
+        room = hub.any_room(session, room_name, re)
+    else:
+        room = hub.find_room(session, room_name, re)
+    return None if room is None else (room, target, rest)
+
+
+def _answer(hub: Hub, session: Session, refusal: Refusal | None, re: RequestId, done: str) -> None:
+    if refusal is not None:
+        hub.refuse(session, refusal, re)
+    elif done:
+        hub.send(session, Info(done, re))
+
+
+def _kick(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
+    found = _room_and_target(hub, session, args, re, words.MODERATION_USAGE["kick"])
+    if found is not None:
+        room, nick, reason = found
+        _answer(hub, session, hub.kick(session, room, nick, reason or session.nick), re, "")
+
+
+def _ban(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
+    found = _room_and_target(hub, session, args, re, words.MODERATION_USAGE["ban"])
+    if found is not None:
+        room, target, reason = found
+        refusal = policing.ban_in_room(hub, session, room, target, reason)
+        _answer(hub, session, refusal, re, "")
+
+
+def _listing(setting: RoomSetting, on: bool, usage: str) -> Handler:
+    def handler(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
+        found = _room_and_target(hub, session, args, re, usage)
+        if found is not None:
+            room, target, _ = found
+            if not moderation.is_operator(room, session):
+                hub.refuse(session, Refusal(codes.NOT_OPERATOR, room.name), re)
+                return
+            _answer(
+                hub, session, policing.change_list(hub, session, room, setting, target, on), re, ""
+            )
+
+    return handler
+
+
+def _kill(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
+    _answer(hub, session, policing.kill(hub, session, args["nick"], args.get("reason", "")), re, "")
+
+
+def _kline(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
+    mask = policing.server_mask(hub, args["mask"])
+    refusal = policing.ban_server(hub, session, args["mask"], args.get("reason", ""))
+    _answer(hub, session, refusal, re, words.SERVER_BANNED.format(mask=mask))
+
+
+def _unkline(hub: Hub, session: Session, args: Args, re: RequestId) -> None:
+    refusal = policing.unban_server(hub, session, args["mask"])
+    _answer(hub, session, refusal, re, words.SERVER_UNBANNED.format(mask=args["mask"]))
+
+
 COMMANDS: Mapping[str, Command] = {
     c.name: c
     for c in (
         Command("help", _help, "/help", "this list", registered=False),
         Command(
-            "nick", _nick, "/nick NAME", "change your nickname", ("nick",), 1, registered=False
+            "nick",
+            _nick,
+            "/nick NAME",
+            "change your nickname",
+            ("nick",),
+            1,
+            named=("password",),
+            registered=False,
         ),
         Command(
             "join",
@@ -410,10 +560,100 @@ COMMANDS: Mapping[str, Command] = {
             "",
             ("nick",),
             1,
-            named=("room", "replay"),
+            named=("room", "replay", "password"),
             registered=False,
             listed=False,
         ),
         Command("ping", _ping, "", "", registered=False, listed=False),
+        Command(
+            "login",
+            _login,
+            "/login NAME",
+            "log in to your account (a registered nickname); the password is asked for",
+            ("account", "password"),
+            1,
+            True,  # a password may hold spaces
+            registered=False,
+        ),
+        Command(
+            "oper",
+            _oper,
+            "/oper NAME",
+            "become a server operator; the password is asked for",
+            ("name", "password"),
+            1,
+            True,  # a password may hold spaces
+        ),
+        Command(
+            "kick",
+            _kick,
+            words.MODERATION_USAGE["kick"],
+            "put someone out of a room (its operators)",
+            ("words",),
+            rest=True,
+            named=("room", "nick", "reason"),
+        ),
+        Command(
+            "ban",
+            _ban,
+            words.MODERATION_USAGE["ban"],
+            "keep someone (or an address range) out of a room, and put them out",
+            ("words",),
+            rest=True,
+            named=("room", "mask", "reason"),
+        ),
+        Command(
+            "unban",
+            _listing(RoomSetting.BAN, False, words.MODERATION_USAGE["unban"]),
+            words.MODERATION_USAGE["unban"],
+            "lift a ban",
+            ("words",),
+            rest=True,
+            named=("room", "mask"),
+        ),
+        Command(
+            "mute",
+            _listing(RoomSetting.MUTE, True, words.MODERATION_USAGE["mute"]),
+            words.MODERATION_USAGE["mute"],
+            "let someone stay in a room but not speak",
+            ("words",),
+            rest=True,
+            named=("room", "mask"),
+        ),
+        Command(
+            "unmute",
+            _listing(RoomSetting.MUTE, False, words.MODERATION_USAGE["unmute"]),
+            words.MODERATION_USAGE["unmute"],
+            "let someone speak again",
+            ("words",),
+            rest=True,
+            named=("room", "mask"),
+        ),
+        Command(
+            "kill",
+            _kill,
+            "/kill NICK [reason]",
+            "end someone's session (server operators)",
+            ("nick", "reason"),
+            1,
+            True,
+        ),
+        Command(
+            "kline",
+            _kline,
+            "/kline NICK|MASK|CIDR [reason]",
+            "ban from the whole server (server operators)",
+            ("mask", "reason"),
+            1,
+            True,
+        ),
+        Command(
+            "unkline",
+            _unkline,
+            "/unkline MASK|CIDR",
+            "lift a server ban",
+            ("mask",),
+            1,
+        ),
     )
 }

@@ -17,6 +17,26 @@ HISTORY_USAGE = "/history [#room | NICK] [N | before ID]"
 SEARCH_USAGE = "/search [before ID] text"
 HELP_HEADER = "Commands (a line without / is a message to your current room):"
 HELP_FOOTER = "//text sends a line that starts with /."
+# Passwords (doors/lines/login.py): each question is answered by the next line.
+SERVER_PROMPT = "This server needs a password:"
+ACCOUNT_PROMPT = "{nick} is a registered nickname. Its password:"
+LOGIN_PROMPT = "Password of {account}:"
+OPERATOR_PROMPT = "Operator password of {name}:"
+LOGGED_IN = "You are logged in as {account}."
+OPERATOR_NOW = "You are now a server operator."
+BANNED = "{mask} is banned from {room}."
+UNBANNED = "{mask} is no longer banned from {room}."
+MUTED = "{mask} is muted in {room}."
+UNMUTED = "{mask} is no longer muted in {room}."
+SERVER_BANNED = "{mask} is banned from the server."
+SERVER_UNBANNED = "{mask} is no longer banned from the server."
+MODERATION_USAGE = {
+    "kick": "/kick [#room] NICK [reason]",
+    "ban": "/ban [#room] NICK|MASK|CIDR [reason]",
+    "unban": "/unban [#room] NICK|MASK|CIDR",
+    "mute": "/mute [#room] NICK|MASK",
+    "unmute": "/unmute [#room] NICK|MASK",
+}
 
 
 def greeting(server: str) -> str:

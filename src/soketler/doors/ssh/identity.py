@@ -21,6 +21,9 @@ class Login:
     user: str
     fingerprint: str | None = None  # the key's (SHA256:...), when a key was used
     account: str | None = None  # the account, when its password was used
+    # It gave the server password (as its SSH password), or its key is on the
+    # allowlist: on a server with a password, it is no stranger.
+    vouched: bool = False
 
 
 class NickGuard:

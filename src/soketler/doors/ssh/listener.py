@@ -79,12 +79,18 @@ async def listen(server: ChatServer, listener: Listener, door: Door) -> SshListe
     claims = Claims(config.db)
     checker = accounts = None
     try:
-        guard = NickGuard(await claims.all())
+        # The hub's own set and dict: a claim made here keeps the nickname for its key
+        # on every door (core/owners.py).
+        owners = server.hub.owners
+        guard = NickGuard(owners.claims, owners.accounts)
+        guard.claims.update(await claims.all())
         if allowlist is None:
-            checker = PasswordChecker()
-            accounts = Accounts(config.db, checker)
-            guard.accounts.update(await accounts.name_keys())
-        gate = Gate(guard, claims, accounts, allowlist)
+            accounts = server.accounts
+            if accounts is None:  # history (and so accounts) kept nowhere but here
+                checker = PasswordChecker()
+                accounts = Accounts(config.db, checker)
+                guard.accounts.update(await accounts.name_keys())
+        gate = Gate(guard, claims, accounts, allowlist, server.slowdown, server.logins)
         pending: set[SshLogin] = set()
         acceptor = await asyncssh.create_server(
             lambda: SshLogin(server, door, gate, pending),
@@ -102,12 +108,14 @@ async def listen(server: ChatServer, listener: Listener, door: Door) -> SshListe
         )
     except BaseException:
         await claims.close()
-        if checker is not None:
+        if checker is not None:  # the accounts were made here: they close here
             checker.close()
-        if accounts is not None:
-            accounts.close()
+            if accounts is not None:
+                accounts.close()
         raise
-    return SshListener(acceptor, pending, claims, accounts, checker)
+    # Only what was made here closes with the listener (the server's are the server's).
+    own = accounts if checker is not None else None
+    return SshListener(acceptor, pending, claims, own, checker)
 
 
 def _keepalive(server: ChatServer) -> dict[str, Any]:

@@ -112,6 +112,10 @@ class SshPump(Pump):
         self.guard = guard
         self.login: Login | None = None
 
+    @property
+    def secure(self) -> bool:
+        return True  # SSH is encrypted
+
     def refuse(self, transport: Wire, refusal: str) -> None:
         # Nothing can be said before the SSH handshake: the connection is cut at once,
         # which costs less than a handshake (refusals come in floods).

@@ -26,6 +26,7 @@ from datetime import tzinfo
 
 import asyncssh
 
+from soketler.core.session import PASSWORD_GIVEN
 from soketler.doors import Door, DoorSetupError
 from soketler.doors.ssh import words
 from soketler.doors.ssh.claims import Claims
@@ -37,6 +38,7 @@ from soketler.doors.ssh.screen import SshScreen
 from soketler.doors.ssh.terminal import TerminalScreen
 from soketler.protocols import names
 from soketler.security.accounts import Accounts
+from soketler.security.logins import Logins
 from soketler.security.slowdown import Slowdown, place
 from soketler.store.base import StoreError
 from soketler.transport.server import ChatServer
@@ -61,14 +63,31 @@ class Gate:
         accounts: Accounts | None,
         allowlist: Allowlist | None,
         slowdown: Slowdown | None = None,
+        logins: Logins | None = None,
     ) -> None:
         self.guard = guard
         self.claims = claims
         self.accounts = accounts  # None: no password logins (allowlist mode)
         self.allowlist = allowlist
-        self.slowdown = slowdown or Slowdown()
+        self.slowdown = (
+            slowdown if slowdown is not None else Slowdown()
+        )  # the server's: shared with every door
+        self.logins = logins  # the server's password checks (its password), if any
+
+    @property
+    def server_password(self) -> bool:
+        """Whether the server has a password: then an SSH key logs in only from the
+        allowlist (anyone can make a key), and the password is an SSH password too."""
+        return self.logins is not None and self.logins.needs_password
+
+    @property
+    def passwords(self) -> bool:
+        """Whether SSH password logins are offered (an account's, or the server's)."""
+        return self.accounts is not None or (self.server_password and self.allowlist is None)
 
     async def key_may_log_in(self, user: str, key: asyncssh.SSHKey, address: str) -> bool:
+        if self.allowlist is None and self.server_password:
+            return False  # a stranger's key: on a server with a password, the password
         if self.allowlist is not None:
             try:
                 self.allowlist.reload()
@@ -100,6 +119,7 @@ class Gate:
             self.guard.accounts.add(nick_key)
 
     async def password_ok(self, user: str, password: str, address: str) -> bool:
+        """An account's password for the account named `user`."""
         if self.accounts is None:
             return False
         loop = asyncio.get_running_loop()
@@ -115,6 +135,15 @@ class Gate:
         if not ok:
             self.slowdown.failed(where, loop.time())
         return ok
+
+    async def server_password_ok(self, password: str, address: str) -> bool:
+        """The server's password as an SSH password (slowed down like every check)."""
+        if self.logins is None or not self.logins.needs_password or self.allowlist is not None:
+            return False
+        return await self.logins.server_password_ok(password, address)
+
+    def is_account(self, user: str) -> bool:
+        return names.key(names.normalize(user)) in self.guard.accounts
 
     async def claim(self, login: Login) -> bool:
         """Claims the login's nickname for its key when it is free; False when another
@@ -143,6 +172,7 @@ class SshLogin(asyncssh.SSHServer):
         self.user = ""
         self.key: asyncssh.SSHKey | None = None  # the last key accepted
         self.account: str | None = None
+        self.vouched = False  # gave the server password
         self.channel: SshSession | None = None
         self.claimed: asyncio.Task[bool] | None = None  # the nickname's claim, once in
 
@@ -180,12 +210,18 @@ class SshLogin(asyncssh.SSHServer):
         return ok
 
     def password_auth_supported(self) -> bool:
-        return self.gate.accounts is not None
+        return self.gate.passwords
 
     async def validate_password(self, username: str, password: str) -> bool:
-        ok = await self.gate.password_ok(username, password, self.pump.address)
-        if ok:
-            self.account = names.normalize(username)
+        """The account's password when the user name is an account; otherwise, on a
+        server with a password, that password (the nickname is then any free one)."""
+        if self.gate.is_account(username) or not self.gate.server_password:
+            ok = await self.gate.password_ok(username, password, self.pump.address)
+            if ok:
+                self.account = names.normalize(username)
+            return ok
+        ok = await self.gate.server_password_ok(password, self.pump.address)
+        self.vouched = self.vouched or ok
         return ok
 
     async def auth_completed(self) -> None:
@@ -193,9 +229,11 @@ class SshLogin(asyncssh.SSHServer):
         # else the last key accepted (asyncssh checked its signature).
         if self.account is not None:
             login = Login(self.user, account=self.account)
+        elif self.key is None:  # the server password
+            login = Login(self.user, vouched=True)
         else:
-            assert self.key is not None
-            login = Login(self.user, fingerprint(self.key))
+            listed = self.gate.allowlist is not None
+            login = Login(self.user, fingerprint(self.key), vouched=listed)
         self.pump.login = login
         # Logged in, it must still open its session: a connection that holds a place
         # without one is cut as one that does not log in is.
@@ -239,12 +277,18 @@ class SshLogin(asyncssh.SSHServer):
         self.pump.begin()
         session = self.pump.session
         assert session is not None
-        session.account = self.pump.login.account
+        login = self.pump.login
+        session.account = login.account
+        session.fingerprint = login.fingerprint  # the owner of what the key claimed
+        if login.vouched:
+            session.set_flag(PASSWORD_GIVEN, True)
 
 
 def _how(login: Login) -> str:
     if login.account is not None:
         return f"{login.user} (account {login.account})"
+    if login.fingerprint is None:
+        return f"{login.user} (the server password)"
     return f"{login.user} (key {login.fingerprint})"
 
 

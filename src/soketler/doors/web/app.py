@@ -25,7 +25,12 @@ from aiohttp import web
 
 from soketler.doors.web.origin import Origin, allowed_origins, origin_allowed
 from soketler.metrics import CONTENT_TYPE, Registry
-from soketler.protocols.websocket import CLOSE_GOING_AWAY, CLOSE_INTERNAL, fit_reason
+from soketler.protocols.websocket import (
+    CLOSE_GOING_AWAY,
+    CLOSE_INTERNAL,
+    IRC_SUBPROTOCOLS,
+    fit_reason,
+)
 from soketler.web import STATIC_DIR
 
 log = logging.getLogger("soketler.web")
@@ -94,10 +99,14 @@ class WebMetrics:
 
 
 def make_app(
-    handler: SocketHandler, config: WebConfig | None = None, registry: Registry | None = None
+    handler: SocketHandler,
+    config: WebConfig | None = None,
+    registry: Registry | None = None,
+    irc: SocketHandler | None = None,
 ) -> web.Application:
     """The aiohttp application of the browser door. `registry` holds the metrics shown
-    at /metrics (a new one when not given); the door adds its own to it."""
+    at /metrics (a new one when not given); the door adds its own to it. With `irc`,
+    /irc takes IRC clients over WebSocket (the IRCv3 subprotocols)."""
     config = config or WebConfig()
     registry = registry if registry is not None else Registry()
     origins = allowed_origins(config.origins) if config.origins is not None else None
@@ -107,6 +116,8 @@ def make_app(
     app = web.Application(middlewares=[_security_headers])
     app.router.add_get("/", handlers.index)
     app.router.add_get("/ws", handlers.websocket)
+    if irc is not None:
+        app.router.add_get("/irc", handlers.socket(irc, IRC_SUBPROTOCOLS))
     app.router.add_get("/healthz", handlers.healthz)
     app.router.add_get("/metrics", handlers.metrics)
     app.router.add_static("/static/", config.static_dir, follow_symlinks=False)
@@ -160,7 +171,23 @@ class _Handlers:
         )
 
     async def websocket(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, self.handler, ())
+
+    def socket(
+        self, handler: SocketHandler, protocols: tuple[str, ...]
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """A WebSocket route for another door, offering these subprotocols."""
+
+        async def serve(request: web.Request) -> web.StreamResponse:
+            return await self._serve(request, handler, protocols)
+
+        return serve
+
+    async def _serve(
+        self, request: web.Request, handler: SocketHandler, protocols: tuple[str, ...]
+    ) -> web.StreamResponse:
         ws = web.WebSocketResponse(
+            protocols=protocols,
             # aiohttp refuses a message of max_msg_size bytes or more; ours is a maximum.
             max_msg_size=self.config.max_frame + 1,
             # No permessage-deflate: compressing is a cost per reader, not per message,
@@ -179,7 +206,7 @@ class _Handlers:
         self.counts.accepted.inc()
         self.counts.open.inc()
         try:
-            await self.handler(ws, request)
+            await handler(ws, request)
         except Exception:
             log.exception("the door failed for a WebSocket from %s", request.remote)
             await _close(ws, CLOSE_INTERNAL, INTERNAL_ERROR)

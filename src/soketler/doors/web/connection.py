@@ -25,7 +25,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSMessage, WSMsgType, web
 from aiohttp.base_protocol import BaseProtocol
 
 from soketler.core import texts
@@ -36,8 +36,12 @@ from soketler.protocols.websocket import (
     CLOSE_POLICY,
     CLOSE_TRY_LATER,
     CLOSE_UNSUPPORTED,
+    IRC_BINARY,
+    OPCODE_BINARY,
+    OPCODE_TEXT,
     WEB_JSON,
     fit_reason,
+    line_frames,
 )
 from soketler.transport.pump import Pump, Wire
 
@@ -148,6 +152,11 @@ class WebConnection(Pump):
         self._writer = writer
         self._drain: asyncio.Task[None] | None = None
 
+    @property
+    def secure(self) -> bool:
+        """Over HTTPS (the page then uses wss://)."""
+        return self._wire.get_extra_info("sslcontext") is not None
+
     async def run(self, address: str) -> None:
         """Serves the WebSocket until it is over: its frames to the door, the door's
         answers back, then the closing handshake."""
@@ -157,15 +166,8 @@ class WebConnection(Pump):
             return
         failure: Exception | None = None
         try:
-            while True:
-                message = await self._ws.receive()
-                if message.type is WSMsgType.TEXT:
-                    self.feed(message.data.encode("utf-8", "replace"))
-                elif message.type is WSMsgType.BINARY:
-                    if self.session is not None:
-                        self.hub.close(self.session, TEXT_ONLY)
-                else:  # CLOSE, CLOSING, CLOSED, ERROR: over (aiohttp answered 1009 itself)
-                    break
+            while self.take_message(await self._ws.receive()):
+                pass
         except Exception as exc:  # the connection failed under aiohttp
             failure = exc
         finally:
@@ -173,6 +175,18 @@ class WebConnection(Pump):
             if self._drain is not None:
                 self._drain.cancel()
             self.lost(failure)
+
+    def take_message(self, message: WSMessage) -> bool:
+        """One message from the client; False once the WebSocket is over (CLOSE,
+        CLOSING, CLOSED, ERROR: aiohttp has answered an oversize frame with 1009)."""
+        if message.type is WSMsgType.TEXT:
+            self.feed(message.data.encode("utf-8", "replace"))
+        elif message.type is WSMsgType.BINARY:
+            if self.session is not None:
+                self.hub.close(self.session, TEXT_ONLY)
+        else:
+            return False
+        return True
 
     # --- the pump's side ----------------------------------------------------------------
 
@@ -215,6 +229,75 @@ def socket_handler(server: ChatServer, door: Door) -> SocketHandler:
         if transport is None:
             return  # gone before it could be served
         connection = WebConnection(server, door, ws, transport, request.protocol, request.writer)
+        await connection.run(request.remote or "")
+
+    return handle
+
+
+class IrcWebConnection(WebConnection):
+    """An IRC client over WebSocket (the IRCv3 WebSocket specification): the IRC door
+    through the same pump, one IRC line per message each way, without its CRLF, in
+    text or binary frames as the client's subprotocol says (text when it named none)."""
+
+    __slots__ = ("_opcode",)
+
+    def __init__(
+        self,
+        server: ChatServer,
+        door: Door,
+        ws: web.WebSocketResponse,
+        transport: asyncio.Transport,
+        protocol: BaseProtocol,
+        writer: AbstractStreamWriter,
+    ) -> None:
+        super().__init__(server, door, ws, transport, protocol, writer)
+        self._opcode = OPCODE_BINARY if ws.ws_protocol == IRC_BINARY else OPCODE_TEXT
+        self._wire = IrcLinesWire(ws, transport, protocol, self._opcode)
+
+    def take_message(self, message: WSMessage) -> bool:
+        if message.type is WSMsgType.TEXT:
+            self.feed(message.data.encode("utf-8", "replace") + b"\r\n")
+        elif message.type is WSMsgType.BINARY:
+            self.feed(bytes(message.data) + b"\r\n")
+        else:
+            return False
+        return True
+
+    def refuse(self, transport: Wire, refusal: str) -> None:
+        transport.write(self.door.refusal_line(refusal))  # (framed by the wire)
+        self._wire.code, self._wire.reason = CLOSE_TRY_LATER, refusal
+        self._wire.close()
+
+
+class IrcLinesWire(WebSocketWire):
+    """The wire of an IRC client over WebSocket: the IRC codec's lines become
+    messages as they are written (a cost per reader, not per event, which only the
+    few IRC clients on WebSocket pay)."""
+
+    __slots__ = ("_opcode",)
+
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        transport: asyncio.Transport,
+        protocol: BaseProtocol,
+        opcode: int,
+    ) -> None:
+        super().__init__(ws, transport, protocol)
+        self._opcode = opcode
+
+    def write(self, data: bytes) -> None:
+        super().write(line_frames(data, self._opcode))
+
+
+def irc_socket_handler(server: ChatServer, door: Door) -> SocketHandler:
+    """What make_app hands each WebSocket at /irc to: an IRC client of `door`."""
+
+    async def handle(ws: web.WebSocketResponse, request: web.Request) -> None:
+        transport = request.transport
+        if transport is None:
+            return
+        connection = IrcWebConnection(server, door, ws, transport, request.protocol, request.writer)
         await connection.run(request.remote or "")
 
     return handle

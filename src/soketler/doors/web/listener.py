@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from soketler.doors.registry import DOORS
 from soketler.doors.web.app import WebConfig, make_app
-from soketler.doors.web.connection import socket_handler
+from soketler.doors.web.connection import irc_socket_handler, socket_handler
 
 if TYPE_CHECKING:
     from soketler.core.config import Listener
@@ -49,11 +50,25 @@ async def listen_http(server: ChatServer, listener: Listener, door: Door) -> Lis
     assert listener.port is not None, "the web door listens on a TCP port"
     config = server.config
     origins = tuple(config.web_origins) or None
-    app = make_app(socket_handler(server, door), WebConfig(origins=origins), server.registry)
+    irc = DOORS.get("irc")
+    app = make_app(
+        socket_handler(server, door),
+        WebConfig(origins=origins),
+        server.registry,
+        irc=irc_socket_handler(server, irc) if irc is not None else None,
+    )
     # No access log: a chat server has no business keeping who loaded the page when.
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
     await runner.setup()
     assert runner.server is not None
+    tls: dict[str, Any] = {}
+    if listener.tls:
+        # HTTPS with the server's certificate (reloaded on SIGHUP: the context hands
+        # each handshake the newest). The event loop runs these handshakes, so unlike
+        # the chat ports' they are counted only once the WebSocket opens; the timeout
+        # still cuts one that does not finish.
+        assert server.tls is not None, "an HTTPS listener needs the server's certificate"
+        tls = {"ssl": server.tls.context, "ssl_handshake_timeout": config.tls_handshake_timeout}
     try:
         http = await server.loop.create_server(
             runner.server,
@@ -61,6 +76,7 @@ async def listen_http(server: ChatServer, listener: Listener, door: Door) -> Lis
             port=listener.port,
             backlog=LISTEN_BACKLOG,
             reuse_address=True,
+            **tls,
         )
     except BaseException:
         await runner.cleanup()

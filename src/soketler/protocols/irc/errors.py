@@ -24,6 +24,8 @@ ABOUT_SUBJECT: dict[str, tuple[str, str]] = {
     codes.NOT_OPERATOR: (n.ERR_CHANOPRIVSNEEDED, texts.CHANOP_NEEDED),
     codes.TOO_MANY_ROOMS: (n.ERR_TOOMANYCHANNELS, texts.TOO_MANY_CHANNELS),
     codes.KEY_SET: (n.ERR_KEYSET, texts.KEY_SET),
+    # A client that gets 433 tries another nickname, which is what it must do.
+    codes.NICK_REGISTERED: (n.ERR_NICKNAMEINUSE, texts.NICK_REGISTERED),
 }
 # About a person in a room: `<numeric> <client> <nick> <room> :<text>`.
 ABOUT_MEMBER: dict[str, tuple[str, str]] = {
@@ -37,6 +39,9 @@ ABOUT_CLIENT: dict[str, tuple[str, str]] = {
     codes.NO_OPERATOR_HERE: (n.ERR_NOOPERHOST, texts.NO_OPER_HOST),
     codes.NOT_REGISTERED: (n.ERR_NOTREGISTERED, texts.NOT_REGISTERED),
     codes.ALREADY_REGISTERED: (n.ERR_ALREADYREGISTERED, texts.ALREADY_REGISTERED),
+    codes.PASSWORD_REQUIRED: (n.ERR_PASSWDMISMATCH, texts.PASSWORD_REQUIRED),
+    codes.SERVER_BANNED: (n.ERR_YOUREBANNEDCREEP, texts.YOURE_BANNED),
+    codes.NO_SUCH_ACCOUNT_HERE: (n.ERR_SASLFAIL, texts.NO_ACCOUNTS),
 }
 # No numeric says "not stored": IRCv3 standard replies do (FAIL <command> <code>).
 STANDARD: dict[str, tuple[str, str]] = {

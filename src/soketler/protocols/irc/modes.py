@@ -17,7 +17,7 @@ from soketler.protocols.events import RoomChange, RoomSetting
 
 @dataclass(frozen=True, slots=True)
 class ChannelModeTable:
-    lists: str = "b"  # group A
+    lists: str = "bq"  # group A (q: muted, as charybdis and its kin say "quiet")
     always: str = "k"  # group B
     when_set: str = "l"  # group C
     flags: str = "imnst"  # group D
@@ -50,6 +50,7 @@ ROOM_SETTINGS: dict[str, RoomSetting] = {
     "k": RoomSetting.KEY,
     "l": RoomSetting.LIMIT,
     "b": RoomSetting.BAN,
+    "q": RoomSetting.MUTE,
     "o": RoomSetting.OPERATOR,
     "v": RoomSetting.VOICE,
 }

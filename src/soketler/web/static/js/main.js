@@ -60,6 +60,7 @@ const ui = {
   scrim: $("scrim"),
   loginForm: $("login-form"),
   nickInput: $("nick-input"),
+  passwordInput: $("password-input"),
   loginError: $("login-error"),
   loginButton: $("login-button"),
 };
@@ -71,6 +72,9 @@ let mention = null; // the reader's nick as a pattern
 let requestCounter = 0;
 const pending = new Map(); // request id -> what it was for
 let wantedNick = "";
+// Kept in memory for reconnecting, never stored: a registered nickname (or the server)
+// asks for it again at every hello.
+let password = "";
 let registeredOnce = false; // since the last login: a later hello is a reconnect
 let joinTarget = null; // fold(room) the reader asked to join: switch to it when joined
 let lastLine = "";
@@ -101,7 +105,8 @@ function request(message, note = null) {
 }
 
 function hello(nick) {
-  request({ type: "hello", nick }, { kind: "hello" });
+  const message = password ? { type: "hello", nick, password } : { type: "hello", nick };
+  request(message, { kind: "hello" });
 }
 
 function withHash(room) {
@@ -365,14 +370,26 @@ function roomList(message, note) {
   notice(chat.active, TEXT.rooms(rooms));
 }
 
+// Refusals of a hello that a password answers.
+const PASSWORD_CODES = new Set(["nick-registered", "password-required", "bad-password"]);
+
 function failed(message, note) {
   const text = message.text || message.code || "error";
   if (note && note.kind === "hello") {
     ui.app.dataset.phase = "login";
     ui.loginError.textContent = text;
     ui.loginButton.disabled = false;
-    ui.nickInput.focus();
-    ui.nickInput.select();
+    if (PASSWORD_CODES.has(message.code)) {
+      // Not again by itself with the same password: the person types it.
+      connection.stop();
+      wantedNick = "";
+      password = "";
+      ui.passwordInput.focus();
+      ui.passwordInput.select();
+    } else {
+      ui.nickInput.focus();
+      ui.nickInput.select();
+    }
     return;
   }
   if (note && note.kind === "history") {
@@ -691,6 +708,8 @@ function leaveServer() {
   connection.stop();
   registeredOnce = false;
   wantedNick = "";
+  password = "";
+  ui.passwordInput.value = "";
   chat.conversations.clear();
   chat.activeId = null;
   pending.clear();
@@ -810,6 +829,7 @@ ui.loginForm.addEventListener("submit", (event) => {
   if (!nick) return;
   attention.askOnce();
   wantedNick = nick;
+  password = ui.passwordInput.value;
   ui.loginError.textContent = "";
   ui.loginButton.disabled = true;
   if (connection.state === State.OFFLINE) connection.start();
