@@ -31,13 +31,18 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from benchmarks import util
+from soketler.core import texts
 
+SENDERS = 10
 MARK = b"~"
 STAMP = re.compile(rb"~([0-9a-f]+)\.")
+# A flood line's tag, before its sequence number, by sender (see _flood_line).
+FLOOD_TAGS = [b"~f%d:" % sender for sender in range(SENDERS)]
+# How soketler begins a refusal ("Not sent: the server is busy …").
+REFUSED = texts.BUSY_TEXT.split(":", 1)[0].encode() + b":"
 QUIT = re.compile(rb"-- (\S+) quit \(([^)\r\n]*)\)")
 REGISTERED = b"You are in #lobby"
 MEMBERS = b"-- #lobby ("
-SENDERS = 10
 
 
 @dataclass(frozen=True)
@@ -56,11 +61,12 @@ class ChatTarget:
 class Tally:
     """What one process has seen since the coordinator last asked."""
 
-    __slots__ = ("closed", "count", "latencies", "quits")
+    __slots__ = ("closed", "count", "latencies", "quits", "refused")
 
     def __init__(self) -> None:
         self.count = 0
         self.closed = 0
+        self.refused = 0  # refusals the senders got (soketler's "Not sent: …")
         self.latencies: list[int] = []
         self.quits: list[tuple[int, str, str]] = []
 
@@ -72,6 +78,21 @@ class Client(asyncio.Protocol):
         self.sample = sample
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.transport: asyncio.Transport | None = None
+        # Set while the transport holds bytes the kernel has not taken (flood senders
+        # set their high-water mark to 0, so this means "the socket is full").
+        self.writable: asyncio.Future[None] | None = None
+        self.lost = False
+        self.watch_refusals = False
+        # Markers counted by this client (a flood checks each client's share).
+        self.count = 0
+        # After a flood: per sender, the highest line number seen so far (see _track).
+        self.last: list[int] | None = None
+        self.own = -1  # the sender whose lines this client does not get (ncat's senders)
+        self.closed_books = False
+        self.keep = False
+        self._recent = b""
+        self._before = b""
+        self._carry = b""
         self.registered = nick is None
         self.closing = False
         self._buf = b""
@@ -97,9 +118,70 @@ class Client(asyncio.Protocol):
             data = self._register(data)
             if not data:
                 return
-        self.tally.count += data.count(MARK)
+        if self.watch_refusals:
+            self.tally.refused += data.count(REFUSED)
+        if self.closed_books:
+            return
+        count = data.count(MARK)
+        self.tally.count += count
+        self.count += count
+        if self.last is not None:
+            self._track(data)
+        elif self.keep:
+            # For the ledger at the end of a flood: the last piece, and the end of
+            # the one before (a tag cut in two by the boundary).
+            self._before = self._recent[-24:]
+            self._recent = data
         if self.sample:
             self._parse(data)
+
+    def _track(self, data: bytes) -> None:
+        """Notes, per sender, the number of its last line in `data` (ten searches
+        from the end, so it is not done while a flood is measured). A sender's lines
+        reach a client in order, so a client that lost none has counted, from each
+        sender, its last line's number + 1 lines."""
+        if self._carry:
+            data, self._carry = self._carry + data, b""
+        last = self.last
+        assert last is not None
+        for sender in range(len(last)):
+            tag = FLOOD_TAGS[sender]
+            end = len(data)
+            while (at := data.rfind(tag, 0, end)) >= 0:
+                stop = data.find(b" ", at, at + 24)
+                # A tag that does not parse was cut by the end of `data` (it is kept
+                # for the next piece) or, with ncat, by the prefix it puts before
+                # each piece it forwards: the line before it tells.
+                try:
+                    seq = int(data[at + len(tag) : stop], 16) if stop > 0 else -1
+                except ValueError:
+                    seq = -1
+                if seq >= 0:
+                    last[sender] = max(last[sender], seq)
+                    break
+                end = at
+        tail = data.rfind(MARK, max(0, len(data) - 24))
+        if tail >= 0 and data.find(b" ", tail) < 0:
+            self._carry = data[tail:]
+        # Once every sender has been seen, the count and the numbers agree: the books
+        # close, and from then on this client reads without counting (cheap, so the
+        # load generator catches up and holds nobody back).
+        own = self.own
+        if all(n >= 0 for s, n in enumerate(last) if s != own):
+            self.closed_books = True
+
+    def start_tracking(self) -> None:
+        """After a flood: from the last pieces kept, then from what comes next."""
+        self.last = [-1] * SENDERS
+        self._carry = b""
+        before, recent, self._before, self._recent = self._before, self._recent, b"", b""
+        self._track(before)
+        self._track(recent)
+
+    @property
+    def untagged(self) -> int:
+        """Lines counted whose tag has not come in full yet (0 or 1)."""
+        return 1 if self._carry else 0
 
     def _register(self, data: bytes) -> bytes:
         """Registration ends with the members line after 'You are in #lobby'; returns
@@ -131,7 +213,17 @@ class Client(asyncio.Protocol):
             for nick, reason in QUIT.findall(chunk):
                 self.tally.quits.append((arrived, nick.decode(), reason.decode()))
 
+    def pause_writing(self) -> None:
+        if self.writable is None or self.writable.done():
+            self.writable = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self.writable is not None and not self.writable.done():
+            self.writable.set_result(None)
+
     def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        self.resume_writing()
         if not self.closing:
             self.tally.closed += 1
         if not self.ready.done():
@@ -152,6 +244,19 @@ class ProcessPlan:
     deadline: float = 0.0  # seconds to connect and register; then report what is done
 
 
+# Seconds between two looks at the deliveries while a flood goes on.
+TIMELINE_STEP = 0.25
+# Lines a flood sender hands its transport at once.
+FLOOD_BLOCK = 64
+
+
+def _flood_line(sender: int, seq: int, size: int) -> bytes:
+    # Not a timestamp (no "~hex." for the sampled clients to take for one): a flood is
+    # paced by TCP, not by a schedule, so there is no intended send time to measure from.
+    head = b"~f%d:%x " % (sender, seq)
+    return head + b"x" * max(0, size - len(head) - 2) + b"\r\n"
+
+
 def _message(intended_us: int, sender: int, size: int) -> bytes:
     head = b"~%x.%d " % (intended_us, sender)
     return head + b"x" * max(0, size - len(head) - 2) + b"\r\n"
@@ -170,6 +275,7 @@ class Worker:
         self.slow_sock: socket.socket | None = None
         self.stopped = asyncio.Event()
         self.sending: asyncio.Future[None] | None = None
+        self.written: list[int] = []  # lines each flood sender handed its socket
 
     async def main(self) -> None:
         loop = asyncio.get_running_loop()
@@ -256,16 +362,56 @@ class Worker:
             self.conn.send((tally.count, tally.closed))
         elif kind == "snap":
             self.conn.send(
-                (tally.count, tally.closed, tally.latencies, tally.quits, util.self_cpu())
+                (
+                    tally.count,
+                    tally.closed,
+                    tally.latencies,
+                    tally.quits,
+                    util.self_cpu(),
+                    tally.refused,
+                )
             )
             tally.latencies = []
             tally.quits = []
         elif kind == "send":
             self.sending = asyncio.ensure_future(self._send(*message[1:]))
+        elif kind == "flood":
+            self.sending = asyncio.ensure_future(self._flood(*message[1:]))
+        elif kind == "keep":
+            for index, client in enumerate(self.clients):
+                client.keep = True
+                client.own = self._own(index)
+            self.conn.send(("keeping",))
+        elif kind == "track":
+            for client in self.clients:
+                client.start_tracking()
+            self.conn.send(("tracking",))
+        elif kind == "taken":
+            self.conn.send(self._taken(*message[1:]))
+        elif kind == "track-poll":
+            self.conn.send(self._unchecked())
+        elif kind == "ledger":
+            self.conn.send(self._ledger())
         elif kind == "slow-alive":
             self.conn.send(self._slow_alive())
         elif kind == "stop":
             self._stop()
+
+    def _own(self, index: int) -> int:
+        """The sender whose lines this client does not get (-1: none): flood senders
+        are the clients of the same index in the sender process, and only soketler
+        sends a line back to its sender."""
+        return index if self.plan.sender and self.target.kind != "soketler" else -1
+
+    def _unchecked(self) -> int:
+        """Connected clients that have not yet seen a line from every sender."""
+        return sum(not (c.closed_books or c.lost) for c in self.clients)
+
+    def _ledger(self) -> list[tuple[int, list[int], int, bool, int]]:
+        return [
+            (c.count, c.last or [-1] * SENDERS, c.untagged, c.lost, self._own(i))
+            for i, c in enumerate(self.clients)
+        ]
 
     def _slow_alive(self) -> bool:
         """Whether the server still holds the client that never reads."""
@@ -307,6 +453,64 @@ class Worker:
                 due = t0 + int((k if shape == "spread" else (k // count) * count) * gap)
                 await asyncio.sleep(max(0.0, (due - util.mono_us()) / 1e6))
         self.conn.send(("sent", total, late_max))
+
+    async def _flood(self, seconds: float, size: int) -> None:
+        """Every sender writes lines as fast as its socket takes them, for `seconds`.
+
+        A sender writes a block of lines only when its transport holds nothing (its
+        high-water mark is 0): the kernel, that is TCP, decides the pace. Senders keep
+        reading all along (they are members of the room).
+        """
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        written = [0] * len(self.clients)
+
+        async def one(index: int, client: Client) -> None:
+            transport = client.transport
+            if transport is None:
+                return
+            transport.set_write_buffer_limits(high=0)
+            while not client.lost:
+                left = end - loop.time()
+                if left <= 0:
+                    return
+                waiting = client.writable
+                if waiting is not None and not waiting.done():
+                    await asyncio.wait([waiting], timeout=left)
+                    continue
+                first = written[index]
+                seqs = range(first, first + FLOOD_BLOCK)
+                transport.write(b"".join([_flood_line(index, seq, size) for seq in seqs]))
+                written[index] = first + FLOOD_BLOCK
+                # The socket may have room for the next block at once: let the loop
+                # read (and answer the coordinator) in between.
+                await asyncio.sleep(0)
+
+        for client in self.clients:
+            client.watch_refusals = True
+        await asyncio.gather(*(one(i, c) for i, c in enumerate(self.clients)))
+        self.written = written
+        self.conn.send(("flooded", written))
+
+    def _taken(self, size: int) -> list[int]:
+        """Per sender, the lines the server has read from its socket so far: what was
+        written, less what our transport, our socket and the server's socket still
+        hold (the last two from /proc/net/tcp)."""
+        queues = util.tcp_queues()
+        server = util.proc_address(self.target.host, self.target.port)
+        taken = []
+        for index, client in enumerate(self.clients):
+            transport = client.transport
+            if transport is None or client.lost:
+                taken.append(0)
+                continue
+            host, port = transport.get_extra_info("sockname")[:2]
+            mine = util.proc_address(host, port)
+            ours = queues.get((mine, server), (0, 0))[0]
+            theirs = queues.get((server, mine), (0, 0))[1]
+            unsent = transport.get_write_buffer_size() + ours + theirs
+            taken.append(max(0, self.written[index] * size - unsent) // size)
+        return taken
 
     def _stop(self) -> None:
         with contextlib.suppress(Exception):
@@ -370,6 +574,55 @@ class StepResult:
             f"{100 * self.share:6.2f}%  p50 {self.p50_ms:7.1f} ms  p99 {self.p99_ms:7.1f} ms"
             f"  server {100 * self.server_cpu:3.0f}%  load {100 * self.generator_cpu:3.0f}%"
             + (f"  dropped {self.dropped}" if self.dropped else "")
+        )
+
+
+@dataclass
+class FloodResult:
+    seconds: float  # how long the senders wrote
+    written: int  # lines the senders handed to their sockets
+    taken: int  # of those, lines the server had read when the senders stopped
+    in_window: int  # deliveries counted while the senders wrote
+    owed: int  # deliveries owed for the lines the server passed on (see Fleet._settle)
+    delivered: int  # deliveries made
+    behind: int  # lines the slowest connected client was behind the furthest, at the end
+    unchecked: int  # connected clients that had no line from some sender (see _settle)
+    generator_cpu: float  # share of one core, all generator processes, in the window
+    server_cpu: float  # share of one core, in the window
+    dropped: int  # clients whose connection the server closed or reset
+    refused: int  # lines the server answered with a refusal (soketler: "Not sent: …")
+    quits: list[tuple[float, str, str]]  # (monotonic seconds, nick, reason), sampled
+    # (seconds since the start, deliveries to the receivers so far), while the senders wrote
+    timeline: list[tuple[float, int]]
+
+    @property
+    def rate(self) -> float:
+        """Deliveries a second while the senders wrote."""
+        return self.in_window / self.seconds if self.seconds else 0.0
+
+    @property
+    def share(self) -> float:
+        return self.delivered / self.owed if self.owed else float("nan")
+
+    @property
+    def longest_pause(self) -> float:
+        """The longest time, while the senders wrote, that nothing arrived."""
+        longest = pause = 0.0
+        before = (0.0, 0)
+        for point in self.timeline:
+            pause = pause + point[0] - before[0] if point[1] == before[1] else 0.0
+            longest = max(longest, pause)
+            before = point
+        return longest
+
+    def line(self) -> str:
+        return (
+            f"{util.human_rate(self.rate):>6}/s for {self.seconds:.1f} s (longest pause "
+            f"{self.longest_pause:.1f} s)  delivered {100 * self.share:6.2f}%  dropped "
+            f"{self.dropped}  lines written "
+            f"{self.written:,}, read by the server {self.taken:,}, refused {self.refused:,}"
+            f"  server {100 * self.server_cpu:3.0f}%  load {100 * self.generator_cpu:3.0f}%"
+            + (f"  unchecked {self.unchecked}" if self.unchecked else "")
         )
 
 
@@ -559,6 +812,96 @@ class Fleet:
             dropped=sum(r[1] for r in after) - closed0,
             quits=[(q[0] / 1e6 - t0_s, q[1], q[2]) for q in quits],
         )
+
+    def flood(self, seconds: float, *, size: int = 64, wait: float = 10.0) -> FloodResult:
+        """The senders write as fast as TCP lets them for `seconds`. Then every client
+        notes the number of the last line it got from each sender, from what it
+        kept of the end of the flood and, if that did not show every sender, from
+        what the server sends next (it has plenty left of each; we wait at most
+        `wait` seconds). The ledger (`_settle`) tells who missed what."""
+        self._ask(("keep",))
+        before = self._ask(("snap",))
+        base = sum(r[0] for r in before)
+        closed0 = sum(r[1] for r in before)
+        cpu0 = sum(r[4] for r in before)
+        server0 = util.process_cpu(self.target.server_pid)
+        began = util.now()
+        sender, receivers = self._conns[0], self._conns[1:]
+        sender.send(("flood", seconds, size))
+        # What the receivers (all but the 10 senders) have counted, every quarter of a
+        # second: a server that stops delivering for a while shows here.
+        timeline: list[tuple[float, int]] = []
+        deadline = began + seconds + 30
+        while not sender.poll(TIMELINE_STEP) and util.now() < deadline:
+            for conn in receivers:
+                conn.send(("poll",))
+            counted = sum(conn.recv()[0] for conn in receivers)
+            timeline.append((round(util.now() - began, 3), counted - base))
+        _, written = self._expect(sender, "flooded", 1)
+        # The window: what arrived while the senders wrote, and what it cost.
+        during = self._ask(("snap",))
+        window = util.now() - began
+        server_cpu = util.process_cpu(self.target.server_pid) - server0
+        sender.send(("taken", size))
+        taken = sender.recv()
+        self._ask(("track",))
+        deadline = util.now() + wait
+        while sum(self._ask(("track-poll",))) and util.now() < deadline:
+            time.sleep(0.1)
+        ledger = [row for rows in self._ask(("ledger",)) for row in rows]
+        after = self._ask(("snap",))
+        quits = sorted(q for r in [*during, *after] for q in r[3])
+        owed, got, behind, unchecked = self._settle(ledger, taken)
+        return FloodResult(
+            seconds=window,
+            written=sum(written),
+            taken=sum(taken),
+            in_window=sum(r[0] for r in during) - base,
+            owed=owed,
+            delivered=got,
+            behind=behind,
+            unchecked=unchecked,
+            generator_cpu=(sum(r[4] for r in during) - cpu0) / window,
+            server_cpu=server_cpu / window,
+            dropped=sum(r[1] for r in after) - closed0,
+            refused=sum(r[5] for r in after),
+            quits=[(q[0] / 1e6, q[1], q[2]) for q in quits],
+            timeline=timeline,
+        )
+
+    def _settle(
+        self, ledger: list[tuple[int, list[int], int, bool, int]], taken: list[int]
+    ) -> tuple[int, int, int, int]:
+        """Deliveries owed and made, from every client's count and last line numbers.
+
+        A client still connected is owed, from each sender, its last line's number
+        + 1 lines (a sender's lines arrive in order, so any shortfall is a line lost
+        on the way). A client that was dropped is owed everything the server passed
+        on to anyone: the furthest any connected client got, or, when nobody is
+        connected any more, what the server read from the senders. A connected
+        client that has had no line at all from some sender cannot be checked: it
+        is owed what it got, and counted as unchecked.
+
+        Returns (owed, made, the most lines a connected client was behind the
+        furthest one, clients unchecked)."""
+        alive = [row for row in ledger if not row[3]]
+        furthest = [max((row[1][s] for row in alive), default=-1) for s in range(SENDERS)]
+        if not alive:
+            furthest = [n - 1 for n in taken]
+        owed = got = behind = unchecked = 0
+        for count, last, untagged, lost, own in ledger:
+            mine = [s for s in range(SENDERS) if s != own]
+            got += count
+            if lost:
+                owed += sum(furthest[s] + 1 for s in mine)
+                continue
+            behind = max(behind, sum(furthest[s] - last[s] for s in mine))
+            if any(last[s] < 0 <= furthest[s] for s in mine):
+                unchecked += 1
+                owed += count
+            else:
+                owed += sum(last[s] + 1 for s in mine) + untagged
+        return owed, got, behind, unchecked
 
     def close(self) -> None:
         for conn in self._conns:

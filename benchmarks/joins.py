@@ -55,7 +55,7 @@ def run_storm(opts: Options) -> list[Figure]:
     notes: dict[str, str] = {}
     for run in range(opts.runs):
         for subject in opts.soketlers:
-            with chat_server(subject) as target:
+            with chat_server(subject, opts=opts) as target:
                 with Fleet(
                     target,
                     STORM,

@@ -22,8 +22,11 @@ SIZE = 1024
 SENDQ = 1 << 20  # the server's default, stated so the run does not depend on it
 
 
-def _one(subject: str, slow: bool, seconds: float) -> tuple[StepResult, bool]:
-    with chat_server(subject, sendq=SENDQ) as target, Fleet(target, CLIENTS, slow=slow) as fleet:
+def _one(subject: str, slow: bool, seconds: float, opts: Options) -> tuple[StepResult, bool]:
+    with (
+        chat_server(subject, sendq=SENDQ, opts=opts) as target,
+        Fleet(target, CLIENTS, slow=slow) as fleet,
+    ):
         fleet.step(RATE, 0.3, "spread", size=SIZE)  # warm-up
         result = fleet.step(RATE, seconds, "spread", size=SIZE, stall=1.5)
         # The server says why it dropped someone ("-- slow… quit (SendQ exceeded)") to
@@ -59,8 +62,8 @@ def run(opts: Options) -> list[Figure]:
                 # The same length as the run with the silent client: a longer run
                 # meets more rare pauses (a WAL checkpoint, a collection), and its p99
                 # would be worse for reasons that have nothing to do with that client.
-                base[subject].append(_one(subject, False, seconds)[0])
-                result, alive = _one(subject, True, seconds)
+                base[subject].append(_one(subject, False, seconds, opts)[0])
+                result, alive = _one(subject, True, seconds, opts)
             except (RuntimeError, TimeoutError, OSError) as exc:
                 errors[subject] = f"{type(exc).__name__}: {exc}"
                 continue

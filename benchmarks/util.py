@@ -173,6 +173,25 @@ def listening(port: int) -> bool:
     return False
 
 
+def proc_address(host: str, port: int) -> str:
+    """An IPv4 address and port as /proc/net/tcp writes them."""
+    return f"{socket.inet_aton(host)[::-1].hex().upper()}:{port:04X}"
+
+
+def tcp_queues() -> dict[tuple[str, str], tuple[int, int]]:
+    """Every IPv4 TCP socket's (bytes not yet acknowledged by the peer, bytes
+    received and not yet read by its program), by (local, remote) address as
+    `proc_address` writes them."""
+    found: dict[tuple[str, str], tuple[int, int]] = {}
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            parts = line.split()
+            tx, rx = parts[4].split(":")
+            found[parts[1], parts[2]] = (int(tx, 16), int(rx, 16))
+    return found
+
+
 def wait_listening(
     port: int, timeout: float = 10.0, proc: subprocess.Popen[Any] | None = None
 ) -> None:
@@ -210,10 +229,11 @@ def running(
     stdout: int | IO[Any] | None = subprocess.DEVNULL,
     stderr: int | IO[Any] | None = None,
     grace: float = 3.0,
+    env: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Starts a process and always ends it, whatever happens in the block."""
     log = stderr if stderr is not None else open(os.devnull, "wb")  # noqa: SIM115
-    proc = subprocess.Popen(list(argv), stdin=stdin, stdout=stdout, stderr=log)
+    proc = subprocess.Popen(list(argv), stdin=stdin, stdout=stdout, stderr=log, env=env)
     try:
         yield proc
     finally:
