@@ -48,7 +48,16 @@ SCENARIOS: dict[str, tuple[Scenario, str]] = {
 # Left out of --quick (run them with --only): building a room of 10,000 takes minutes.
 SLOW_SCENARIOS = ("fanout-10k",)
 # The scenarios that run `soketler serve` only, and so can run it from another tree.
-COMPARABLE = ("fanout", "fanout-100", "fanout-10k", "slow", "saturation", "history", "joins")
+COMPARABLE = (
+    "fanout",
+    "fanout-100",
+    "fanout-10k",
+    "slow",
+    "saturation",
+    "history",
+    "joins",
+    "capacity",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -750,6 +750,11 @@ class Fleet:
         replies = self._ask(("poll",))
         return sum(r[0] for r in replies), sum(r[1] for r in replies)
 
+    def quits(self, since_us: int) -> list[tuple[float, str, str]]:
+        """The quits the sampled receivers have seen since the last step (their
+        latencies are dropped), as (seconds after `since_us`, nick, reason)."""
+        return [((q[0] - since_us) / 1e6, q[1], q[2]) for r in self._ask(("snap",)) for q in r[3]]
+
     def slow_alive(self) -> bool:
         sender = self._conns[0]
         sender.send(("slow-alive",))
