@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import math
 import multiprocessing
 import os
@@ -244,7 +245,7 @@ class ProcessPlan:
     deadline: float = 0.0  # seconds to connect and register; then report what is done
 
 
-# Seconds between two looks at the deliveries while a flood goes on.
+# Seconds between two samples of the deliveries while a flood goes on.
 TIMELINE_STEP = 0.25
 # Lines a flood sender hands its transport at once.
 FLOOD_BLOCK = 64
@@ -276,6 +277,8 @@ class Worker:
         self.stopped = asyncio.Event()
         self.sending: asyncio.Future[None] | None = None
         self.written: list[int] = []  # lines each flood sender handed its socket
+        self.timeline: list[tuple[int, int]] = []  # (µs, deliveries so far) in a flood
+        self._sampler: asyncio.TimerHandle | None = None
 
     async def main(self) -> None:
         loop = asyncio.get_running_loop()
@@ -381,11 +384,19 @@ class Worker:
             for index, client in enumerate(self.clients):
                 client.keep = True
                 client.own = self._own(index)
+            self.timeline = []
+            self._sample()
             self.conn.send(("keeping",))
         elif kind == "track":
+            self._sample()
+            if self._sampler is not None:
+                self._sampler.cancel()
+                self._sampler = None
             for client in self.clients:
                 client.start_tracking()
             self.conn.send(("tracking",))
+        elif kind == "timeline":
+            self.conn.send(self.timeline)
         elif kind == "taken":
             self.conn.send(self._taken(*message[1:]))
         elif kind == "track-poll":
@@ -454,6 +465,13 @@ class Worker:
                 await asyncio.sleep(max(0.0, (due - util.mono_us()) / 1e6))
         self.conn.send(("sent", total, late_max))
 
+    def _sample(self) -> None:
+        """Notes (when, deliveries so far) every TIMELINE_STEP while a flood goes on:
+        taken here, not asked for by the coordinator, so a busy process samples late
+        but never delays anything."""
+        self.timeline.append((util.mono_us(), self.tally.count))
+        self._sampler = asyncio.get_running_loop().call_later(TIMELINE_STEP, self._sample)
+
     async def _flood(self, seconds: float, size: int) -> None:
         """Every sender writes lines as fast as its socket takes them, for `seconds`.
 
@@ -488,9 +506,10 @@ class Worker:
 
         for client in self.clients:
             client.watch_refusals = True
+        began = util.mono_us()
         await asyncio.gather(*(one(i, c) for i, c in enumerate(self.clients)))
         self.written = written
-        self.conn.send(("flooded", written))
+        self.conn.send(("flooded", written, began, util.mono_us()))
 
     def _taken(self, size: int) -> list[int]:
         """Per sender, the lines the server has read from its socket so far: what was
@@ -592,8 +611,8 @@ class FloodResult:
     dropped: int  # clients whose connection the server closed or reset
     refused: int  # lines the server answered with a refusal (soketler: "Not sent: …")
     quits: list[tuple[float, str, str]]  # (monotonic seconds, nick, reason), sampled
-    # (seconds since the start, deliveries to the receivers so far), while the senders wrote
-    timeline: list[tuple[float, int]]
+    # per generator process: (seconds since the senders began, deliveries so far)
+    timelines: list[list[tuple[float, int]]]
 
     @property
     def rate(self) -> float:
@@ -606,13 +625,16 @@ class FloodResult:
 
     @property
     def longest_pause(self) -> float:
-        """The longest time, while the senders wrote, that nothing arrived."""
-        longest = pause = 0.0
-        before = (0.0, 0)
-        for point in self.timeline:
-            pause = pause + point[0] - before[0] if point[1] == before[1] else 0.0
-            longest = max(longest, pause)
-            before = point
+        """The longest time, while the senders wrote, that a generator process saw
+        nothing arrive (between its samples)."""
+        longest = 0.0
+        for timeline in self.timelines:
+            pause = 0.0
+            for (t0, n0), (t1, n1) in itertools.pairwise(timeline):
+                if t1 <= 0 or t0 >= self.seconds:
+                    continue
+                pause = pause + min(t1, self.seconds) - max(t0, 0.0) if n1 == n0 else 0.0
+                longest = max(longest, pause)
         return longest
 
     def line(self) -> str:
@@ -826,30 +848,22 @@ class Fleet:
         `wait` seconds). The ledger (`_settle`) tells who missed what."""
         self._ask(("keep",))
         before = self._ask(("snap",))
-        base = sum(r[0] for r in before)
         closed0 = sum(r[1] for r in before)
         cpu0 = sum(r[4] for r in before)
         server0 = util.process_cpu(self.target.server_pid)
         began = util.now()
-        sender, receivers = self._conns[0], self._conns[1:]
+        sender = self._conns[0]
         sender.send(("flood", seconds, size))
-        # What the receivers (all but the 10 senders) have counted, every quarter of a
-        # second: a server that stops delivering for a while shows here.
-        timeline: list[tuple[float, int]] = []
-        deadline = began + seconds + 30
-        while not sender.poll(TIMELINE_STEP) and util.now() < deadline:
-            for conn in receivers:
-                conn.send(("poll",))
-            counted = sum(conn.recv()[0] for conn in receivers)
-            timeline.append((round(util.now() - began, 3), counted - base))
-        _, written = self._expect(sender, "flooded", 1)
-        # The window: what arrived while the senders wrote, and what it cost.
-        during = self._ask(("snap",))
-        window = util.now() - began
+        _, written, start_us, end_us = self._expect(sender, "flooded", seconds + 30)
+        # What it cost, and what arrived while the senders wrote: each process noted its
+        # count every quarter of a second; read at the senders' start and end.
         server_cpu = util.process_cpu(self.target.server_pid) - server0
+        wall = util.now() - began
+        during = self._ask(("snap",))
         sender.send(("taken", size))
         taken = sender.recv()
         self._ask(("track",))
+        timelines = self._ask(("timeline",))
         deadline = util.now() + wait
         while sum(self._ask(("track-poll",))) and util.now() < deadline:
             time.sleep(0.1)
@@ -857,21 +871,27 @@ class Fleet:
         after = self._ask(("snap",))
         quits = sorted(q for r in [*during, *after] for q in r[3])
         owed, got, behind, unchecked = self._settle(ledger, taken)
+        window = (end_us - start_us) / 1e6
         return FloodResult(
             seconds=window,
             written=sum(written),
             taken=sum(taken),
-            in_window=sum(r[0] for r in during) - base,
+            in_window=round(
+                sum(_at(t, end_us) - _at(t, start_us) for t in timelines if len(t) > 1)
+            ),
             owed=owed,
             delivered=got,
             behind=behind,
             unchecked=unchecked,
-            generator_cpu=(sum(r[4] for r in during) - cpu0) / window,
-            server_cpu=server_cpu / window,
+            generator_cpu=(sum(r[4] for r in during) - cpu0) / wall,
+            server_cpu=server_cpu / wall,
             dropped=sum(r[1] for r in after) - closed0,
             refused=sum(r[5] for r in after),
             quits=[(q[0] / 1e6, q[1], q[2]) for q in quits],
-            timeline=timeline,
+            timelines=[
+                [((t - start_us) / 1e6, n - timeline[0][1]) for t, n in timeline]
+                for timeline in timelines
+            ],
         )
 
     def _settle(
@@ -885,7 +905,7 @@ class Fleet:
         on to anyone: the furthest any connected client got, or, when nobody is
         connected any more, what the server read from the senders. A connected
         client that has had no line at all from some sender cannot be checked: it
-        is owed what it got, and counted as unchecked.
+        is left out of both, and counted as unchecked.
 
         Returns (owed, made, the most lines a connected client was behind the
         furthest one, clients unchecked)."""
@@ -896,16 +916,16 @@ class Fleet:
         owed = got = behind = unchecked = 0
         for count, last, untagged, lost, own in ledger:
             mine = [s for s in range(SENDERS) if s != own]
-            got += count
             if lost:
                 owed += sum(furthest[s] + 1 for s in mine)
+                got += count
                 continue
             behind = max(behind, sum(furthest[s] - last[s] for s in mine))
             if any(last[s] < 0 <= furthest[s] for s in mine):
-                unchecked += 1
-                owed += count
+                unchecked += 1  # left out: every member gets the same lines
             else:
                 owed += sum(last[s] + 1 for s in mine) + untagged
+                got += count
         return owed, got, behind, unchecked
 
     def close(self) -> None:
@@ -921,6 +941,14 @@ class Fleet:
             conn.close()
         self._procs.clear()
         self._conns.clear()
+
+
+def _at(timeline: list[tuple[int, int]], when: int) -> float:
+    """A process's count at `when` (µs), between its two samples around it."""
+    for (t0, n0), (t1, n1) in itertools.pairwise(timeline):
+        if t0 <= when <= t1:
+            return n0 + (n1 - n0) * (when - t0) / (t1 - t0) if t1 > t0 else n1
+    return float(timeline[-1][1] if when > timeline[-1][0] else timeline[0][1])
 
 
 def join_times(registrations: Sequence[tuple[int, int]]) -> list[int]:
