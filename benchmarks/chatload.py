@@ -870,7 +870,7 @@ class Fleet:
         ledger = [row for rows in self._ask(("ledger",)) for row in rows]
         after = self._ask(("snap",))
         quits = sorted(q for r in [*during, *after] for q in r[3])
-        owed, got, behind, unchecked = self._settle(ledger, taken)
+        owed, got, behind, unchecked = self._settle(ledger, taken, written)
         window = (end_us - start_us) / 1e6
         return FloodResult(
             seconds=window,
@@ -894,8 +894,9 @@ class Fleet:
             ],
         )
 
+    @staticmethod
     def _settle(
-        self, ledger: list[tuple[int, list[int], int, bool, int]], taken: list[int]
+        ledger: list[tuple[int, list[int], int, bool, int]], taken: list[int], written: list[int]
     ) -> tuple[int, int, int, int]:
         """Deliveries owed and made, from every client's count and last line numbers.
 
@@ -904,8 +905,8 @@ class Fleet:
         on the way). A client that was dropped is owed everything the server passed
         on to anyone: the furthest any connected client got, or, when nobody is
         connected any more, what the server read from the senders. A connected
-        client that has had no line at all from some sender cannot be checked: it
-        is left out of both, and counted as unchecked.
+        client that has had no line at all from some sender that wrote cannot be
+        checked: it is left out of both, and counted as unchecked.
 
         Returns (owed, made, the most lines a connected client was behind the
         furthest one, clients unchecked)."""
@@ -915,13 +916,13 @@ class Fleet:
             furthest = [n - 1 for n in taken]
         owed = got = behind = unchecked = 0
         for count, last, untagged, lost, own in ledger:
-            mine = [s for s in range(SENDERS) if s != own]
+            mine = [s for s in range(len(written)) if written[s] and s != own]
             if lost:
                 owed += sum(furthest[s] + 1 for s in mine)
                 got += count
                 continue
             behind = max(behind, sum(furthest[s] - last[s] for s in mine))
-            if any(last[s] < 0 <= furthest[s] for s in mine):
+            if any(last[s] < 0 for s in mine):
                 unchecked += 1  # left out: every member gets the same lines
             else:
                 owed += sum(last[s] + 1 for s in mine) + untagged
