@@ -25,6 +25,7 @@ LOOPS = ("asyncio", "uvloop")
 SERVER_CPU = 0
 LOAD_CPU = 1
 HOST = "127.0.0.1"
+KILL_WAIT = 30.0  # seconds to wait for a process to die after SIGKILL
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -214,7 +215,12 @@ def stop(proc: subprocess.Popen[Any], grace: float = 3.0) -> None:
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
-            proc.wait(5)
+            try:
+                # A process killed inside a system call that waits for the disk (an
+                # fsync, when others keep the disk busy) dies only once it returns.
+                proc.wait(KILL_WAIT)
+            except subprocess.TimeoutExpired:
+                print(f"note: pid {proc.pid} still exiting {KILL_WAIT:.0f} s after SIGKILL")
     for stream in (proc.stdin, proc.stdout, proc.stderr):
         if stream is not None:
             with contextlib.suppress(OSError):
