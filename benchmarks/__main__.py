@@ -7,10 +7,12 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
 from benchmarks import (
     cluster,
@@ -23,6 +25,7 @@ from benchmarks import (
     plots,
     redis_streams,
     report,
+    saturation,
     search,
     slow,
     startup,
@@ -40,6 +43,7 @@ SCENARIOS: dict[str, tuple[Scenario, str]] = {
     "fanout-100": (partial(fanout.run_room, clients=100), "one room of 100 at 50K/s"),
     "fanout-web": (fanout.run_web_room, "one room of 1,000 browsers against 1,000 on TCP"),
     "slow": (slow.run, "100 clients and one that never reads"),
+    "saturation": (saturation.run, "one room of 1,000, 10 senders as fast as TCP allows"),
     "history": (history.run, "fan-out with SQLite history against --db :memory:"),
     "search": (search.run, "SQLite writes with and without the search index; search latency"),
     "irc": (irc.run, "the IRC door against ngIRCd: a room of 1,000 at 50K/s, saturation"),
@@ -53,6 +57,17 @@ SCENARIOS: dict[str, tuple[Scenario, str]] = {
 }
 # Left out of --quick (run them with --only): building a room of 10,000 takes minutes.
 SLOW_SCENARIOS = ("fanout-10k",)
+# The scenarios that run `soketler serve` only, and so can run it from another tree.
+COMPARABLE = (
+    "fanout",
+    "fanout-100",
+    "fanout-10k",
+    "slow",
+    "saturation",
+    "history",
+    "joins",
+    "capacity",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,6 +87,14 @@ def main(argv: list[str] | None = None) -> int:
         "the one `soketler serve` picks by default)",
     )
     parser.add_argument(
+        "--compare",
+        action="append",
+        metavar="TREE",
+        help="also run `soketler serve` from this source tree (a checkout of another "
+        "commit, e.g. made with `git worktree add`), as soketler@COMMIT/LOOP; "
+        "repeatable; only with --only among " + ", ".join(COMPARABLE),
+    )
+    parser.add_argument(
         "--readme",
         choices=("auto", "yes", "no"),
         default="auto",
@@ -86,6 +109,14 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(
                 f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}"
             )
+    compare: dict[str, str] = {}
+    for tree in args.compare or ():
+        src = Path(tree).resolve() / "src"
+        if not (src / "soketler").is_dir():
+            parser.error(f"--compare {tree}: no src/soketler there")
+        if not args.only or any(n not in COMPARABLE for n in names):
+            parser.error("--compare needs --only with scenarios among " + ", ".join(COMPARABLE))
+        compare[_label(tree)] = str(src)
     missing = [tool for tool in ("ncat", "socat", "nc") if not shutil.which(tool)]
     if missing:
         print(f"note: {', '.join(missing)} missing; their figures will be 'not available'")
@@ -94,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     # full run measures both.
     fastest = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
     default_loops = (fastest,) if args.quick else util.LOOPS
-    opts = Options(quick=args.quick, runs=runs, loops=tuple(args.loop or default_loops))
+    opts = Options(
+        quick=args.quick, runs=runs, loops=tuple(args.loop or default_loops), compare=compare
+    )
     util.pin_self(util.LOAD_CPU)
     info = util.machine_info()
     print(
@@ -119,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         "loops": list(opts.loops),
         "only": names,
         "partial": bool(args.only) or opts.loops != util.LOOPS,
+        "compare": compare,
     }
     info["seconds"] = round(time.monotonic() - started, 1)
     path = report.save(figures, info, options)
@@ -133,6 +167,29 @@ def main(argv: list[str] | None = None) -> int:
             print(f"drew {drawn.relative_to(util.ROOT)}")
     print("\n" + report.table(figures, info, options))
     return 0
+
+
+def _label(tree: str) -> str:
+    """A source tree's short commit when it is a git checkout of its own (a `git
+    worktree add` one), else its folder's name (an unpacked `git archive`)."""
+    folder = Path(tree).resolve()
+
+    def git(*args: str) -> str:
+        out = subprocess.run(
+            ["git", "-C", str(folder), *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+        return out.stdout.strip()
+
+    try:
+        if Path(git("rev-parse", "--show-toplevel")).resolve() == folder:
+            return git("rev-parse", "--short", "HEAD")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return folder.name
 
 
 if __name__ == "__main__":

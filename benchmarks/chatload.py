@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import itertools
 import json
 import math
 import multiprocessing
@@ -37,13 +38,19 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from benchmarks import util
+from soketler.protocols import codes, wording
+from soketler.protocols.events import Error
 
+SENDERS = 10
 MARK = b"~"
 STAMP = re.compile(rb"~([0-9a-f]+)\.")
+# A flood line's tag, before its sequence number, by sender (see _flood_line).
+FLOOD_TAGS = [b"~f%d:" % sender for sender in range(SENDERS)]
+# How soketler begins a refusal ("Not sent: the server is busy …").
+REFUSED = wording.error_text(Error(codes.BUSY)).split(":", 1)[0].encode() + b":"
 QUIT = re.compile(rb"-- (\S+) quit \(([^)\r\n]*)\)")
 REGISTERED = b"You are in #lobby"
 MEMBERS = b"-- #lobby ("
-SENDERS = 10
 # A browser's registration ends with the end of its #lobby replay.
 WEB_REGISTERED = b'"type":"history"'
 # What a browser counts: frame headers hold any byte (0x7E, "~", is the length byte of
@@ -87,11 +94,12 @@ class ChatTarget:
 class Tally:
     """What one process has seen since the coordinator last asked."""
 
-    __slots__ = ("closed", "count", "latencies", "quits")
+    __slots__ = ("closed", "count", "latencies", "quits", "refused")
 
     def __init__(self) -> None:
         self.count = 0
         self.closed = 0
+        self.refused = 0  # refusals the senders got (soketler's "Not sent: …")
         self.latencies: list[int] = []
         self.quits: list[tuple[int, str, str]] = []
 
@@ -106,6 +114,21 @@ class Client(asyncio.Protocol):
         self.room = room  # enter this room (JSON flavour) rather than #lobby
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.transport: asyncio.Transport | None = None
+        # Set while the transport holds bytes the kernel has not taken (flood senders
+        # set their high-water mark to 0, so this means "the socket is full").
+        self.writable: asyncio.Future[None] | None = None
+        self.lost = False
+        self.watch_refusals = False
+        # Markers counted by this client (a flood checks each client's share).
+        self.count = 0
+        # After a flood: per sender, the highest line number seen so far (see _track).
+        self.last: list[int] | None = None
+        self.own = -1  # the sender whose lines this client does not get (ncat's senders)
+        self.closed_books = False
+        self.keep = False
+        self._recent = b""
+        self._before = b""
+        self._carry = b""
         self.registered = nick is None
         self.closing = False
         self._buf = b""
@@ -134,9 +157,70 @@ class Client(asyncio.Protocol):
             data = self._register(data)
             if not data:
                 return
-        self.tally.count += data.count(MARK)
+        if self.watch_refusals:
+            self.tally.refused += data.count(REFUSED)
+        if self.closed_books:
+            return
+        count = data.count(MARK)
+        self.tally.count += count
+        self.count += count
+        if self.last is not None:
+            self._track(data)
+        elif self.keep:
+            # For the ledger at the end of a flood: the last piece, and the end of
+            # the one before (a tag cut in two by the boundary).
+            self._before = self._recent[-24:]
+            self._recent = data
         if self.sample:
             self._parse(data)
+
+    def _track(self, data: bytes) -> None:
+        """Notes, per sender, the number of its last line in `data` (ten searches
+        from the end, so it is not done while a flood is measured). A sender's lines
+        reach a client in order, so a client that lost none has counted, from each
+        sender, its last line's number + 1 lines."""
+        if self._carry:
+            data, self._carry = self._carry + data, b""
+        last = self.last
+        assert last is not None
+        for sender in range(len(last)):
+            tag = FLOOD_TAGS[sender]
+            end = len(data)
+            while (at := data.rfind(tag, 0, end)) >= 0:
+                stop = data.find(b" ", at, at + 24)
+                # A tag that does not parse was cut by the end of `data` (it is kept
+                # for the next piece) or, with ncat, by the prefix it puts before
+                # each piece it forwards: the line before it tells.
+                try:
+                    seq = int(data[at + len(tag) : stop], 16) if stop > 0 else -1
+                except ValueError:
+                    seq = -1
+                if seq >= 0:
+                    last[sender] = max(last[sender], seq)
+                    break
+                end = at
+        tail = data.rfind(MARK, max(0, len(data) - 24))
+        if tail >= 0 and data.find(b" ", tail) < 0:
+            self._carry = data[tail:]
+        # Once every sender has been seen, the count and the numbers agree: the books
+        # close, and from then on this client reads without counting (cheap, so the
+        # load generator catches up and holds nobody back).
+        own = self.own
+        if all(n >= 0 for s, n in enumerate(last) if s != own):
+            self.closed_books = True
+
+    def start_tracking(self) -> None:
+        """After a flood: from the last pieces kept, then from what comes next."""
+        self.last = [-1] * SENDERS
+        self._carry = b""
+        before, recent, self._before, self._recent = self._before, self._recent, b"", b""
+        self._track(before)
+        self._track(recent)
+
+    @property
+    def untagged(self) -> int:
+        """Lines counted whose tag has not come in full yet (0 or 1)."""
+        return 1 if self._carry else 0
 
     def _register(self, data: bytes) -> bytes:
         """Registration ends with the members line after 'You are in #lobby' (in a
@@ -177,7 +261,17 @@ class Client(asyncio.Protocol):
             for nick, reason in QUIT.findall(chunk):
                 self.tally.quits.append((arrived, nick.decode(), reason.decode()))
 
+    def pause_writing(self) -> None:
+        if self.writable is None or self.writable.done():
+            self.writable = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self.writable is not None and not self.writable.done():
+            self.writable.set_result(None)
+
     def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        self.resume_writing()
         if not self.closing:
             self.tally.closed += 1
         if not self.ready.done():
@@ -333,6 +427,19 @@ class ProcessPlan:
     rooms: list[str] | None = None  # each client's room (JSON flavour), None: #lobby
 
 
+# Seconds between two samples of the deliveries while a flood goes on.
+TIMELINE_STEP = 0.25
+# Lines a flood sender hands its transport at once.
+FLOOD_BLOCK = 64
+
+
+def _flood_line(sender: int, seq: int, size: int) -> bytes:
+    # Not a timestamp (no "~hex." for the sampled clients to take for one): a flood is
+    # paced by TCP, not by a schedule, so there is no intended send time to measure from.
+    head = b"~f%d:%x " % (sender, seq)
+    return head + b"x" * max(0, size - len(head) - 2) + b"\r\n"
+
+
 def _message(intended_us: int, sender: int, size: int) -> bytes:
     head = b"~%x.%d " % (intended_us, sender)
     return head + b"x" * max(0, size - len(head) - 2) + b"\r\n"
@@ -360,6 +467,9 @@ class Worker:
         self.slow_sock: socket.socket | None = None
         self.stopped = asyncio.Event()
         self.sending: asyncio.Future[None] | None = None
+        self.written: list[int] = []  # lines each flood sender handed its socket
+        self.timeline: list[tuple[int, int]] = []  # (µs, deliveries so far) in a flood
+        self._sampler: asyncio.TimerHandle | None = None
 
     async def main(self) -> None:
         loop = asyncio.get_running_loop()
@@ -454,16 +564,64 @@ class Worker:
             self.conn.send((tally.count, tally.closed))
         elif kind == "snap":
             self.conn.send(
-                (tally.count, tally.closed, tally.latencies, tally.quits, util.self_cpu())
+                (
+                    tally.count,
+                    tally.closed,
+                    tally.latencies,
+                    tally.quits,
+                    util.self_cpu(),
+                    tally.refused,
+                )
             )
             tally.latencies = []
             tally.quits = []
         elif kind == "send":
             self.sending = asyncio.ensure_future(self._send(*message[1:]))
+        elif kind == "flood":
+            self.sending = asyncio.ensure_future(self._flood(*message[1:]))
+        elif kind == "keep":
+            for index, client in enumerate(self.clients):
+                client.keep = True
+                client.own = self._own(index)
+            self.timeline = []
+            self._sample()
+            self.conn.send(("keeping",))
+        elif kind == "track":
+            self._sample()
+            if self._sampler is not None:
+                self._sampler.cancel()
+                self._sampler = None
+            for client in self.clients:
+                client.start_tracking()
+            self.conn.send(("tracking",))
+        elif kind == "timeline":
+            self.conn.send(self.timeline)
+        elif kind == "taken":
+            self.conn.send(self._taken(*message[1:]))
+        elif kind == "track-poll":
+            self.conn.send(self._unchecked())
+        elif kind == "ledger":
+            self.conn.send(self._ledger())
         elif kind == "slow-alive":
             self.conn.send(self._slow_alive())
         elif kind == "stop":
             self._stop()
+
+    def _own(self, index: int) -> int:
+        """The sender whose lines this client does not get (-1: none): flood senders
+        are the clients of the same index in the sender process, and only soketler
+        sends a line back to its sender."""
+        return index if self.plan.sender and self.target.kind != "soketler" else -1
+
+    def _unchecked(self) -> int:
+        """Connected clients that have not yet seen a line from every sender."""
+        return sum(not (c.closed_books or c.lost) for c in self.clients)
+
+    def _ledger(self) -> list[tuple[int, list[int], int, bool, int]]:
+        return [
+            (c.count, c.last or [-1] * SENDERS, c.untagged, c.lost, self._own(i))
+            for i, c in enumerate(self.clients)
+        ]
 
     def _slow_alive(self) -> bool:
         """Whether the server still holds the client that never reads."""
@@ -508,6 +666,72 @@ class Worker:
                 due = t0 + int((k if shape == "spread" else (k // count) * count) * gap)
                 await asyncio.sleep(max(0.0, (due - util.mono_us()) / 1e6))
         self.conn.send(("sent", total, late_max))
+
+    def _sample(self) -> None:
+        """Notes (when, deliveries so far) every TIMELINE_STEP while a flood goes on:
+        taken here, not asked for by the coordinator, so a busy process samples late
+        but never delays anything."""
+        self.timeline.append((util.mono_us(), self.tally.count))
+        self._sampler = asyncio.get_running_loop().call_later(TIMELINE_STEP, self._sample)
+
+    async def _flood(self, seconds: float, size: int) -> None:
+        """Every sender writes lines as fast as its socket takes them, for `seconds`.
+
+        A sender writes a block of lines only when its transport holds nothing (its
+        high-water mark is 0): the kernel, that is TCP, decides the pace. Senders keep
+        reading all along (they are members of the room).
+        """
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        written = [0] * len(self.clients)
+
+        async def one(index: int, client: Client) -> None:
+            transport = client.transport
+            if transport is None:
+                return
+            transport.set_write_buffer_limits(high=0)
+            while not client.lost:
+                left = end - loop.time()
+                if left <= 0:
+                    return
+                waiting = client.writable
+                if waiting is not None and not waiting.done():
+                    await asyncio.wait([waiting], timeout=left)
+                    continue
+                first = written[index]
+                seqs = range(first, first + FLOOD_BLOCK)
+                transport.write(b"".join([_flood_line(index, seq, size) for seq in seqs]))
+                written[index] = first + FLOOD_BLOCK
+                # The socket may have room for the next block at once: let the loop
+                # read (and answer the coordinator) in between.
+                await asyncio.sleep(0)
+
+        for client in self.clients:
+            client.watch_refusals = True
+        began = util.mono_us()
+        await asyncio.gather(*(one(i, c) for i, c in enumerate(self.clients)))
+        self.written = written
+        self.conn.send(("flooded", written, began, util.mono_us()))
+
+    def _taken(self, size: int) -> list[int]:
+        """Per sender, the lines the server has read from its socket so far: what was
+        written, less what our transport, our socket and the server's socket still
+        hold (the last two from /proc/net/tcp)."""
+        queues = util.tcp_queues()
+        server = util.proc_address(self.target.host, self.target.port)
+        taken = []
+        for index, client in enumerate(self.clients):
+            transport = client.transport
+            if transport is None or client.lost:
+                taken.append(0)
+                continue
+            host, port = transport.get_extra_info("sockname")[:2]
+            mine = util.proc_address(host, port)
+            ours = queues.get((mine, server), (0, 0))[0]
+            theirs = queues.get((server, mine), (0, 0))[1]
+            unsent = transport.get_write_buffer_size() + ours + theirs
+            taken.append(max(0, self.written[index] * size - unsent) // size)
+        return taken
 
     def _stop(self) -> None:
         with contextlib.suppress(Exception):
@@ -571,6 +795,58 @@ class StepResult:
             f"{100 * self.share:6.2f}%  p50 {self.p50_ms:7.1f} ms  p99 {self.p99_ms:7.1f} ms"
             f"  server {100 * self.server_cpu:3.0f}%  load {100 * self.generator_cpu:3.0f}%"
             + (f"  dropped {self.dropped}" if self.dropped else "")
+        )
+
+
+@dataclass
+class FloodResult:
+    seconds: float  # how long the senders wrote
+    written: int  # lines the senders handed to their sockets
+    taken: int  # of those, lines the server had read when the senders stopped
+    in_window: int  # deliveries counted while the senders wrote
+    owed: int  # deliveries owed for the lines the server passed on (see Fleet._settle)
+    delivered: int  # deliveries made
+    behind: int  # lines the slowest connected client was behind the furthest, at the end
+    unchecked: int  # connected clients that had no line from some sender (see _settle)
+    generator_cpu: float  # share of one core, all generator processes, in the window
+    server_cpu: float  # share of one core, in the window
+    dropped: int  # clients whose connection the server closed or reset
+    refused: int  # lines the server answered with a refusal (soketler: "Not sent: …")
+    quits: list[tuple[float, str, str]]  # (monotonic seconds, nick, reason), sampled
+    # per generator process: (seconds since the senders began, deliveries so far)
+    timelines: list[list[tuple[float, int]]]
+
+    @property
+    def rate(self) -> float:
+        """Deliveries a second while the senders wrote."""
+        return self.in_window / self.seconds if self.seconds else 0.0
+
+    @property
+    def share(self) -> float:
+        return self.delivered / self.owed if self.owed else float("nan")
+
+    @property
+    def longest_pause(self) -> float:
+        """The longest time, while the senders wrote, that a generator process saw
+        nothing arrive (between its samples)."""
+        longest = 0.0
+        for timeline in self.timelines:
+            pause = 0.0
+            for (t0, n0), (t1, n1) in itertools.pairwise(timeline):
+                if t1 <= 0 or t0 >= self.seconds:
+                    continue
+                pause = pause + min(t1, self.seconds) - max(t0, 0.0) if n1 == n0 else 0.0
+                longest = max(longest, pause)
+        return longest
+
+    def line(self) -> str:
+        return (
+            f"{util.human_rate(self.rate):>6}/s for {self.seconds:.1f} s (longest pause "
+            f"{self.longest_pause:.1f} s)  delivered {100 * self.share:6.2f}%  dropped "
+            f"{self.dropped}  lines written "
+            f"{self.written:,}, read by the server {self.taken:,}, refused {self.refused:,}"
+            f"  server {100 * self.server_cpu:3.0f}%  load {100 * self.generator_cpu:3.0f}%"
+            + (f"  unchecked {self.unchecked}" if self.unchecked else "")
         )
 
 
@@ -720,6 +996,11 @@ class Fleet:
         replies = self._ask(("poll",))
         return sum(r[0] for r in replies), sum(r[1] for r in replies)
 
+    def quits(self, since_us: int) -> list[tuple[float, str, str]]:
+        """The quits the sampled receivers have seen since the last step (their
+        latencies are dropped), as (seconds after `since_us`, nick, reason)."""
+        return [((q[0] - since_us) / 1e6, q[1], q[2]) for r in self._ask(("snap",)) for q in r[3]]
+
     def slow_alive(self) -> bool:
         sender = self._conns[0]
         sender.send(("slow-alive",))
@@ -783,6 +1064,95 @@ class Fleet:
             quits=[(q[0] / 1e6 - t0_s, q[1], q[2]) for q in quits],
         )
 
+    def flood(self, seconds: float, *, size: int = 64, wait: float = 10.0) -> FloodResult:
+        """The senders write as fast as TCP lets them for `seconds`. Then every client
+        notes the number of the last line it got from each sender, from what it
+        kept of the end of the flood and, if that did not show every sender, from
+        what the server sends next (it has plenty left of each; we wait at most
+        `wait` seconds). The ledger (`_settle`) tells who missed what."""
+        self._ask(("keep",))
+        before = self._ask(("snap",))
+        closed0 = sum(r[1] for r in before)
+        cpu0 = sum(r[4] for r in before)
+        server0 = util.process_cpu(self.target.server_pid)
+        began = util.now()
+        sender = self._conns[0]
+        sender.send(("flood", seconds, size))
+        _, written, start_us, end_us = self._expect(sender, "flooded", seconds + 30)
+        # What it cost, and what arrived while the senders wrote: each process noted its
+        # count every quarter of a second; read at the senders' start and end.
+        server_cpu = util.process_cpu(self.target.server_pid) - server0
+        wall = util.now() - began
+        during = self._ask(("snap",))
+        sender.send(("taken", size))
+        taken = sender.recv()
+        self._ask(("track",))
+        timelines = self._ask(("timeline",))
+        deadline = util.now() + wait
+        while sum(self._ask(("track-poll",))) and util.now() < deadline:
+            time.sleep(0.1)
+        ledger = [row for rows in self._ask(("ledger",)) for row in rows]
+        after = self._ask(("snap",))
+        quits = sorted(q for r in [*during, *after] for q in r[3])
+        owed, got, behind, unchecked = self._settle(ledger, taken, written)
+        window = (end_us - start_us) / 1e6
+        return FloodResult(
+            seconds=window,
+            written=sum(written),
+            taken=sum(taken),
+            in_window=round(
+                sum(_at(t, end_us) - _at(t, start_us) for t in timelines if len(t) > 1)
+            ),
+            owed=owed,
+            delivered=got,
+            behind=behind,
+            unchecked=unchecked,
+            generator_cpu=(sum(r[4] for r in during) - cpu0) / wall,
+            server_cpu=server_cpu / wall,
+            dropped=sum(r[1] for r in after) - closed0,
+            refused=sum(r[5] for r in after),
+            quits=[(q[0] / 1e6, q[1], q[2]) for q in quits],
+            timelines=[
+                [((t - start_us) / 1e6, n - timeline[0][1]) for t, n in timeline]
+                for timeline in timelines
+            ],
+        )
+
+    @staticmethod
+    def _settle(
+        ledger: list[tuple[int, list[int], int, bool, int]], taken: list[int], written: list[int]
+    ) -> tuple[int, int, int, int]:
+        """Deliveries owed and made, from every client's count and last line numbers.
+
+        A client still connected is owed, from each sender, its last line's number
+        + 1 lines (a sender's lines arrive in order, so any shortfall is a line lost
+        on the way). A client that was dropped is owed everything the server passed
+        on to anyone: the furthest any connected client got, or, when nobody is
+        connected any more, what the server read from the senders. A connected
+        client that has had no line at all from some sender that wrote cannot be
+        checked: it is left out of both, and counted as unchecked.
+
+        Returns (owed, made, the most lines a connected client was behind the
+        furthest one, clients unchecked)."""
+        alive = [row for row in ledger if not row[3]]
+        furthest = [max((row[1][s] for row in alive), default=-1) for s in range(SENDERS)]
+        if not alive:
+            furthest = [n - 1 for n in taken]
+        owed = got = behind = unchecked = 0
+        for count, last, untagged, lost, own in ledger:
+            mine = [s for s in range(len(written)) if written[s] and s != own]
+            if lost:
+                owed += sum(furthest[s] + 1 for s in mine)
+                got += count
+                continue
+            behind = max(behind, sum(furthest[s] - last[s] for s in mine))
+            if any(last[s] < 0 for s in mine):
+                unchecked += 1  # left out: every member gets the same lines
+            else:
+                owed += sum(last[s] + 1 for s in mine) + untagged
+                got += count
+        return owed, got, behind, unchecked
+
     def close(self) -> None:
         for conn in self._conns:
             with contextlib.suppress(OSError):
@@ -796,6 +1166,14 @@ class Fleet:
             conn.close()
         self._procs.clear()
         self._conns.clear()
+
+
+def _at(timeline: list[tuple[int, int]], when: int) -> float:
+    """A process's count at `when` (µs), between its two samples around it."""
+    for (t0, n0), (t1, n1) in itertools.pairwise(timeline):
+        if t0 <= when <= t1:
+            return n0 + (n1 - n0) * (when - t0) / (t1 - t0) if t1 > t0 else n1
+    return float(timeline[-1][1] if when > timeline[-1][0] else timeline[0][1])
 
 
 def join_times(registrations: Sequence[tuple[int, int]]) -> list[int]:

@@ -89,7 +89,7 @@ def run_big_room(opts: Options) -> list[Figure]:
                 if subject in errors:
                     continue
                 try:
-                    with chat_server(subject) as target, Fleet(target, clients) as fleet:
+                    with chat_server(subject, opts=opts) as target, Fleet(target, clients) as fleet:
                         util.wait_quiet(target.server_pid, 10)
                         runs[subject, shape].append(_steps(fleet, rates, shape, opts, subject))
                 except (RuntimeError, TimeoutError, OSError) as exc:
@@ -169,7 +169,7 @@ def run_room(opts: Options, clients: int) -> list[Figure]:
                 continue
             try:
                 with (
-                    chat_server(subject) as target,
+                    chat_server(subject, opts=opts) as target,
                     Fleet(target, clients, deadline=deadline, timeout=deadline + 60) as fleet,
                 ):
                     setup[subject] = fleet.setup_seconds

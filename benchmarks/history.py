@@ -32,7 +32,7 @@ def run(opts: Options) -> list[Figure]:
         for subject in opts.soketlers:
             for store in STORES:
                 with (
-                    chat_server(subject, memory=store == "memory") as target,
+                    chat_server(subject, memory=store == "memory", opts=opts) as target,
                     Fleet(target, CLIENTS) as fleet,
                 ):
                     util.wait_quiet(target.server_pid, 10)

@@ -26,7 +26,7 @@ from typing import Any
 from benchmarks import util
 from benchmarks.chatload import ChatTarget, Fleet, join_times
 from benchmarks.report import Figure, Measure, Target
-from benchmarks.servers import NCAT, Options, chat_server, loop_of
+from benchmarks.servers import NCAT, Options, chat_server, loop_of, tree_env, tree_of
 
 STORM = 5000
 BUCKET = 500
@@ -55,7 +55,7 @@ def run_storm(opts: Options) -> list[Figure]:
     notes: dict[str, str] = {}
     for run in range(opts.runs):
         for subject in opts.soketlers:
-            with chat_server(subject) as target:
+            with chat_server(subject, opts=opts) as target:
                 with Fleet(
                     target,
                     STORM,
@@ -101,7 +101,7 @@ def run_storm(opts: Options) -> list[Figure]:
 
 
 def _capacity_once(
-    subject: str, count: int, traced: bool, register: bool = False
+    subject: str, count: int, traced: bool, opts: Options, register: bool = False
 ) -> dict[str, Any]:
     """RSS (or traced heap) growth of one server while `count` connections are idle:
     connected and greeted, or with `register` also named and in one room."""
@@ -116,7 +116,12 @@ def _capacity_once(
                 "benchmarks.traced_serve",
                 str(report),
             ]
-        with util.running(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE) as proc:
+        with util.running(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=tree_env(tree_of(subject, opts)),
+        ) as proc:
             port = util.read_port(proc)
 
             def heap() -> dict[str, Any]:
@@ -165,12 +170,12 @@ def run_capacity(opts: Options) -> list[Figure]:
     for subject in opts.soketlers:
         values, traced, tops = [], [], []
         for _ in range(opts.runs):
-            values.append(_capacity_once(subject, count, False)["per_connection"])
+            values.append(_capacity_once(subject, count, False, opts)["per_connection"])
         # The traced run is slow and its result steady: once is enough.
-        found = _capacity_once(subject, count, True)
+        found = _capacity_once(subject, count, True, opts)
         traced.append(found["per_connection"])
         tops.append(found["top"])
-        user = _capacity_once(subject, count, True, register=True)
+        user = _capacity_once(subject, count, True, opts, register=True)
         print(
             f"    {subject:16} RSS/conn {util.median(values):.0f} B, heap/conn {traced[0]:.0f} B,"
             f" heap/user {user['per_connection']:.0f} B",

@@ -121,11 +121,14 @@ def fmt(value: float, unit: str) -> str:
     if unit == "GB/s":
         return f"{value:.2f} GB/s"
     if unit == "%":
+        if 99.0 <= value < 100.0:
+            # Just short of everything: one decimal would round it up to 100.0%.
+            return f"{math.floor(value * 100) / 100:.2f}%"
         return f"{value:.1f}%"
     if unit in ("ms", "s"):
         return f"{value:.3g} {unit}" if value < 100 else f"{value:.0f} {unit}"
-    if unit == "B":
-        return f"{value:,.0f} B"
+    if unit in ("B", "clients", "lines"):
+        return f"{value:,.0f} {unit}"
     return f"{value:.3g} {unit}".strip()
 
 
@@ -206,6 +209,9 @@ def table(figures: Sequence[Figure], info: dict[str, Any], options: dict[str, An
             if not m.subject.startswith("soketler"):
                 continue
             loop = m.subject.split("/", 1)[1] if "/" in m.subject else "–"
+            name = m.subject.split("/", 1)[0]
+            if "@" in name:  # another source tree's server (--compare)
+                loop += " @" + name.split("@", 1)[1]
             if m.values:
                 mine = f"{fmt(m.median, f.unit)} ({fmt(m.low, f.unit)}–{fmt(m.high, f.unit)})"
                 if len(m.values) < (options.get("runs") or 0) or (m.note and "run" in m.note):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from benchmarks import util
 from benchmarks.chatload import ChatTarget
@@ -21,10 +22,15 @@ class Options:
     quick: bool
     runs: int
     loops: tuple[str, ...]
+    # Other source trees of soketler to measure beside this one, by label (a short
+    # commit): `soketler@LABEL/LOOP` runs `soketler serve` from that tree's src/.
+    compare: dict[str, str] = field(default_factory=dict)
 
     @property
     def soketlers(self) -> list[str]:
-        return [f"soketler/{loop}" for loop in self.loops]
+        here = [f"soketler/{loop}" for loop in self.loops]
+        there = [f"soketler@{label}/{loop}" for label in self.compare for loop in self.loops]
+        return here + there
 
     @property
     def irc_soketlers(self) -> list[str]:
@@ -34,6 +40,27 @@ class Options:
 
 def loop_of(subject: str) -> str:
     return subject.split("/", 1)[1]
+
+
+def tree_of(subject: str, opts: Options | None) -> str | None:
+    """The source tree a `soketler@LABEL/LOOP` subject runs from (None: this one)."""
+    name = subject.split("/", 1)[0]
+    if "@" not in name:
+        return None
+    label = name.split("@", 1)[1]
+    if opts is None or label not in opts.compare:
+        raise RuntimeError(f"no source tree for {subject}")
+    return opts.compare[label]
+
+
+def tree_env(src: str | None) -> dict[str, str] | None:
+    """The environment that makes `soketler` import from `src` (a tree's src/
+    directory comes before the installed one on the import path)."""
+    if src is None:
+        return None
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH", "")]))
+    return env
 
 
 @contextlib.contextmanager
@@ -69,11 +96,17 @@ def irc_server(subject: str) -> Iterator[ChatTarget]:
 
 @contextlib.contextmanager
 def chat_server(
-    subject: str, *, sendq: int = 8 << 20, memory: bool = False, web: bool = False
+    subject: str,
+    *,
+    sendq: int = 8 << 20,
+    memory: bool = False,
+    web: bool = False,
+    opts: Options | None = None,
 ) -> Iterator[ChatTarget]:
     """A chat server on 127.0.0.1 pinned to the server CPU, ended when the block ends.
     History goes to an SQLite file of its own, or with `memory` nowhere (`:memory:`).
-    With `web`, soketler's browser door listens too (`ChatTarget.web_port`)."""
+    With `web`, soketler's browser door listens too (`ChatTarget.web_port`). A
+    `soketler@LABEL/LOOP` subject runs from the source tree `opts` names for LABEL."""
     if subject == NCAT:
         port = util.free_port()
         # -m: ncat refuses past 100 connections by default.
@@ -97,6 +130,7 @@ def chat_server(
             stdout=subprocess.PIPE,
             stderr=log,
             grace=5.0,
+            env=tree_env(tree_of(subject, opts)),
         ) as proc,
     ):
         try:

@@ -25,6 +25,7 @@ LOOPS = ("asyncio", "uvloop")
 SERVER_CPU = 0
 LOAD_CPU = 1
 HOST = "127.0.0.1"
+KILL_WAIT = 30.0  # seconds to wait for a process to die after SIGKILL
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -173,6 +174,25 @@ def listening(port: int) -> bool:
     return False
 
 
+def proc_address(host: str, port: int) -> str:
+    """An IPv4 address and port as /proc/net/tcp writes them."""
+    return f"{socket.inet_aton(host)[::-1].hex().upper()}:{port:04X}"
+
+
+def tcp_queues() -> dict[tuple[str, str], tuple[int, int]]:
+    """Every IPv4 TCP socket's (bytes not yet acknowledged by the peer, bytes
+    received and not yet read by its program), by (local, remote) address as
+    `proc_address` writes them."""
+    found: dict[tuple[str, str], tuple[int, int]] = {}
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            parts = line.split()
+            tx, rx = parts[4].split(":")
+            found[parts[1], parts[2]] = (int(tx, 16), int(rx, 16))
+    return found
+
+
 def wait_listening(
     port: int, timeout: float = 10.0, proc: subprocess.Popen[Any] | None = None
 ) -> None:
@@ -195,7 +215,12 @@ def stop(proc: subprocess.Popen[Any], grace: float = 3.0) -> None:
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
-            proc.wait(5)
+            try:
+                # A process killed inside a system call that waits for the disk (an
+                # fsync, when others keep the disk busy) dies only once it returns.
+                proc.wait(KILL_WAIT)
+            except subprocess.TimeoutExpired:
+                print(f"note: pid {proc.pid} still exiting {KILL_WAIT:.0f} s after SIGKILL")
     for stream in (proc.stdin, proc.stdout, proc.stderr):
         if stream is not None:
             with contextlib.suppress(OSError):
@@ -210,10 +235,11 @@ def running(
     stdout: int | IO[Any] | None = subprocess.DEVNULL,
     stderr: int | IO[Any] | None = None,
     grace: float = 3.0,
+    env: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Starts a process and always ends it, whatever happens in the block."""
     log = stderr if stderr is not None else open(os.devnull, "wb")  # noqa: SIM115
-    proc = subprocess.Popen(list(argv), stdin=stdin, stdout=stdout, stderr=log)
+    proc = subprocess.Popen(list(argv), stdin=stdin, stdout=stdout, stderr=log, env=env)
     try:
         yield proc
     finally:
