@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -104,3 +106,39 @@ def test_a_small_group_that_cannot_be_written_leaves_nothing(tmp_path: Path) -> 
         store.write([room_msg(6, "a"), room_msg(5, "again"), room_msg(7, "b")], [])
     assert texts(store.room_page("#dev", 200, None).messages) == ["first"]
     store.close()
+
+
+def test_processes_opening_a_new_file_at_once_make_its_tables_once(tmp_path: Path) -> None:
+    # Worker processes (`serve --workers`) open the same new database in the same moment:
+    # each migration step must run once, whoever reads the version first.
+    script = (
+        "import sys\n"
+        "from soketler.store.sqlite import SqliteStore\n"
+        "store = SqliteStore(sys.argv[1])\n"
+        "print('ready', flush=True)\n"
+        "sys.stdin.readline()\n"  # all of them at once
+        "print(store.connection().execute('PRAGMA user_version').fetchone()[0])\n"
+    )
+    for attempt in range(3):
+        path = str(tmp_path / f"shared{attempt}.sqlite3")
+        starts = [
+            subprocess.Popen(
+                [sys.executable, "-c", script, path],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(6)
+        ]
+        for proc in starts:
+            assert proc.stdout is not None
+            assert proc.stdout.readline() == "ready\n"
+        for proc in starts:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        for proc in starts:
+            out, err = proc.communicate(timeout=60)
+            assert proc.returncode == 0, err
+            assert out.strip() == str(SCHEMA_VERSION)

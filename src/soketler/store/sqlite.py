@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
+import time
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -27,6 +28,8 @@ from soketler.store.base import (
 )
 
 SCHEMA_VERSION = 6
+# Seconds to keep asking for WAL while other processes open the same file.
+WAL_PATIENCE = 10.0
 
 
 # MIGRATIONS[n] takes a database from schema version n to n + 1. Each runs in one
@@ -117,6 +120,54 @@ MIGRATIONS: list[str] = [
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
+
+def _statements(script: str) -> list[str]:
+    """A script's statements, one by one (a trigger's body holds semicolons of its own:
+    a statement ends where SQLite says it is complete)."""
+    found, piece = [], ""
+    for part in script.split(";"):
+        piece += part + ";"
+        if sqlite3.complete_statement(piece):
+            if piece.strip(" \n;"):
+                found.append(piece)
+            piece = ""
+    return found
+
+
+def _write_ahead(db: sqlite3.Connection) -> None:
+    """Turns on WAL. Turning it on needs the file to itself, and SQLite says "locked" at
+    once rather than wait while another process opening the same file holds it: try
+    again for a while."""
+    deadline = time.monotonic() + WAL_PATIENCE
+    pause = 0.005
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)  # start-up, on the thread that opens the store
+        pause = min(pause * 2, 0.1)
+
+
+def _migrate(db: sqlite3.Connection, step: int) -> None:
+    """Takes the database from version `step` to `step + 1` in one transaction, unless
+    another process sharing the file (worker processes start at once) did it first: the
+    version is read again under the write lock."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if db.execute("PRAGMA user_version").fetchone()[0] <= step:
+            for statement in _statements(MIGRATIONS[step]):
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {step + 1}")
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
 _COLUMNS = "id, time_ms, room, sender, target, text, action"
 # The private messages between two nicknames a and b, given as (a, b, b, a).
 _PAIR = (
@@ -200,20 +251,22 @@ class SqliteStore(HistoryStore):
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the {where}: {exc}") from exc
         try:
+            # One snapshot for both questions: another process may be making the tables.
+            db.execute("BEGIN")
             version = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            db.execute("COMMIT")
             if version > SCHEMA_VERSION:
                 raise StoreError(
                     f"the {where} has schema version {version}, newer than this soketler "
                     f"understands ({SCHEMA_VERSION}); upgrade soketler or use another --db"
                 )
-            if version == 0 and db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            if version == 0 and tables:
                 raise StoreError(f"the {where} holds tables soketler did not make; not touching it")
-            db.execute("PRAGMA journal_mode=WAL")
+            _write_ahead(db)
             db.execute("PRAGMA synchronous=FULL")
             for step in range(version, SCHEMA_VERSION):
-                # (executescript would commit a transaction opened outside the script.)
-                bump = f"PRAGMA user_version = {step + 1}"
-                db.executescript(f"BEGIN IMMEDIATE; {MIGRATIONS[step]}; {bump}; COMMIT;")
+                _migrate(db, step)
         except sqlite3.DatabaseError as exc:
             db.close()
             if "not a database" in str(exc) or "malformed" in str(exc):
