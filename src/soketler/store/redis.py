@@ -49,6 +49,8 @@ from soketler.store.base import (
 # Entries read per round trip while paging back over events that are not messages, or
 # scanning for what retention removes.
 SCAN_BATCH = 1_000
+# A page's first read (more when the page asks for more), growing to SCAN_BATCH.
+PAGE_STEP = 16
 
 
 # The clients are opened with decode_responses=True: every reply holds str, not bytes.
@@ -231,19 +233,23 @@ class RedisStore(HistoryStore):
             return Page([], False)
         lower = cursors.stream_id(after) if after > 0 else "-"
         found: list[ChatMessage] = []
+        step = PAGE_STEP
         try:
             # Newest first, until one more message than asked for (to know whether
-            # there are more), stepping over events that are not messages.
+            # there are more), stepping over events that are not messages. Each step
+            # reads four times more than the one before: a room thousands of people
+            # joined since its last message is crossed in a few calls, not hundreds.
             while len(found) <= limit:
-                wanted = limit + 1 - len(found)
-                batch = _entries(client.xrevrange(stream, upper, lower, count=max(wanted, 16)))
+                count = max(limit + 1 - len(found), step)
+                batch = _entries(client.xrevrange(stream, upper, lower, count=count))
                 for entry_id, fields in batch:
                     message = entries.decode_message(entry_id, fields)
                     if message is not None:
                         found.append(message)
-                if len(batch) < max(wanted, 16):
+                if len(batch) < count:
                     break
                 upper = "(" + batch[-1][0]
+                step = min(step * 4, SCAN_BATCH)
         except redis.RedisError as exc:
             raise self._failed("read", exc) from exc
         except entries.EntryError as exc:
