@@ -33,7 +33,7 @@ from benchmarks.redis_streams import redis_server
 from benchmarks.report import Figure, Measure, Target
 from benchmarks.servers import Options
 
-SINGLE = "1 process"
+SINGLE = "soketler/1 process"
 WORKERS = (1, 2, 4)
 CLIENTS = 4000
 ROOMS = 100
@@ -45,7 +45,11 @@ LAYOUTS = {"one room": 1, f"{ROOMS} rooms": ROOMS}
 
 
 def subject(workers: int | None) -> str:
-    return SINGLE if workers is None else f"redis, {workers} worker{'s' if workers > 1 else ''}"
+    return (
+        SINGLE
+        if workers is None
+        else f"soketler/redis, {workers} worker{'s' if workers > 1 else ''}"
+    )
 
 
 def children(pid: int) -> list[int]:
