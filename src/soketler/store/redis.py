@@ -22,7 +22,7 @@ transaction.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, cast
@@ -51,6 +51,9 @@ from soketler.store.base import (
 SCAN_BATCH = 1_000
 # A page's first read (more when the page asks for more), growing to SCAN_BATCH.
 PAGE_STEP = 16
+# Runs of events without a message remembered per stream, and streams remembered.
+QUIET_RUNS_PER_STREAM = 8
+QUIET_STREAMS = 4096
 
 
 # The clients are opened with decode_responses=True: every reply holds str, not bytes.
@@ -93,6 +96,78 @@ def _after(stream_id: str) -> str:
     return f"{ms}-{int(seq) + 1}"
 
 
+# A stream id as numbers, (milliseconds, sequence): what orders entries.
+StreamId = tuple[int, int]
+
+
+def _stream_id(text: str) -> StreamId:
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq)
+
+
+def _text(stream_id: StreamId) -> str:
+    return f"{stream_id[0]}-{stream_id[1]}"
+
+
+class _QuietScan:
+    """What one page learns of a stream: runs of entries that hold no message, each
+    between two messages (or the stream's end) and read whole, newest first."""
+
+    __slots__ = ("_bottom", "_top", "runs")
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[StreamId, StreamId]] = []
+        self._top: StreamId | None = None  # the newest entry of the run being read
+        self._bottom: StreamId | None = None
+
+    def read(self, entry: StreamId, is_message: bool) -> None:
+        if is_message:
+            self._close()
+        else:
+            if self._top is None:
+                self._top = entry
+            self._bottom = entry
+
+    def jumped(self, run: tuple[StreamId, StreamId]) -> None:
+        """A run known from before, skipped: the run being read goes on through it."""
+        if self._top is None:
+            self._top = run[1]
+        self._bottom = run[0]
+
+    def ended(self) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self._top is not None and self._bottom is not None and self._bottom < self._top:
+            self.runs.append((self._bottom, self._top))
+        self._top = self._bottom = None
+
+
+class _QuietRuns:
+    """Runs of entries without a message, per stream, as pages found them. A stream
+    only grows at its end (ids increase), so a run found quiet stays quiet; trimming
+    only removes entries. Bounded: a few runs per stream, a few thousand streams."""
+
+    def __init__(self) -> None:
+        self._runs: OrderedDict[str, list[tuple[StreamId, StreamId]]] = OrderedDict()
+
+    def runs(self, stream: str) -> list[tuple[StreamId, StreamId]]:
+        """A copy, for one page to use."""
+        return list(self._runs.get(stream, ()))
+
+    def learn(self, stream: str, found: list[tuple[StreamId, StreamId]]) -> None:
+        if not found:
+            return
+        runs = self._runs.pop(stream, [])
+        for low, high in found:
+            # A new run takes the place of those it holds (it was read through them).
+            runs = [r for r in runs if not (low <= r[0] and r[1] <= high)]
+            runs.append((low, high))
+        self._runs[stream] = runs[-QUIET_RUNS_PER_STREAM:]
+        while len(self._runs) > QUIET_STREAMS:
+            self._runs.popitem(last=False)
+
+
 class RedisStore(HistoryStore):
     def __init__(
         self,
@@ -107,6 +182,7 @@ class RedisStore(HistoryStore):
         self.max_len = max_len
         self._client: SyncClient | None = None
         self._registered: set[str] = set()  # streams known to be in the register
+        self._quiet = _QuietRuns()  # used on the writer thread only, like all of this
 
     # --- opening ---------------------------------------------------------------------
 
@@ -226,34 +302,58 @@ class RedisStore(HistoryStore):
         client = self._open()
         if before is not None and before <= 0:
             return Page([], False)
-        upper = "+"
+        upper: StreamId | None = None  # read what is below it (None: everything)
         if before is not None and before <= cursors.MAX_CURSOR:
-            upper = "(" + cursors.stream_id(before)
+            upper = _stream_id(cursors.stream_id(before))
         if after > cursors.MAX_CURSOR:
             return Page([], False)
-        lower = cursors.stream_id(after) if after > 0 else "-"
+        floor = _stream_id(cursors.stream_id(after)) if after > 0 else None
         found: list[ChatMessage] = []
+        known = self._quiet.runs(stream)
+        scan = _QuietScan()
         step = PAGE_STEP
         try:
             # Newest first, until one more message than asked for (to know whether
-            # there are more), stepping over events that are not messages. Each step
-            # reads four times more than the one before: a room thousands of people
-            # joined since its last message is crossed in a few calls, not hundreds.
+            # there are more), stepping over events that are not messages. Each read
+            # takes four times more than the one before, and a run of such events met
+            # by an earlier page is jumped over at once: a room thousands of people
+            # joined since its last message is read back once, not once per joiner.
             while len(found) <= limit:
+                inside = next(
+                    (r for r in known if upper is not None and r[0] < upper <= r[1]), None
+                )
+                if inside is not None:
+                    known.remove(inside)
+                    scan.jumped(inside)
+                    upper = inside[0]
+                    continue
+                below = max((r[1] for r in known if upper is None or r[1] < upper), default=None)
+                if below is not None and floor is not None and below < floor:
+                    below = None
+                start = (
+                    "(" + _text(below) if below is not None else (_text(floor) if floor else "-")
+                )
                 count = max(limit + 1 - len(found), step)
-                batch = _entries(client.xrevrange(stream, upper, lower, count=count))
+                end = "+" if upper is None else "(" + _text(upper)
+                batch = _entries(client.xrevrange(stream, end, start, count=count))
                 for entry_id, fields in batch:
                     message = entries.decode_message(entry_id, fields)
+                    scan.read(_stream_id(entry_id), message is not None)
                     if message is not None:
                         found.append(message)
+                if batch:
+                    upper = _stream_id(batch[-1][0])
                 if len(batch) < count:
-                    break
-                upper = "(" + batch[-1][0]
+                    if below is None:
+                        scan.ended()  # nothing older to read
+                        break
+                    upper = below  # what is above the run is read: jump it next
                 step = min(step * 4, SCAN_BATCH)
         except redis.RedisError as exc:
             raise self._failed("read", exc) from exc
         except entries.EntryError as exc:
             raise StoreError(f"the history in Redis at {self.url} is damaged: {exc}") from exc
+        self._quiet.learn(stream, scan.runs)
         more = len(found) > limit
         return Page(found[:limit][::-1], more)
 
