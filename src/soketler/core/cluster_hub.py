@@ -54,6 +54,7 @@ from soketler.core.hub import (
     Clock,
     Hub,
     _utf8_size,
+    compose,
     utc_now,
 )
 from soketler.core.session import (
@@ -830,19 +831,8 @@ class ClusterHub(Hub):
         session.spoke = now
 
         def publish() -> None:
-            message = ChatMessage(
-                0,
-                now,
-                session.nick,
-                text,
-                room=room.name,
-                action=action,
-                user=session.user,
-                host=session.host,
-                notice=notice,
-                tags=tags or {},
-                bot=session.has(BOT),
-            )
+            # (A nickname lost in a race is renamed before this runs: the nick is read now.)
+            message = compose(session, 0, now, text, action, notice, tags, room=room)
             self._say(session, room.key, message, re, room=room)
 
         self._when_claimed(session, publish)
@@ -910,19 +900,7 @@ class ClusterHub(Hub):
         session.spoke = now
 
         def publish() -> None:
-            message = ChatMessage(
-                0,
-                now,
-                session.nick,
-                text,
-                to=target.nick,
-                action=action,
-                user=session.user,
-                host=session.host,
-                notice=notice,
-                tags=tags or {},
-                bot=session.has(BOT),
-            )
+            message = compose(session, 0, now, text, action, notice, tags, to=target)
             stream = private_stream(session.key, target.key)
             self._say(session, stream, message, re, target=target)
 

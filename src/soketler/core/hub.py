@@ -120,6 +120,35 @@ def _moment(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
+def compose(
+    session: Session,
+    message_id: int,
+    time: datetime,
+    text: str,
+    action: bool,
+    notice: bool,
+    tags: Mapping[str, str] | None,
+    *,
+    room: Room | None = None,
+    to: Session | None = None,
+) -> ChatMessage:
+    """What `session` says, to a room or to one person, as the message everyone reads."""
+    return ChatMessage(
+        message_id,
+        time,
+        session.nick,
+        text,
+        room=room.name if room is not None else None,
+        to=to.nick if to is not None else None,
+        action=action,
+        user=session.user,
+        host=session.host,
+        notice=notice,
+        tags=tags or {},
+        bot=session.has(BOT),
+    )
+
+
 class Hub:
     def __init__(
         self,
@@ -685,18 +714,8 @@ class Hub:
         if refusal is not None:
             return refusal
         self.counts.room_messages += 1
-        message = ChatMessage(
-            self.new_message_id(),
-            self.clock(),
-            session.nick,
-            text,
-            room=room.name,
-            action=action,
-            user=session.user,
-            host=session.host,
-            notice=notice,
-            tags=tags or {},
-            bot=session.has(BOT),
+        message = compose(
+            session, self.new_message_id(), self.clock(), text, action, notice, tags, room=room
         )
         session.spoke = message.time
         if self.archive is None:
@@ -737,18 +756,8 @@ class Hub:
         if refusal is not None:
             return refusal
         self.counts.private_messages += 1
-        message = ChatMessage(
-            self.new_message_id(),
-            self.clock(),
-            session.nick,
-            text,
-            to=target.nick,
-            action=action,
-            user=session.user,
-            host=session.host,
-            notice=notice,
-            tags=tags or {},
-            bot=session.has(BOT),
+        message = compose(
+            session, self.new_message_id(), self.clock(), text, action, notice, tags, to=target
         )
         session.spoke = message.time
 

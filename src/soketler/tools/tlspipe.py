@@ -33,6 +33,8 @@ INPUT_LOW_WATER = 1 << 18
 # A TLS record carries at most 16 KiB; handing the SSLObject more only splits it there.
 SEND_CHUNK = 1 << 16
 THREAD_GRACE = 2.0
+# Seconds the reading side may take to bring the alert that says why a connection failed.
+ALERT_GRACE = 0.5
 
 
 class _Input:
@@ -116,7 +118,7 @@ async def tls_pipe(
             Ticker(on_progress, progress_every) if on_progress is not None else None,
         )
     except ssl.SSLError as exc:
-        failure = explain_connection_error(exc, peer)
+        failure = explain_connection_error(await _the_telling_error(exc, receiving), peer)
         raise ToolError(failure.message, failure.exit_code) from None
     except OSError as exc:
         raise explain(exc, peer) from None
@@ -134,6 +136,22 @@ async def tls_pipe(
         stopper.close()
         await out.aclose()
     return PipeResult(sent=sent.bytes, received=received.bytes, ending=ending)
+
+
+async def _the_telling_error(
+    exc: ssl.SSLError, receiving: asyncio.Task[fdcopy.Ending]
+) -> ssl.SSLError:
+    """The error to report when the connection failed. With TLS 1.3 a server that
+    refuses the client's certificate says so in an alert after the handshake; sending
+    may fail first on the closed connection (an EOF), while the alert is still on its
+    way to the reading side: the reading side's error says why, so it wins."""
+    if not receiving.done():
+        await asyncio.wait([receiving], timeout=ALERT_GRACE)
+    if receiving.done() and not receiving.cancelled():
+        told = receiving.exception()
+        if isinstance(told, ssl.SSLError):
+            return told
+    return exc
 
 
 async def _receive(
