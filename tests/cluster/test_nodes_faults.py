@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import asyncio
 
+from soketler.cluster import cursors
+from soketler.core import bus as b
+from soketler.core.bus import Entry
+from soketler.protocols import names
 from tests.cluster.nodes import cluster
 from tests.redisfix import RedisServer
 
@@ -68,3 +72,24 @@ async def test_people_wait_for_redis_to_join_while_it_is_away(
         await asyncio.to_thread(persistent_redis.start)
         await bora.wait_for(r"-- #lobby \(2\): ayse, bora", timeout=20)
         await ayse.wait_for("bora joined #lobby")
+
+
+async def test_a_gone_nodes_names_are_free_as_soon_as_one_of_its_rooms_says_so(
+    redis_url: str,
+) -> None:
+    # A room's stream and the directory are read apart: the room may say a node is gone
+    # before the directory does. Someone who takes a name on seeing its holder quit
+    # (the name is free in Redis by then) must not be told it is taken.
+    async with cluster(redis_url, 2) as (one, two):
+        await one.enter("ayse")
+        bora = await two.enter("bora")
+        assert two.hub.users["ayse"].door_state == one.hub.node
+        gone = b.NodeLeft(one.hub.node, "Server gone")
+        lobby = names.key("#lobby")
+        two.hub.on_entries(lobby, [Entry(cursors.MAX_CURSOR - 2, gone)])
+        await bora.wait_for(r"ayse quit \(Server gone\)")
+        assert two.hub.nicks.by_key.get("ayse") is None  # free here now
+        assert two.hub.users["ayse"].door_state == one.hub.node  # known until the directory
+        two.hub.on_entries(b.DIRECTORY, [Entry(cursors.MAX_CURSOR - 1, gone)])
+        assert "ayse" not in two.hub.users
+        assert bora.text.count("ayse quit") == 1

@@ -1506,6 +1506,11 @@ class ClusterHub(Hub):
             self._tell_once(rooms, quit_, exclude=None, quiet_big=True)
             if only is not None:
                 self._drop_member(only, user)
+                # Its names are free in Redis before anyone hears it is gone, and the
+                # directory's entry may come later than this room's (another stream):
+                # someone who takes the name on seeing the quit may have it here too.
+                # The user stays known until every entry of its departure is read.
+                self.nicks.release(user)
             else:
                 self.past.remember(user, now)
                 self._forget_user(user)
