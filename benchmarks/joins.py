@@ -26,7 +26,15 @@ from typing import Any
 from benchmarks import util
 from benchmarks.chatload import ChatTarget, Fleet, join_times
 from benchmarks.report import Figure, Measure, Target
-from benchmarks.servers import NCAT, Options, chat_server, loop_of, tree_env, tree_of
+from benchmarks.servers import (
+    NCAT,
+    Options,
+    chat_server,
+    loop_of,
+    tree_argv,
+    tree_env,
+    tree_of,
+)
 
 STORM = 5000
 BUCKET = 500
@@ -107,7 +115,10 @@ def _capacity_once(
     connected and greeted, or with `register` also named and in one room."""
     with tempfile.TemporaryDirectory(prefix="soketler-bench-") as folder:
         report = Path(folder) / "heap.jsonl"
-        argv = util.serve_argv(loop_of(subject), f"{folder}/history.sqlite3")
+        argv = tree_argv(
+            util.serve_argv(loop_of(subject), f"{folder}/history.sqlite3"),
+            tree_of(subject, opts),
+        )
         if traced:
             at = argv.index(util.SOKETLER)
             argv[at : at + 1] = [

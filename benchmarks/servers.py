@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -61,6 +63,36 @@ def tree_env(src: str | None) -> dict[str, str] | None:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH", "")]))
     return env
+
+
+@functools.cache
+def _serve_options(src: str) -> frozenset[str]:
+    """The options `soketler serve` knows in the source tree `src`."""
+    help_text = subprocess.run(
+        [util.SOKETLER, "serve", "--help"],
+        capture_output=True,
+        text=True,
+        env=tree_env(src),
+        check=True,
+    ).stdout
+    return frozenset(re.findall(r"--[a-z][a-z0-9-]*", help_text))
+
+
+def tree_argv(argv: list[str], src: str | None) -> list[str]:
+    """`argv` for the tree `src`: options an older tree does not know (the doors it did
+    not have yet, such as --irc-port 0) are left out, with their values."""
+    if src is None:
+        return argv
+    known = _serve_options(src)
+    kept: list[str] = []
+    words = iter(enumerate(argv))
+    for at, word in words:
+        if word.startswith("--") and word not in known:
+            if at + 1 < len(argv) and not argv[at + 1].startswith("-"):
+                next(words)  # its value
+            continue
+        kept.append(word)
+    return kept
 
 
 @contextlib.contextmanager
@@ -121,11 +153,14 @@ def chat_server(
         tempfile.TemporaryDirectory(prefix="soketler-bench-") as folder,
         tempfile.TemporaryFile() as log,
         util.running(
-            util.serve_argv(
-                loop_of(subject),
-                ":memory:" if memory else f"{folder}/history.sqlite3",
-                sendq=sendq,
-                extra=("--web-port", str(web_port)) if web else (),
+            tree_argv(
+                util.serve_argv(
+                    loop_of(subject),
+                    ":memory:" if memory else f"{folder}/history.sqlite3",
+                    sendq=sendq,
+                    extra=("--web-port", str(web_port)) if web else (),
+                ),
+                tree_of(subject, opts),
             ),
             stdout=subprocess.PIPE,
             stderr=log,
