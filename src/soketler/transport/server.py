@@ -36,7 +36,7 @@ from soketler.store.base import HistoryStore
 from soketler.store.memory import MemoryStore
 from soketler.store.sqlite import SqliteStore
 from soketler.transport.backlog import Backlog
-from soketler.transport.connection import ChatConnection
+from soketler.transport.connection import ChatConnection, set_keepalive
 from soketler.transport.flusher import Flusher
 from soketler.transport.metrics import REFUSED_FULL, REFUSED_PER_ADDRESS, ServerMetrics
 from soketler.transport.pump import Pump
@@ -363,6 +363,9 @@ class ChatServer:
                 # new connections over them.
                 reuse_port=self.config.workers > 1,
             )
+            if door.probe is None:
+                for sock in server.sockets:  # what accepted sockets inherit (Linux)
+                    set_keepalive(sock, self.config.limits)
             self._servers.append((door, server, listener.tls))
         if listener.unix:
             _clear_stale_unix_socket(listener.unix)
