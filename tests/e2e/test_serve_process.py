@@ -85,7 +85,10 @@ async def test_the_irc_door_listens_beside_and_says_which_port_is_in_use() -> No
             "--irc-port", str(port),
         )  # fmt: skip
     assert code == 7
-    assert err.strip() == (f"soketler serve: address already in use: 127.0.0.1 (irc) port {port}")
+    assert err.strip() == (
+        f"soketler serve: address already in use: 127.0.0.1 (irc) port {port}; "
+        "--irc-port PORT chooses another, --irc-port 0 none"
+    )
     free = _free_port()
     async with serve_process("--irc-port", str(free)) as server:
         assert server.proc.stdout is not None
@@ -301,4 +304,7 @@ async def test_a_bad_web_origin_or_a_taken_web_port_is_one_clear_line() -> None:
             str(port),
         )
     assert code == 7
-    assert err.strip() == f"soketler serve: address already in use: 127.0.0.1 (web) port {port}"
+    assert err.strip() == (
+        f"soketler serve: address already in use: 127.0.0.1 (web) port {port}; "
+        "--web-port PORT chooses another, --web-port 0 none"
+    )

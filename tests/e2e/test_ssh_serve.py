@@ -89,7 +89,8 @@ async def test_start_up_errors_of_the_ssh_door_are_one_line(tmp_path: Path) -> N
     assert code == 7
     # (After the log line about the host key, made before listening.)
     assert err.splitlines()[-1] == (
-        f"soketler serve: address already in use: 127.0.0.1 (ssh) port {port}"
+        f"soketler serve: address already in use: 127.0.0.1 (ssh) port {port}; "
+        "--ssh-port PORT chooses another, --ssh-port 0 none"
     )
 
     missing = tmp_path / "missing"

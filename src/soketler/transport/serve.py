@@ -290,17 +290,35 @@ async def _reload(server: ChatServer, reread: Callable[[], ServerConfig] | None)
         log.info("SIGHUP: %s", done)
 
 
+# The option that moves each listener (door, TLS), for the hint when its port is taken.
+PORT_OPTIONS = {
+    ("lines", False): "--port",
+    ("lines", True): "--tls-port",
+    ("irc", False): "--irc-port",
+    ("irc", True): "--irc-tls-port",
+    ("web", False): "--web-port",
+    ("web", True): "--web-port",
+    ("ssh", False): "--ssh-port",
+}
+
+
 def _start_error(exc: OSError, config: ServerConfig, where: str) -> int:
     port = config.port
+    hint = ""
     if isinstance(exc, ListenFailed):  # the listener that failed to open
         listener = exc.listener
         port = listener.port
         where = ", ".join(listener.hosts) or "all addresses"  # (--web-host: elsewhere)
         if listener.door != "lines":
             where = f"{where} ({listener.door})"
+            # Another server on this machine (a second node of a cluster, say) has the
+            # door's default port: say how to choose another.
+            option = PORT_OPTIONS.get((listener.door, listener.tls))
+            if option is not None:
+                hint = f"; {option} PORT chooses another, {option} 0 none"
     target = f"{where} port {port}" if port is not None else str(config.unix)
     if exc.errno == errno.EADDRINUSE:
-        print(f"soketler serve: address already in use: {target}", file=sys.stderr)
+        print(f"soketler serve: address already in use: {target}{hint}", file=sys.stderr)
         return exitcodes.ADDRESS_IN_USE
     if exc.errno == errno.EACCES:
         hint = " (ports below 1024 need root)" if 0 < (port or 0) < 1024 else ""
