@@ -90,6 +90,9 @@ MAX_PAGE = 200  # messages in one history reply
 MAX_SEARCH = 100  # messages in one search reply
 # Names listed to someone joining a big room; /who lists them all.
 NAMES_ON_JOIN = 100
+# The most a nickname can add to a member list: 4 bytes a character in UTF-8, each
+# maybe escaped in JSON, and a separator.
+NICK_BYTES_MAX = names.MAX_NICK * 8 + 4
 # Bytes of text one reply (a history page, a member list, the room list) may hold, so
 # that no answer is bigger than a reader's SendQ: a bigger one is cut, and says so
 # ("more" on a history page, the count of all members or rooms on the others).
@@ -622,9 +625,13 @@ class Hub:
         the reply budget the list is cut too (the count still tells all)."""
         listed: list[Member] = []
         size = _utf8_size(room.topic)
+        # When even `limit` of the longest nicknames fit the budget, sizes need no
+        # counting (a join lists 100: thousands joining at once would count each).
+        counting = not limit or size + limit * NICK_BYTES_MAX > self.reply_budget
         count = -1
         for session, status in room.members.items():
-            size += _utf8_size(session.nick) + 4  # and a separator
+            if counting:
+                size += _utf8_size(session.nick) + 4  # and a separator
             if (limit and len(listed) >= limit) or (size > self.reply_budget and listed):
                 count = len(room.members)
                 break
