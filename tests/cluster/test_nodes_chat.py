@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 
+from soketler.core.session import Room
 from tests.cluster.nodes import Person, cluster
 
 
@@ -187,6 +188,15 @@ async def test_the_last_one_here_can_speak_and_quit_at_once(redis_url: str) -> N
         ayse = await one.enter("ayse")
         bora = await two.enter("bora")
         await ayse.wait_for("bora joined #lobby")
+        room_let_go = asyncio.Event()
+        let_go = one.hub._maybe_unfollow
+
+        def watched(room: Room) -> None:
+            let_go(room)
+            if room.key not in one.hub.rooms.by_key:
+                room_let_go.set()
+
+        one.hub._maybe_unfollow = watched  # type: ignore[method-assign]
         # Ayse is node one's only member of #lobby: its stream is read until her quit
         # comes back, so her last words come back first and her goodbye is said.
         ayse.type("last words")
@@ -200,4 +210,7 @@ async def test_the_last_one_here_can_speak_and_quit_at_once(redis_url: str) -> N
 
         await asyncio.wait_for(closed(), 10)
         await bora.wait_for(r"(?s)<ayse> last words.*ayse quit")
+        # Node one lets the room go when it reads her quit back itself, which may come
+        # after node two has read it: each node reads the stream on its own.
+        await asyncio.wait_for(room_let_go.wait(), 10)
         assert "#lobby" not in one.hub.rooms.by_key  # no longer read by node one

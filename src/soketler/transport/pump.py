@@ -115,7 +115,9 @@ class Pump:
         self.session: Session | None = None
         self.address = ""
         self.reason = texts.CONNECTION_CLOSED
-        self._receiver: Receiver = door.new_receiver(server.config)
+        # Made at the first byte: a connection that never says anything (a port scan,
+        # a telnet left open) keeps no framer.
+        self._receiver: Receiver | None = None
         # Idle connections are most of a big server, so what only a busy one needs is
         # made when first needed: the output queue and the rate limiter (made full at
         # the first line, as if it had filled up since). The queue is None between
@@ -198,7 +200,10 @@ class Pump:
     @property
     def receiver(self) -> Receiver:
         """The sans-I/O receiving side of this connection (its door's)."""
-        return self._receiver
+        receiver = self._receiver
+        if receiver is None:
+            receiver = self._receiver = self.door.new_receiver(self.server.config)
+        return receiver
 
     @property
     def secure(self) -> bool:
@@ -222,7 +227,7 @@ class Pump:
             # Any byte says the client is there (and answers a probe).
             self.session.last_activity = self.loop.time()
             self._probed_at = 0.0
-        receiver = self._receiver
+        receiver = self.receiver
         receiver.receive_data(data)
         negotiation = receiver.data_to_send()
         if negotiation:
@@ -236,8 +241,9 @@ class Pump:
         connection is closed once the replies are written (a half-closed `nc -N` reads
         them)."""
         self._eof = True
-        self._receiver.receive_eof()
-        self._take(self._receiver.events_received())
+        receiver = self.receiver
+        receiver.receive_eof()
+        self._take(receiver.events_received())
 
     def lost(self, exc: Exception | None) -> None:
         """The transport is gone."""
@@ -275,7 +281,8 @@ class Pump:
         session = self.session
         if session is None:
             return
-        codec = self._receiver.codec
+        receiver = self._receiver
+        codec = receiver.codec if receiver is not None else None
         if codec is not None and session.codec is not codec:
             session.codec = codec
         waiting = self._waiting
