@@ -1,4 +1,5 @@
-"""A raw socket telnet/nc user for tests: plain lines out, lines in, with timeouts."""
+"""A raw socket telnet/nc user for tests: plain lines out, lines in, with timeouts.
+Lines end as telnet ends them (CR LF), or with `ending=b"\n"` as nc does."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ READ_TIMEOUT = 10.0
 
 
 class RawLines:
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, *, ending: bytes = b"\r\n") -> None:
         self.sock = socket.create_connection((host, port), timeout=READ_TIMEOUT)
+        self.ending = ending
         self.buffer = b""
         self.seen: list[str] = []
 
@@ -30,7 +32,7 @@ class RawLines:
         self.sock.close()
 
     def send(self, line: str) -> None:
-        self.sock.sendall(line.encode() + b"\r\n")
+        self.sock.sendall(line.encode() + self.ending)
 
     def expect(self, match: str | Callable[[str], bool], timeout: float = READ_TIMEOUT) -> str:
         """The first line from now on that contains `match` (or satisfies it)."""
@@ -39,7 +41,7 @@ class RawLines:
         while True:
             while b"\n" in self.buffer:
                 raw, self.buffer = self.buffer.split(b"\n", 1)
-                line = raw.replace(TELNET_BINARY, b"").decode("utf-8").rstrip("\r")
+                line = raw.replace(TELNET_BINARY, b"").decode("utf-8", "replace").rstrip("\r")
                 self.seen.append(line)
                 if test(line):
                     return line

@@ -10,7 +10,7 @@ import pytest
 
 from tests.helpers import require_program
 from tests.realclients.irssi import RECEIVED, SENT, Irssi
-from tests.realclients.plainline import PlainLineClient
+from tests.realclients.rawlines import RawLines
 from tests.realclients.soketlerserve import HOST, soketler_serve
 
 
@@ -20,7 +20,7 @@ def test_irssi_and_a_plain_line_user_talk_in_the_lobby(tmp_path: Path) -> None:
         require_program(program)
     with (
         soketler_serve("--server-name", "soketler.test") as served,
-        PlainLineClient(HOST, served.lines_port) as bob,
+        RawLines(HOST, served.lines_port, ending=b"\n") as bob,  # as nc sends
         Irssi(tmp_path / "irssi", served.irc_port, nick="ayse", realname="Ayşe Yılmaz") as ayse,
     ):
         bob.register("bob")
