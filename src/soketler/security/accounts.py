@@ -40,7 +40,7 @@ from soketler.security.passwords import (
     verify_password,
 )
 from soketler.store.base import StoreError
-from soketler.store.sqlite import SqliteStore
+from soketler.store.tables import Table
 
 T = TypeVar("T")
 
@@ -92,20 +92,14 @@ def _time(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
-class AccountStore:
+class AccountStore(Table):
     """The accounts table, synchronously. Use from one thread at a time."""
 
-    def __init__(self, path: str, clock: Callable[[], float] = time.time) -> None:
-        self.path = path
-        self._clock = clock
-        self._store = SqliteStore(path)
-        self._db = self._store.connection()  # opens and migrates; raises StoreError
+    WHAT = "accounts"
 
-    def _run(self, sql: str, params: tuple[object, ...] = ()) -> sqlite3.Cursor:
-        try:
-            return self._db.execute(sql, params)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot use the accounts in {self.path}: {exc}") from exc
+    def __init__(self, path: str, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(path)
+        self._clock = clock
 
     def add(self, name: str, encoded: str) -> str:
         """Registers `name` with a password hash; returns the name as stored. Its private
@@ -162,9 +156,6 @@ class AccountStore:
     def accounts(self) -> list[Account]:
         rows = self._run("SELECT name, created_ms, changed_ms FROM accounts ORDER BY name_key")
         return [Account(name, _time(created), _time(changed)) for name, created, changed in rows]
-
-    def close(self) -> None:
-        self._store.close()
 
 
 class PasswordChecker:

@@ -11,31 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from soketler.core.bans import ServerBan
 from soketler.protocols.names import key
-from soketler.store.base import StoreError
-from soketler.store.sqlite import SqliteStore
+from soketler.store.tables import Table
 
 log = logging.getLogger("soketler.server")
 
 
-class BanStore:
+class BanStore(Table):
     """The `server_bans` table. Use from one thread at a time."""
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._store = SqliteStore(path)
-        self._db = self._store.connection()  # opens and migrates; raises StoreError
-
-    def _run(self, sql: str, params: tuple[object, ...] = ()) -> sqlite3.Cursor:
-        try:
-            return self._db.execute(sql, params)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot use the server bans in {self.path}: {exc}") from exc
+    WHAT = "server bans"
 
     def all(self) -> list[ServerBan]:
         rows = self._run("SELECT mask, reason, set_by, set_ms FROM server_bans ORDER BY set_ms")
@@ -53,9 +42,6 @@ class BanStore:
 
     def remove(self, mask: str) -> None:
         self._run("DELETE FROM server_bans WHERE mask_key = ?", (key(mask),))
-
-    def close(self) -> None:
-        self._store.close()
 
 
 class Bans:

@@ -10,33 +10,25 @@ database decides, and both learn which key won.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from soketler.protocols.names import key, normalize
-from soketler.store.base import StoreError
-from soketler.store.sqlite import SqliteStore
+from soketler.store.tables import Table
 
 T = TypeVar("T")
 
 
-class ClaimStore:
+class ClaimStore(Table):
     """The `ssh_keys` table. Use from one thread at a time."""
 
-    def __init__(self, path: str, clock: Callable[[], float] = time.time) -> None:
-        self.path = path
-        self._clock = clock
-        self._store = SqliteStore(path)
-        self._db = self._store.connection()  # opens and migrates; raises StoreError
+    WHAT = "SSH key claims"
 
-    def _run(self, sql: str, params: tuple[object, ...] = ()) -> sqlite3.Cursor:
-        try:
-            return self._db.execute(sql, params)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot use the SSH key claims in {self.path}: {exc}") from exc
+    def __init__(self, path: str, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(path)
+        self._clock = clock
 
     def all(self) -> dict[str, str]:
         """Every claim: casemapped nickname -> key fingerprint."""
@@ -61,9 +53,6 @@ class ClaimStore:
         holder = self.holder(nick)
         assert holder is not None  # just inserted, or there before
         return holder
-
-    def close(self) -> None:
-        self._store.close()
 
 
 class Claims:
