@@ -37,7 +37,8 @@ def network_of(text: str) -> Network | None:
     return network
 
 
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def parse_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address of a peer (zone dropped, IPv4-mapped made IPv4); None if not IP."""
     try:
         address = ipaddress.ip_address(text.split("%", 1)[0])
     except ValueError:
@@ -73,7 +74,7 @@ def matches(mask: str, nick: str, user: str, host: str, address: str) -> bool:
     network = network_of(where)
     if network is None:
         return mask_matches(mask, f"{nick}!{user}@{host}", names.key)
-    ip = _address(address)
+    ip = parse_address(address)
     if ip is None or ip.version != network.version or ip not in network:
         return False
     return mask_matches(f"{who}@{ANY}", f"{nick}!{user}@{host}", names.key)
@@ -131,7 +132,7 @@ class ServerBans:
 
     def for_address(self, address: str) -> ServerBan | None:
         """The ban that keeps this address out before anything is said, if any."""
-        ip = _address(address)
+        ip = parse_address(address)
         if ip is None:
             return None
         for ban in self._bans.values():

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from soketler.core import policing
+from soketler.core.bans import parse_address
 from soketler.core.hub import Hub
 from soketler.core.session import Session
-from soketler.security.access import parse_address
 from soketler.transport.pump import Pump
 
 

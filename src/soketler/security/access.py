@@ -21,6 +21,9 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+# A peer's address is read as server bans read it: one rule for who is who.
+from soketler.core.bans import parse_address
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -65,17 +68,6 @@ def _unmapped_network(network: Network) -> Network:
         low = int(network.network_address) & 0xFFFFFFFF
         return ipaddress.IPv4Network((low, network.prefixlen - 96))
     return network
-
-
-def parse_address(text: str) -> Address | None:
-    """The IP address of a peer (zone dropped, IPv4-mapped made IPv4); None if not IP."""
-    try:
-        address = ipaddress.ip_address(text.split("%", 1)[0])
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
 
 
 class AccessList:

@@ -23,6 +23,8 @@ import ipaddress
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from soketler.core.bans import parse_address
+
 IPV6_PREFIX = 64
 # 2^62 seconds is far past any `maximum`; beyond it the float arithmetic would overflow.
 _MAX_DOUBLINGS = 62
@@ -30,13 +32,10 @@ _MAX_DOUBLINGS = 62
 
 def place(address: str) -> str:
     """Who an attempt counts against: the address, the /64 for IPv6, IPv4 for mapped."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
+    ip = parse_address(address)
+    if ip is None:
         return address  # a Unix socket peer, or a name: counted as it is
     if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
         return str(ipaddress.IPv6Network((ip, IPV6_PREFIX), strict=False))
     return str(ip)
 
